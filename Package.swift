@@ -1,0 +1,51 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Layers, dependencies pointing one way (see docs/architecture.md):
+//   mpi -> MPIStore -> MPINormalize -> MPICore
+//                      MPINormalize -> CICU (system ICU)
+let package = Package(
+    name: "mpi",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mpi", targets: ["mpi"]),
+        .library(name: "MPICore", targets: ["MPICore"]),
+        .library(name: "MPINormalize", targets: ["MPINormalize"]),
+        .library(name: "MPIStore", targets: ["MPIStore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CICU",
+            pkgConfig: "icu-i18n",
+            providers: [.apt(["libicu-dev"])]
+        ),
+        .target(name: "MPICore"),
+        .target(name: "MPINormalize", dependencies: ["MPICore", "CICU"]),
+        .target(name: "MPIStore", dependencies: ["MPICore", "MPINormalize"]),
+        .executableTarget(
+            name: "mpi",
+            dependencies: [
+                "MPICore", "MPINormalize", "MPIStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "MPICoreTests", dependencies: ["MPICore"]),
+        .testTarget(name: "MPINormalizeTests", dependencies: ["MPINormalize", "MPICore"]),
+        .testTarget(name: "MPIStoreTests", dependencies: ["MPIStore"]),
+        .testTarget(name: "mpiTests", dependencies: ["mpi"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+// Strict settings for every target we own, applied in one place.
+for target in package.targets where [.regular, .executable, .test].contains(target.type) {
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+        .enableUpcomingFeature("InternalImportsByDefault"),
+        .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
+    ]
+}

@@ -1,0 +1,48 @@
+/// Turns any text into upper-case Latin ASCII: mojibake repaired, control characters and odd spaces
+/// cleaned, then ICU's transliteration for anything outside ASCII ("Zoë" -> "ZOE", "Łukasz" ->
+/// "LUKASZ", "Дмитрий" -> "DMITRIJ"). ASCII input, the common case, never reaches ICU.
+public struct LatinFolding {
+    private let transliterator: Transliterator
+
+    public init(transliterator: Transliterator) {
+        self.transliterator = transliterator
+    }
+
+    public func fold(_ raw: String) -> String {
+        if TextCleaning.isPlainASCII(raw) {
+            return Self.uppercasedCollapsingSpaces(raw)
+        }
+        let cleaned = TextCleaning.clean(TextCleaning.repairMojibake(raw))
+        if TextCleaning.isPlainASCII(cleaned) {
+            return Self.uppercasedCollapsingSpaces(cleaned)
+        }
+        // Curly quotes and primes become the ASCII apostrophe before ICU, which would otherwise
+        // leave some of them as they are.
+        let quotesStraightened = String(String.UnicodeScalarView(cleaned.unicodeScalars.map { scalar in
+            switch scalar.value {
+            case 0x2018, 0x2019, 0x201B, 0x2032, 0x02BC, 0x00B4, 0x0060: "'"
+            default: scalar
+            }
+        }))
+        let folded = transliterator.transliterate(quotesStraightened)
+        // Whatever ICU could not map to ASCII is dropped rather than kept as a non-ASCII byte.
+        let ascii = String(decoding: folded.utf8.filter { $0 < 0x80 }, as: UTF8.self)
+        return Self.uppercasedCollapsingSpaces(ascii)
+    }
+
+    /// ASCII upper case with runs of spaces collapsed and ends trimmed, in one pass over bytes.
+    static func uppercasedCollapsingSpaces(_ text: String) -> String {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(text.utf8.count)
+        var pendingSpace = false
+        for byte in text.utf8 {
+            if byte <= 0x20 || byte == 0x7F {
+                pendingSpace = !bytes.isEmpty
+                continue
+            }
+            if pendingSpace { bytes.append(0x20); pendingSpace = false }
+            bytes.append(byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,6 @@
+import MPIStore
+import Testing
+
+@Test func storeHasNoSchemaYet() {
+    #expect(MPIStore.schemaVersion == 0)
+}
