@@ -2,5 +2,14 @@ import ArgumentParser
 
 @main
 struct MPI: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "mpi", abstract: "Master patient index")
+    static let configuration = CommandConfiguration(
+        commandName: "mpi",
+        abstract: "A master patient index for the four North West London acute trusts.",
+        discussion: """
+        Normalises and links patient registrations from several sources into persons with one \
+        enterprise identifier each. Start with `mpi demo`.
+        """,
+        version: "0.1.0",
+        subcommands: [Demo.self, Normalise.self]
+    )
 }

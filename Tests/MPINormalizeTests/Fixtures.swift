@@ -17,3 +17,16 @@ enum Fixtures {
         }
     }
 }
+
+extension Fixtures {
+    static var dataDirectory: URL {
+        directory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Data")
+    }
+}
+
+extension Fixtures {
+    /// Text of a file in Data/.
+    static func dataFile(_ name: String) throws -> String {
+        try String(contentsOf: dataDirectory.appendingPathComponent(name), encoding: .utf8)
+    }
+}

@@ -1,0 +1,119 @@
+public import MPICore
+
+/// A normalised row: the record and what was rejected from it (the row itself was kept).
+public struct NormalizedRow: Sendable {
+    public let line: Int
+    public let record: NormalizedRecord
+    public let rejections: [FieldRejection]
+}
+
+/// Normalises the rows of one source's extract. Not Sendable: it owns an ICU transliterator, so
+/// each worker makes its own (pass `transliterator.copy()`).
+public final class RecordNormalizer {
+    public let mapping: SourceMapping
+    private let folding: LatinFolding
+    private let names: NameNormalizer
+    private let addresses: AddressNormalizer
+    private let dates: DateNormalizer
+    private let sexes: SexNormalizer
+    private let columnCount: Int
+    private let recordIdIndex: Int
+    private let indexes: [String: Int]
+
+    /// - Throws: a rejection naming every mapped column the header lacks, or the mapping's own problems.
+    public init(mapping: SourceMapping, header: [String], today: CalendarDate, transliterator: Transliterator) throws(Rejection) {
+        let problems = mapping.validate()
+        guard problems.isEmpty else {
+            throw Rejection("mapping", "source \(mapping.code): " + problems.joined(separator: "; "))
+        }
+        var indexes: [String: Int] = [:]
+        for (index, name) in header.enumerated() where indexes[name] == nil {
+            indexes[name.trimmingSpaces()] = index
+        }
+        let missing = ([mapping.recordId] + mapping.columns.allColumns).filter { indexes[$0] == nil }
+        guard missing.isEmpty else {
+            throw Rejection("missing_columns", "source \(mapping.code): the header has no column named "
+                + missing.map { "\"\($0)\"" }.joined(separator: ", "))
+        }
+        self.mapping = mapping
+        self.indexes = indexes
+        columnCount = header.count
+        recordIdIndex = indexes[mapping.recordId]!
+        folding = LatinFolding(transliterator: transliterator)
+        names = NameNormalizer(folding: folding)
+        addresses = AddressNormalizer(folding: folding)
+        dates = DateNormalizer(format: mapping.dateFormat, today: today,
+                               unknownDayDefaultsToFirstJanuary: mapping.unknownDayDefaultsToFirstJanuary)
+        sexes = SexNormalizer(sourceCodes: mapping.sexCodes)
+    }
+
+    /// Decodes a field's bytes in the source's encoding.
+    public func decode(_ bytes: ArraySlice<UInt8>) -> String {
+        if mapping.encoding == .utf8 || bytes.allSatisfy({ $0 < 0x80 }) {
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        return TextDecoding.decode(bytes, as: mapping.encoding)
+    }
+
+    public func normalize(_ row: DelimitedRow) -> Result<NormalizedRow, RowProblem> {
+        normalize(fields: row.fields.map(decode), line: row.line)
+    }
+
+    public func normalize(fields: [String], line: Int) -> Result<NormalizedRow, RowProblem> {
+        guard fields.count == columnCount else {
+            return .failure(RowProblem(line: line, code: "column_count",
+                                       message: "the row has \(fields.count) fields, the header \(columnCount)"))
+        }
+        let recordId = fields[recordIdIndex].trimmingSpaces()
+        guard !recordId.isEmpty else {
+            return .failure(RowProblem(line: line, code: "missing_record_id", message: "the record id column is empty"))
+        }
+        var rejections: [FieldRejection] = []
+        func value(_ column: String?) -> String? {
+            guard let column, let index = indexes[column] else { return nil }
+            let text = fields[index].trimmingSpaces()
+            return text.isEmpty ? nil : text
+        }
+        /// Runs a field's normaliser; a rejection is recorded and the field left empty.
+        func field<T>(_ name: String, _ raw: String?, _ normalize: (String) throws(Rejection) -> T?) -> T? {
+            guard let raw else { return nil }
+            do {
+                return try normalize(raw)
+            } catch {
+                rejections.append(FieldRejection(field: name, raw: raw, code: error.code, reason: error.message))
+                return nil
+            }
+        }
+
+        let c = mapping.columns
+        var record = NormalizedRecord(key: RecordKey(source: mapping.code, recordId: recordId))
+        if let full = value(c.fullName) {
+            record.name = names.normalize(c.nameLayout == .givenFirst ? .givenFirst(full) : .familyFirst(full))
+        } else {
+            let given = [value(c.givenName), value(c.middleNames)].compactMap { $0 }.joined(separator: " ")
+            record.name = names.normalize(.separate(given: given, family: value(c.familyName) ?? ""))
+        }
+        if let preferred = value(c.preferredName) {
+            record.preferredGiven = names.normalize(.separate(given: preferred, family: "")).given
+        }
+        if let previous = value(c.previousFamilyName) {
+            let family = names.normalize(.separate(given: "", family: previous)).family
+            if !family.isEmpty { record.previousFamilyNames = [family] }
+        }
+        record.nhsNumber = field("nhsNumber", value(c.nhsNumber)) { raw throws(Rejection) in
+            try NHSNumberNormalizer.normalize(raw, status: value(c.nhsNumberStatus))
+        }
+        record.dateOfBirth = field("dateOfBirth", value(c.dateOfBirth)) { raw throws(Rejection) in try dates.normalize(raw) }
+        record.sex = field("sex", value(c.sex)) { raw throws(Rejection) in try sexes.normalize(raw) }
+        record.postcode = field("postcode", value(c.postcode)) { raw throws(Rejection) in try PostcodeNormalizer.normalize(raw) }
+        record.phone = field("phone", value(c.phone)) { raw throws(Rejection) in try PhoneNormalizer.normalize(raw) }
+        if let addressColumns = c.address {
+            let lines = addressColumns.compactMap { value($0) }
+            if !lines.isEmpty { record.address = addresses.normalize(lines: lines) }
+        }
+        for (name, column) in c.other ?? [:] {
+            if let raw = value(column) { record.otherFields[name] = folding.fold(raw) }
+        }
+        return .success(NormalizedRow(line: line, record: record, rejections: rejections))
+    }
+}

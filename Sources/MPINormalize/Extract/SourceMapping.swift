@@ -1,0 +1,129 @@
+/// How to read one source's extract: which column holds which field, and the source's conventions
+/// (date format, sex codes, text encoding). The same object is a source entry of a linkage job file;
+/// `docs/linkage-job.md` documents its JSON form.
+public struct SourceMapping: Sendable, Hashable, Codable {
+    /// The source's short code, e.g. a trust's ODS code ("R1K").
+    public var code: String
+    /// The extract's path, relative to the job file.
+    public var path: String?
+    public var format: ExtractFormat
+    public var encoding: TextEncoding
+    /// The column holding the source's own record id (e.g. its hospital number).
+    public var recordId: String
+    public var columns: Columns
+    public var dateFormat: DateFormat
+    /// The source's own sex codes, over the defaults (see `SexNormalizer.defaultCodes`).
+    public var sexCodes: [String: SexNormalizer.Meaning]
+    /// The source stores an unknown day and month of birth as 1 January.
+    public var unknownDayDefaultsToFirstJanuary: Bool
+
+    public enum ExtractFormat: String, Sendable, Hashable, Codable {
+        case csv, tsv
+    }
+
+    /// Column names. Give the name either as `givenName` + `familyName` (with optional `middleNames`) or
+    /// as one `fullName` column read according to `nameLayout`.
+    public struct Columns: Sendable, Hashable, Codable {
+        public var givenName: String?
+        public var middleNames: String?
+        public var familyName: String?
+        public var fullName: String?
+        public var nameLayout: NameLayout?
+        public var preferredName: String?
+        public var previousFamilyName: String?
+        public var nhsNumber: String?
+        public var nhsNumberStatus: String?
+        public var dateOfBirth: String?
+        public var sex: String?
+        public var postcode: String?
+        public var address: [String]?
+        public var phone: String?
+        /// Fields outside the NHS set, by the name they will have in the output.
+        public var other: [String: String]?
+
+        public init(givenName: String? = nil, middleNames: String? = nil, familyName: String? = nil,
+                    fullName: String? = nil, nameLayout: NameLayout? = nil, preferredName: String? = nil,
+                    previousFamilyName: String? = nil, nhsNumber: String? = nil, nhsNumberStatus: String? = nil,
+                    dateOfBirth: String? = nil, sex: String? = nil, postcode: String? = nil, address: [String]? = nil,
+                    phone: String? = nil, other: [String: String]? = nil) {
+            self.givenName = givenName
+            self.middleNames = middleNames
+            self.familyName = familyName
+            self.fullName = fullName
+            self.nameLayout = nameLayout
+            self.preferredName = preferredName
+            self.previousFamilyName = previousFamilyName
+            self.nhsNumber = nhsNumber
+            self.nhsNumberStatus = nhsNumberStatus
+            self.dateOfBirth = dateOfBirth
+            self.sex = sex
+            self.postcode = postcode
+            self.address = address
+            self.phone = phone
+            self.other = other
+        }
+
+        /// Every column the mapping reads.
+        public var allColumns: [String] {
+            [givenName, middleNames, familyName, fullName, preferredName, previousFamilyName, nhsNumber,
+             nhsNumberStatus, dateOfBirth, sex, postcode, phone].compactMap { $0 }
+                + (address ?? []) + (other ?? [:]).values.sorted()
+        }
+    }
+
+    public enum NameLayout: String, Sendable, Hashable, Codable {
+        /// "SURNAME, Forename Middle".
+        case familyFirst
+        /// "Forename Middle Surname".
+        case givenFirst
+    }
+
+    public init(code: String, path: String? = nil, format: ExtractFormat = .csv, encoding: TextEncoding = .utf8,
+                recordId: String, columns: Columns, dateFormat: DateFormat = .iso,
+                sexCodes: [String: SexNormalizer.Meaning] = [:], unknownDayDefaultsToFirstJanuary: Bool = false) {
+        self.code = code
+        self.path = path
+        self.format = format
+        self.encoding = encoding
+        self.recordId = recordId
+        self.columns = columns
+        self.dateFormat = dateFormat
+        self.sexCodes = sexCodes
+        self.unknownDayDefaultsToFirstJanuary = unknownDayDefaultsToFirstJanuary
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case code, path, format, encoding, recordId, columns, dateFormat, sexCodes, unknownDayDefaultsToFirstJanuary
+    }
+
+    /// Only `code`, `recordId` and `columns` are required; the rest have defaults.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        code = try container.decode(String.self, forKey: .code)
+        path = try container.decodeIfPresent(String.self, forKey: .path)
+        format = try container.decodeIfPresent(ExtractFormat.self, forKey: .format) ?? .csv
+        encoding = try container.decodeIfPresent(TextEncoding.self, forKey: .encoding) ?? .utf8
+        recordId = try container.decode(String.self, forKey: .recordId)
+        columns = try container.decode(Columns.self, forKey: .columns)
+        dateFormat = try container.decodeIfPresent(DateFormat.self, forKey: .dateFormat) ?? .iso
+        sexCodes = try container.decodeIfPresent([String: SexNormalizer.Meaning].self, forKey: .sexCodes) ?? [:]
+        unknownDayDefaultsToFirstJanuary = try container.decodeIfPresent(Bool.self, forKey: .unknownDayDefaultsToFirstJanuary) ?? false
+    }
+
+    /// Checks the mapping against itself; returns problems as sentences naming the key.
+    public func validate() -> [String] {
+        var problems: [String] = []
+        if code.isEmpty { problems.append("code: a source needs a short code, e.g. its ODS code") }
+        let c = columns
+        if c.fullName == nil, c.givenName == nil, c.familyName == nil {
+            problems.append("columns: name the person's name as givenName and familyName, or as fullName")
+        }
+        if c.fullName != nil, c.givenName != nil || c.familyName != nil {
+            problems.append("columns.fullName: give either fullName or givenName/familyName, not both")
+        }
+        if c.nhsNumberStatus != nil, c.nhsNumber == nil {
+            problems.append("columns.nhsNumberStatus: a status column needs an nhsNumber column")
+        }
+        return problems
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import MPICore
+import MPINormalize
+
+/// Reads one source's extract and normalises every row, keeping count of what was rejected.
+struct ExtractNormalization {
+    let mapping: SourceMapping
+    let extract: URL
+
+    struct Summary {
+        var rows = 0
+        var records = 0
+        var rowProblems: [RowProblem] = []
+        /// Rejections by field, then by code.
+        var rejections: [String: [String: Int]] = [:]
+        var placeholders: [PlaceholderName: Int] = [:]
+        var defaultDates = 0
+        var testNHSNumbers = 0
+        var pseudoPostcodes = 0
+    }
+
+    /// Loads a mapping file; the extract path in it is relative to the mapping file.
+    static func load(mappingFile: String, input: String?) throws -> ExtractNormalization {
+        let mappingURL = URL(fileURLWithPath: mappingFile)
+        let mapping: SourceMapping
+        do {
+            mapping = try JSONDecoder().decode(SourceMapping.self, from: Data(contentsOf: mappingURL))
+        } catch let error as DecodingError {
+            throw CLIError("\(mappingFile): \(DecodingErrorDescription(error))")
+        }
+        let extractPath = input ?? mapping.path
+        guard let extractPath else { throw CLIError("\(mappingFile): no extract given; set \"path\" or pass --input") }
+        let extract = input != nil
+            ? URL(fileURLWithPath: extractPath)
+            : URL(fileURLWithPath: extractPath, relativeTo: mappingURL.deletingLastPathComponent())
+        return ExtractNormalization(mapping: mapping, extract: extract)
+    }
+
+    /// Normalises every row, handing each result to `emit` in file order.
+    func run(today: CalendarDate, emit: (Result<NormalizedRow, RowProblem>) throws -> Void) throws -> Summary {
+        let bytes: [UInt8]
+        do {
+            bytes = try [UInt8](Data(contentsOf: extract))
+        } catch {
+            throw CLIError("cannot read the extract \(extract.path)")
+        }
+        var reader = DelimitedReader(bytes: bytes, delimiter: mapping.format == .tsv ? UInt8(ascii: "\t") : UInt8(ascii: ","))
+        guard let first = reader.next() else { throw CLIError("\(extract.path) is empty: it needs a header row") }
+        guard case .success(let headerRow) = first else { throw CLIError("\(extract.path): the header row cannot be read") }
+        let transliterator = try Transliterator()
+        let normalizer = try RecordNormalizer(mapping: mapping, header: headerRow.fields.map { TextDecoding.decode($0, as: mapping.encoding) },
+                                              today: today, transliterator: transliterator)
+        var summary = Summary()
+        while let next = reader.next() {
+            summary.rows += 1
+            let result = next.flatMap { normalizer.normalize($0) }
+            switch result {
+            case .success(let row):
+                summary.records += 1
+                for rejection in row.rejections { summary.rejections[rejection.field, default: [:]][rejection.code, default: 0] += 1 }
+                if let placeholder = row.record.name.placeholder { summary.placeholders[placeholder, default: 0] += 1 }
+                if row.record.dateOfBirth?.isDefault == true { summary.defaultDates += 1 }
+                if row.record.nhsNumber?.isTestNumber == true { summary.testNHSNumbers += 1 }
+                if row.record.postcode?.pseudo != nil { summary.pseudoPostcodes += 1 }
+            case .failure(let problem):
+                summary.rowProblems.append(problem)
+            }
+            try emit(result)
+        }
+        return summary
+    }
+}
+
+/// An error the user can act on, printed as it is.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Says which key of a JSON file was wrong and what was expected there.
+func DecodingErrorDescription(_ error: DecodingError) -> String {
+    func path(_ codingPath: [any CodingKey]) -> String {
+        codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: ["."])
+    }
+    switch error {
+    case .keyNotFound(let key, let context):
+        let parent = path(context.codingPath)
+        return "missing key \"\(parent.isEmpty ? key.stringValue : parent + "." + key.stringValue)\""
+    case .typeMismatch(let type, let context):
+        return "\"\(path(context.codingPath))\": expected \(type)"
+    case .valueNotFound(let type, let context):
+        return "\"\(path(context.codingPath))\": expected a \(type), found null"
+    case .dataCorrupted(let context):
+        let at = path(context.codingPath)
+        return (at.isEmpty ? "" : "\"\(at)\": ") + context.debugDescription
+    @unknown default:
+        return "\(error)"
+    }
+}

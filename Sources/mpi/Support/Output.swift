@@ -1,0 +1,55 @@
+import Foundation
+import MPINormalize
+
+/// Where JSON lines go: a file, or standard output.
+struct OutputSink {
+    private let handle: FileHandle
+    private let ownsHandle: Bool
+    private var buffer = Data()
+
+    init(path: String?) throws {
+        if let path {
+            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+                throw CLIError("cannot write \(path)")
+            }
+            self.handle = handle
+            ownsHandle = true
+        } else {
+            handle = .standardOutput
+            ownsHandle = false
+        }
+    }
+
+    mutating func write(_ line: Data) {
+        buffer.append(line)
+        buffer.append(0x0A)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    mutating func flush() {
+        handle.write(buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    mutating func close() throws {
+        flush()
+        if ownsHandle { try handle.close() }
+    }
+}
+
+enum StandardError {
+    static func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}
+
+/// The forename nickname and variant groups shipped in Data/.
+enum ForenameVariantsFile {
+    static func load() throws -> ForenameVariants {
+        let url = try DataDirectory.locate().appendingPathComponent("forename-variants.csv")
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            throw CLIError("cannot read \(url.path)")
+        }
+        return try ForenameVariants(csv: text)
+    }
+}

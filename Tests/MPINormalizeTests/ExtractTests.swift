@@ -1,0 +1,130 @@
+import MPICore
+import MPINormalize
+import Testing
+
+@Suite struct DelimitedReaderTests {
+    private func rows(_ text: String, delimiter: Character = ",") -> [Result<[String], RowProblem>] {
+        var reader = DelimitedReader(bytes: Array(text.utf8), delimiter: UInt8(ascii: delimiter.unicodeScalars.first!))
+        var rows: [Result<[String], RowProblem>] = []
+        while let row = reader.next() {
+            rows.append(row.map { $0.fields.map { String(decoding: $0, as: UTF8.self) } })
+        }
+        return rows
+    }
+
+    private func values(_ text: String, delimiter: Character = ",") -> [[String]] {
+        rows(text, delimiter: delimiter).compactMap { try? $0.get() }
+    }
+
+    @Test func plainRowsWithLFAndCRLF() {
+        #expect(values("a,b,c\n1,2,3\n") == [["a", "b", "c"], ["1", "2", "3"]])
+        #expect(values("a,b\r\n1,2\r\n") == [["a", "b"], ["1", "2"]])
+        #expect(values("a,b\n1,2") == [["a", "b"], ["1", "2"]])   // no final line break
+    }
+
+    @Test func emptyFields() {
+        #expect(values("a,,c\n,,\n") == [["a", "", "c"], ["", "", ""]])
+        #expect(values("a,b,\n") == [["a", "b", ""]])
+        #expect(values("a,b,") == [["a", "b", ""]])
+    }
+
+    @Test func quotedFields() {
+        #expect(values("\"SMITH, John\",1\n") == [["SMITH, John", "1"]])
+        #expect(values("\"say \"\"hi\"\"\",2\n") == [["say \"hi\"", "2"]])
+        #expect(values("\"line\nbreak\",3\n4,5\n") == [["line\nbreak", "3"], ["4", "5"]])
+        #expect(values("\"a\",\"\"\n") == [["a", ""]])
+        #expect(values("x,\"a\"") == [["x", "a"]])
+        #expect(values("O\"Brien,1\n") == [["O\"Brien", "1"]])   // a quote inside a field is text
+    }
+
+    @Test func lineNumbersCountBreaksInsideQuotes() {
+        var reader = DelimitedReader(bytes: Array("h\n\"a\nb\"\nc\n".utf8))
+        var lines: [Int] = []
+        while let row = reader.next() { lines.append(try! row.get().line) }
+        #expect(lines == [1, 2, 4])
+    }
+
+    @Test func blankLinesSkippedAndBOMDropped() {
+        #expect(values("\u{FEFF}id,name\n\n1,A\n\n") == [["id", "name"], ["1", "A"]])
+    }
+
+    @Test func tabSeparated() {
+        #expect(values("a\tb\n1\t2, with comma\n", delimiter: "\t") == [["a", "b"], ["1", "2, with comma"]])
+    }
+
+    @Test func unterminatedQuoteIsAProblemNotACrash() {
+        let all = rows("a,b\n1,\"never closed\n2,3\n")
+        #expect(all.count == 2)
+        guard case .failure(let problem) = all[1] else { Issue.record("expected a problem"); return }
+        #expect(problem.code == "unterminated_quote")
+        #expect(problem.line == 2)
+    }
+}
+
+@Suite struct RecordNormalizerTests {
+    let today = CalendarDate(year: 2026, month: 11, day: 28)!
+    let mapping = SourceMapping(
+        code: "R1K", recordId: "MRN",
+        columns: .init(fullName: "NAME", nameLayout: .familyFirst, nhsNumber: "NHS", dateOfBirth: "DOB", sex: "SEX",
+                       postcode: "PC", other: ["nationalId": "NID"]),
+        dateFormat: .dayMonthYearSlash)
+    let header = ["MRN", "NAME", "NHS", "DOB", "SEX", "PC", "NID"]
+
+    private func normalizer() throws -> RecordNormalizer {
+        try RecordNormalizer(mapping: mapping, header: header, today: today, transliterator: Transliterator())
+    }
+
+    @Test func goodRow() throws {
+        let row = try normalizer().normalize(fields: ["X1", "SMITH, John", "943 476 5919", "21/03/1970", "1", "ha1 3uj", "ab-12"], line: 2).get()
+        #expect(row.rejections.isEmpty)
+        #expect(row.record.key == RecordKey(source: "R1K", recordId: "X1"))
+        #expect(row.record.name == PersonName(given: "JOHN", family: "SMITH"))
+        #expect(row.record.nhsNumber?.digits == "9434765919")
+        #expect(row.record.dateOfBirth?.date == CalendarDate(year: 1970, month: 3, day: 21))
+        #expect(row.record.sex == .male)
+        #expect(row.record.postcode?.unit == "HA1 3UJ")
+        #expect(row.record.otherFields == ["nationalId": "AB-12"])
+    }
+
+    @Test func badFieldsAreRejectedOneByOneAndTheRowIsKept() throws {
+        let row = try normalizer().normalize(fields: ["X2", "SMITH, John", "9434765918", "31/04/1975", "7", "Q1 1AA", ""], line: 3).get()
+        #expect(row.record.name.family == "SMITH")
+        #expect(row.record.nhsNumber == nil && row.record.dateOfBirth == nil && row.record.sex == nil && row.record.postcode == nil)
+        #expect(row.rejections.map(\.field) == ["nhsNumber", "dateOfBirth", "sex", "postcode"])
+        #expect(row.rejections.map(\.code) == ["check_digit", "impossible_date", "unmapped_code", "format"])
+        #expect(row.rejections[0].raw == "9434765918")
+    }
+
+    @Test func rowProblems() throws {
+        let normalizer = try normalizer()
+        guard case .failure(let short) = normalizer.normalize(fields: ["X3", "SMITH, John"], line: 4) else {
+            Issue.record("a short row was accepted"); return
+        }
+        #expect(short.code == "column_count")
+        #expect(short.line == 4)
+        guard case .failure(let noId) = normalizer.normalize(fields: [" ", "A, B", "", "", "", "", ""], line: 5) else {
+            Issue.record("a row without id was accepted"); return
+        }
+        #expect(noId.code == "missing_record_id")
+    }
+
+    @Test func missingColumnsAreNamed() {
+        do {
+            _ = try RecordNormalizer(mapping: mapping, header: ["MRN", "NAME"], today: today, transliterator: Transliterator())
+            Issue.record("accepted a header without mapped columns")
+        } catch {
+            #expect(error.code == "missing_columns")
+            #expect(error.message.contains("\"NHS\""))
+            #expect(error.message.contains("\"DOB\""))
+        }
+    }
+
+    @Test func inconsistentMappingIsRejected() {
+        var both = mapping
+        both.columns.givenName = "GIVEN"
+        #expect(both.validate().contains { $0.hasPrefix("columns.fullName") })
+        var none = mapping
+        none.columns.fullName = nil
+        #expect(none.validate().contains { $0.hasPrefix("columns:") })
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+@testable import mpi
+
+private var samples: URL {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Data/samples")
+}
+
+@Suite struct CommandTests {
+    @Test func parsesNormalise() throws {
+        let command = try MPI.parseAsRoot(["normalise", "job.json", "--input", "x.csv", "-o", "out.jsonl"])
+        let normalise = try #require(command as? MPI.Normalise)
+        #expect(normalise.mapping == "job.json")
+        #expect(normalise.input == "x.csv")
+        #expect(normalise.output == "out.jsonl")
+        #expect(try MPI.parseAsRoot(["normalize", "job.json"]) is MPI.Normalise)
+    }
+
+    @Test func normaliseWritesOneLinePerRowAndKeepsGoing() async throws {
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("normalise-\(UUID().uuidString).jsonl")
+        defer { try? FileManager.default.removeItem(at: output) }
+        var command = try #require(try MPI.parseAsRoot(["normalise", samples.appendingPathComponent("r1k.mapping.json").path,
+                                                       "--output", output.path]) as? MPI.Normalise)
+        try await command.run()
+        let lines = try String(contentsOf: output, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 18)   // every data row: 17 records and one rejected row
+        let objects = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let first = objects[0]
+        #expect(first["recordId"] as? String == "R1K0000001")
+        #expect((first["name"] as? [String: Any])?["family"] as? String == "SMITH")
+        #expect((first["nhsNumber"] as? [String: Any])?["verified"] as? Bool == true)
+        #expect(objects.contains { $0["rowRejected"] as? String == "missing_record_id" })
+        let rejected = objects.flatMap { ($0["rejections"] as? [[String: Any]]) ?? [] }
+        #expect(rejected.contains { $0["field"] as? String == "nhsNumber" && $0["code"] as? String == "check_digit" })
+    }
+
+    @Test func windows1252SampleDecodes() async throws {
+        let job = try ExtractNormalization.load(mappingFile: samples.appendingPathComponent("ras.mapping.json").path, input: nil)
+        var families: [String] = []
+        let summary = try job.run(today: .today) { result in
+            if case .success(let row) = result { families.append(row.record.name.family) }
+        }
+        #expect(summary.records == 6)
+        #expect(families.contains("OBRIEN"))
+        #expect(families.contains("GARCIA"))
+    }
+
+    @Test func badMappingNamesTheKey() {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try? Data(#"{"code": "R1K", "columns": {"fullName": "N"}}"#.utf8).write(to: file)
+        do {
+            _ = try ExtractNormalization.load(mappingFile: file.path, input: "x.csv")
+            Issue.record("a mapping without recordId was accepted")
+        } catch {
+            #expect("\(error)".contains("missing key \"recordId\""))
+        }
+        try? Data(#"{"code": "R1K", "recordId": "ID", "dateFormat": "dd/mm/yy", "columns": {"fullName": "N"}}"#.utf8).write(to: file)
+        do {
+            _ = try ExtractNormalization.load(mappingFile: file.path, input: "x.csv")
+            Issue.record("an unknown date format was accepted")
+        } catch {
+            #expect("\(error)".contains("\"dateFormat\""))
+        }
+    }
+}
