@@ -35,7 +35,9 @@ let package = Package(
         .testTarget(name: "MPICoreTests", dependencies: ["MPICore"]),
         .testTarget(name: "MPINormalizeTests", dependencies: ["MPINormalize", "MPICore"]),
         .testTarget(name: "MPIStoreTests", dependencies: ["MPIStore"]),
-        .testTarget(name: "mpiTests", dependencies: ["mpi"]),
+        .testTarget(name: "mpiTests", dependencies: [
+            "mpi", "MPICore", "MPINormalize", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

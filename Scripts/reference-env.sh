@@ -10,6 +10,6 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$root/.build-python"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv" >&2
-    "$venv/bin/pip" install --quiet jellyfish==1.3.0 rapidfuzz==3.14.6 doublemetaphone==1.2 nicknames==1.0.1 >&2
+    "$venv/bin/pip" install --quiet jellyfish==1.3.0 rapidfuzz==3.14.6 doublemetaphone==1.2 nicknames==1.0.1 numpy >&2
 fi
 echo "$venv/bin/python"

@@ -1,4 +1,7 @@
+import ArgumentParser
 import Foundation
+import MPICore
+import MPINormalize
 import Testing
 @testable import mpi
 

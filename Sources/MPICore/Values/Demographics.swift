@@ -108,12 +108,14 @@ public struct Postcode: Sendable, Hashable, Codable, CustomStringConvertible {
     /// ZZ99 pseudo-postcodes (no fixed abode, not known, overseas) carry no evidence of address.
     public let pseudo: PseudoPostcode?
 
-    public init(unit: String, pseudo: PseudoPostcode? = nil) {
-        self.unit = unit
-        let parts = unit.split(separator: " ")
-        district = String(parts[0])
-        sector = district + " " + String(parts[1].prefix(1))
-        area = String(district.prefix { $0.isLetter })
+    /// - Parameters:
+    ///   - outward: the district, "SW1A".
+    ///   - inward: the sector digit and unit letters, "1AA".
+    public init(outward: String, inward: String, pseudo: PseudoPostcode? = nil) {
+        district = outward
+        unit = outward + " " + inward
+        sector = outward + " " + String(decoding: inward.utf8.prefix(1), as: UTF8.self)
+        area = String(decoding: outward.utf8.prefix { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }, as: UTF8.self)
         self.pseudo = pseudo
     }
 

@@ -18,7 +18,35 @@ public final class RecordNormalizer {
     private let sexes: SexNormalizer
     private let columnCount: Int
     private let recordIdIndex: Int
-    private let indexes: [String: Int]
+    /// The mapping's columns resolved to positions once, so rows are read without name lookups.
+    private let at: ColumnPositions
+
+    private struct ColumnPositions {
+        var givenName, middleNames, familyName, fullName, preferredName, previousFamilyName: Int?
+        var nhsNumber, nhsNumberStatus, dateOfBirth, sex, postcode, phone: Int?
+        var address: [Int]
+        var other: [(name: String, position: Int)]
+
+        init(_ columns: SourceMapping.Columns, _ indexes: [String: Int]) {
+            func position(_ name: String?) -> Int? { name.flatMap { indexes[$0] } }
+            givenName = position(columns.givenName)
+            middleNames = position(columns.middleNames)
+            familyName = position(columns.familyName)
+            fullName = position(columns.fullName)
+            preferredName = position(columns.preferredName)
+            previousFamilyName = position(columns.previousFamilyName)
+            nhsNumber = position(columns.nhsNumber)
+            nhsNumberStatus = position(columns.nhsNumberStatus)
+            dateOfBirth = position(columns.dateOfBirth)
+            sex = position(columns.sex)
+            postcode = position(columns.postcode)
+            phone = position(columns.phone)
+            address = (columns.address ?? []).compactMap { indexes[$0] }
+            other = (columns.other ?? [:]).sorted { $0.key < $1.key }.compactMap { name, column in
+                indexes[column].map { (name, $0) }
+            }
+        }
+    }
 
     /// - Throws: a rejection naming every mapped column the header lacks, or the mapping's own problems.
     public init(mapping: SourceMapping, header: [String], today: CalendarDate, transliterator: Transliterator) throws(Rejection) {
@@ -36,7 +64,7 @@ public final class RecordNormalizer {
                 + missing.map { "\"\($0)\"" }.joined(separator: ", "))
         }
         self.mapping = mapping
-        self.indexes = indexes
+        at = ColumnPositions(mapping.columns, indexes)
         columnCount = header.count
         recordIdIndex = indexes[mapping.recordId]!
         folding = LatinFolding(transliterator: transliterator)
@@ -69,9 +97,9 @@ public final class RecordNormalizer {
             return .failure(RowProblem(line: line, code: "missing_record_id", message: "the record id column is empty"))
         }
         var rejections: [FieldRejection] = []
-        func value(_ column: String?) -> String? {
-            guard let column, let index = indexes[column] else { return nil }
-            let text = fields[index].trimmingSpaces()
+        func value(_ position: Int?) -> String? {
+            guard let position else { return nil }
+            let text = fields[position].trimmingSpaces()
             return text.isEmpty ? nil : text
         }
         /// Runs a field's normaliser; a rejection is recorded and the field left empty.
@@ -85,10 +113,10 @@ public final class RecordNormalizer {
             }
         }
 
-        let c = mapping.columns
+        let c = at
         var record = NormalizedRecord(key: RecordKey(source: mapping.code, recordId: recordId))
         if let full = value(c.fullName) {
-            record.name = names.normalize(c.nameLayout == .givenFirst ? .givenFirst(full) : .familyFirst(full))
+            record.name = names.normalize(mapping.columns.nameLayout == .givenFirst ? .givenFirst(full) : .familyFirst(full))
         } else {
             let given = [value(c.givenName), value(c.middleNames)].compactMap { $0 }.joined(separator: " ")
             record.name = names.normalize(.separate(given: given, family: value(c.familyName) ?? ""))
@@ -107,12 +135,12 @@ public final class RecordNormalizer {
         record.sex = field("sex", value(c.sex)) { raw throws(Rejection) in try sexes.normalize(raw) }
         record.postcode = field("postcode", value(c.postcode)) { raw throws(Rejection) in try PostcodeNormalizer.normalize(raw) }
         record.phone = field("phone", value(c.phone)) { raw throws(Rejection) in try PhoneNormalizer.normalize(raw) }
-        if let addressColumns = c.address {
-            let lines = addressColumns.compactMap { value($0) }
+        if !c.address.isEmpty {
+            let lines = c.address.compactMap { value($0) }
             if !lines.isEmpty { record.address = addresses.normalize(lines: lines) }
         }
-        for (name, column) in c.other ?? [:] {
-            if let raw = value(column) { record.otherFields[name] = folding.fold(raw) }
+        for (name, position) in c.other {
+            if let raw = value(position) { record.otherFields[name] = folding.fold(raw) }
         }
         return .success(NormalizedRow(line: line, record: record, rejections: rejections))
     }

@@ -9,6 +9,9 @@ public struct AddressNormalizer {
         self.folding = folding
     }
 
+    static let abbreviationTable = WordTable(abbreviations)
+    static let flatWordSet = WordSet(flatWords)
+
     static let abbreviations: [String: String] = [
         "RD": "ROAD", "AVE": "AVENUE", "AV": "AVENUE", "AVNUE": "AVENUE", "CRES": "CRESCENT", "CRESC": "CRESCENT",
         "CL": "CLOSE", "CT": "COURT", "CRT": "COURT", "GDNS": "GARDENS", "GDN": "GARDEN", "DR": "DRIVE",
@@ -25,33 +28,41 @@ public struct AddressNormalizer {
     static let flatWords: Set<String> = ["FLAT", "APARTMENT", "UNIT", "ROOM", "STUDIO", "MAISONETTE"]
 
     public func normalize(lines rawLines: [String]) -> Address {
-        let lines = rawLines.map { normalizeLine($0) }.filter { !$0.isEmpty }
-        var address = Address(lines: lines.map { $0.joined(separator: " ") })
-        for words in lines {
+        var address = Address(lines: [])
+        address.lines.reserveCapacity(rawLines.count)
+        var streetOnNextLine = false
+        for raw in rawLines {
+            let words = normalizeLine(raw)
+            guard !words.isEmpty else { continue }
+            address.lines.append(words.joined(separator: " "))
+            if streetOnNextLine {
+                // "12" on a line of its own and the street on the next.
+                address.street = address.lines.last
+                streetOnNextLine = false
+                continue
+            }
             var rest = words[...]
-            if let first = rest.first, Self.flatWords.contains(first), rest.count >= 2, Self.isNumberLike(rest[rest.startIndex + 1]) {
+            if let first = rest.first, rest.count >= 2, first.utf8.count <= 10, Self.flatWordSet.contains(first),
+               Self.isNumberLike(rest[rest.startIndex + 1]) {
                 if address.flat == nil { address.flat = rest[rest.startIndex + 1] }
                 rest = rest.dropFirst(2)
             }
             guard address.houseNumber == nil, let first = rest.first else { continue }
             // "3/12 HIGH STREET": flat 3 at number 12.
-            let slashParts = first.split(separator: "/")
+            let slashParts = first.utf8.contains(UInt8(ascii: "/")) ? first.split(separator: "/") : []
             if slashParts.count == 2, slashParts.allSatisfy({ Self.isNumberLike(String($0)) }) {
                 if address.flat == nil { address.flat = String(slashParts[0]) }
                 address.houseNumber = String(slashParts[1])
-                rest = rest.dropFirst()
             } else if Self.isNumberLike(first) {
                 address.houseNumber = first
-                rest = rest.dropFirst()
             } else {
                 continue
             }
-            if !rest.isEmpty { address.street = rest.joined(separator: " ") }
-        }
-        if address.street == nil, address.houseNumber != nil {
-            // "12" on a line of its own and the street on the next.
-            if let index = lines.firstIndex(where: { $0.count == 1 && $0[0] == address.houseNumber }), index + 1 < lines.count {
-                address.street = lines[index + 1].joined(separator: " ")
+            rest = rest.dropFirst()
+            if rest.isEmpty {
+                streetOnNextLine = true
+            } else {
+                address.street = rest.joined(separator: " ")
             }
         }
         return address
@@ -60,34 +71,61 @@ public struct AddressNormalizer {
     /// Folded words of one line, abbreviations expanded. "ST" is SAINT before another word
     /// ("ST JOHNS ROAD") and STREET at the end of the line ("HIGH ST").
     func normalizeLine(_ raw: String) -> [String] {
+        let folded = folding.fold(raw)
+        let bytes = folded.utf8
         var words: [String] = []
-        var word: [UInt8] = []
-        func endWord() {
-            if !word.isEmpty { words.append(String(decoding: word, as: UTF8.self)); word.removeAll(keepingCapacity: true) }
+        var wordStart: String.UTF8View.Index? = nil
+        var hasApostrophe = false
+        var previous: UInt8 = 0
+        func endWord(at end: String.UTF8View.Index) {
+            guard let start = wordStart else { return }
+            var word = String(folded[start..<end])
+            if hasApostrophe { word.removeAll { $0 == "'" } }
+            if !word.isEmpty { words.append(word) }
+            wordStart = nil
+            hasApostrophe = false
         }
-        for byte in folding.fold(raw).utf8 {
+        var index = bytes.startIndex
+        while index != bytes.endIndex {
+            let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "/"):
-                word.append(byte)
-            case UInt8(ascii: "-") where !word.isEmpty && word.last.map({ $0 >= 0x30 && $0 <= 0x39 }) == true:
-                word.append(byte)   // "12-14"
-            case UInt8(ascii: "'"):
-                continue
+                if wordStart == nil { wordStart = index }
+            case UInt8(ascii: "-") where wordStart != nil && previous >= 0x30 && previous <= 0x39:
+                break   // "12-14"
+            case UInt8(ascii: "'") where wordStart != nil:
+                hasApostrophe = true
             default:
-                endWord()
+                endWord(at: index)
+            }
+            previous = byte
+            index = bytes.index(after: index)
+        }
+        endWord(at: bytes.endIndex)
+        for index in words.indices where words[index].utf8.count <= Self.longestAbbreviation {
+            if words[index] == "ST" {
+                words[index] = index == words.count - 1 ? "STREET" : "SAINT"
+            } else if let expanded = Self.abbreviationTable[words[index]] {
+                words[index] = expanded
             }
         }
-        endWord()
-        return words.enumerated().map { index, word in
-            if word == "ST" { return index == words.count - 1 ? "STREET" : "SAINT" }
-            return Self.abbreviations[word] ?? word
-        }
+        return words
     }
+
+    /// Longer words are never looked up.
+    static let longestAbbreviation = abbreviations.keys.map(\.utf8.count).max() ?? 0
 
     /// "12", "12A", "12-14".
     static func isNumberLike(_ word: String) -> Bool {
         guard let first = word.utf8.first, (0x30...0x39).contains(first) else { return false }
-        let letters = word.utf8.filter { (0x41...0x5A).contains($0) }.count
-        return letters <= 1 && word.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || $0 == UInt8(ascii: "-") }
+        var letters = 0
+        for byte in word.utf8 {
+            switch byte {
+            case 0x30...0x39, UInt8(ascii: "-"): continue
+            case 0x41...0x5A: letters += 1
+            default: return false
+            }
+        }
+        return letters <= 1
     }
 }

@@ -29,7 +29,11 @@ public struct DateNormalizer: Sendable {
     public let unknownDayDefaultsToFirstJanuary: Bool
 
     /// Dates systems write when the real one is unknown. 1899-12-30 and -31 are spreadsheet day zero.
-    public static let knownDefaultDates: Set<String> = ["1900-01-01", "1800-01-01", "1899-12-31", "1899-12-30", "1901-01-01"]
+    public static let knownDefaultDates: [CalendarDate] = [
+        CalendarDate(year: 1900, month: 1, day: 1)!, CalendarDate(year: 1800, month: 1, day: 1)!,
+        CalendarDate(year: 1899, month: 12, day: 31)!, CalendarDate(year: 1899, month: 12, day: 30)!,
+        CalendarDate(year: 1901, month: 1, day: 1)!,
+    ]
     /// Earlier years are rejected as implausible for a living patient's records.
     public static let earliestYear = 1800
 
@@ -40,9 +44,9 @@ public struct DateNormalizer: Sendable {
     }
 
     public func normalize(_ raw: String) throws(Rejection) -> DateOfBirth {
-        let text = raw.trimmingSpaces()
+        var text = raw.trimmingSpaces()
         guard !text.isEmpty else { throw Rejection("empty", "no date given") }
-        let parts = try parse(text)
+        let parts = try text.withUTF8 { parse($0) }.get()
         var precision = parts.precision
         guard let date = CalendarDate(year: parts.year, month: parts.month, day: parts.day, precision: precision) else {
             throw Rejection("impossible_date", "that day does not exist in that month and year")
@@ -51,7 +55,7 @@ public struct DateNormalizer: Sendable {
             throw Rejection("implausible_year", "years before \(Self.earliestYear) are not accepted as a date of birth")
         }
         guard date <= today else { throw Rejection("future", "the date is in the future") }
-        if Self.knownDefaultDates.contains(date.description) {
+        if Self.knownDefaultDates.contains(date) {
             return DateOfBirth(date: date, isDefault: true)
         }
         if unknownDayDefaultsToFirstJanuary, date.precision == .day, date.month == 1, date.day == 1 {
@@ -65,7 +69,11 @@ public struct DateNormalizer: Sendable {
         var year: Int, month = 1, day = 1, precision = CalendarDate.Precision.day
     }
 
-    private func parse(_ text: String) throws(Rejection) -> Parts {
+    private func parse(_ text: UnsafeBufferPointer<UInt8>) -> Result<Parts, Rejection> {
+        Result { () throws(Rejection) in try parseParts(text) }
+    }
+
+    private func parseParts(_ text: UnsafeBufferPointer<UInt8>) throws(Rejection) -> Parts {
         let formatError = Rejection("format", "the date does not match the source's format \(format.rawValue)")
         var scanner = DateScanner(text)
         var parts = Parts(year: 0)
@@ -75,7 +83,7 @@ public struct DateNormalizer: Sendable {
                   scanner.literal("-"), let d = scanner.number(upTo: 2), scanner.atEndOrTime() else { throw formatError }
             (parts.year, parts.month, parts.day) = (y, m, d)
         case .dayMonthYearSlash, .dayMonthYearDash, .dayMonthYearDot, .dayMonthTwoDigitYear, .monthDayYearSlash:
-            let separator: Character = format == .dayMonthYearDash ? "-" : format == .dayMonthYearDot ? "." : "/"
+            let separator: Unicode.Scalar = format == .dayMonthYearDash ? "-" : format == .dayMonthYearDot ? "." : "/"
             guard let first = scanner.number(upTo: 2), scanner.literal(separator), let second = scanner.number(upTo: 2),
                   scanner.literal(separator) else { throw formatError }
             let year: Int
@@ -107,7 +115,7 @@ public struct DateNormalizer: Sendable {
                     parts.day = d
                     parts.precision = .day
                     // Hours, minutes, seconds, fractions and a zone offset may follow; a date of birth ignores them.
-                    scanner.skip { $0.isNumber || $0 == "." || $0 == "+" || $0 == "-" }
+                    scanner.skip { ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") }
                 }
             }
             guard scanner.atEnd else { throw formatError }
@@ -128,32 +136,33 @@ public struct DateNormalizer: Sendable {
 }
 
 /// A cursor over the characters of a date.
+/// A cursor over the UTF-8 bytes of a date.
 private struct DateScanner {
-    private let characters: [Character]
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
 
-    init(_ text: String) { characters = Array(text) }
+    init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
-    var atEnd: Bool { index == characters.count }
+    var atEnd: Bool { index == bytes.count }
 
     /// End of text, or a time part after a space or "T" ("21/03/1970 00:00").
     mutating func atEndOrTime() -> Bool {
         if atEnd { return true }
-        guard characters[index] == " " || characters[index] == "T" else { return false }
-        return characters[(index + 1)...].allSatisfy { $0.isNumber || ":. +-Z".contains($0) }
+        guard bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "T") else { return false }
+        return bytes[(index + 1)...].allSatisfy { Self.digit($0) != nil || ":. +-Z".utf8.contains($0) }
     }
 
-    mutating func literal(_ character: Character) -> Bool {
-        guard !atEnd, characters[index] == character else { return false }
+    mutating func literal(_ character: Unicode.Scalar) -> Bool {
+        guard !atEnd, bytes[index] == UInt8(ascii: character) else { return false }
         index += 1
         return true
     }
 
     mutating func number(exactly count: Int) -> Int? {
-        guard index + count <= characters.count else { return nil }
+        guard index + count <= bytes.count else { return nil }
         var value = 0
         for offset in 0..<count {
-            guard let digit = characters[index + offset].wholeNumberValue, characters[index + offset].isASCII else { return nil }
+            guard let digit = Self.digit(bytes[index + offset]) else { return nil }
             value = value * 10 + digit
         }
         index += count
@@ -163,7 +172,7 @@ private struct DateScanner {
     /// One or two digits ("3" or "03").
     mutating func number(upTo count: Int) -> Int? {
         var value = 0, taken = 0
-        while taken < count, !atEnd, characters[index].isASCII, let digit = characters[index].wholeNumberValue {
+        while taken < count, !atEnd, let digit = Self.digit(bytes[index]) {
             value = value * 10 + digit
             index += 1
             taken += 1
@@ -171,25 +180,48 @@ private struct DateScanner {
         return taken == 0 ? nil : value
     }
 
+    /// JAN ... DEC, in any case.
     mutating func monthName() -> Int? {
-        guard index + 3 <= characters.count else { return nil }
-        let name = String(characters[index..<(index + 3)]).uppercased()
-        let months = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
-        guard let month = months.firstIndex(of: name) else { return nil }
+        guard index + 3 <= bytes.count else { return nil }
+        let upper = bytes[index..<(index + 3)].lazy.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }
+        guard let month = Self.months.firstIndex(where: { $0.utf8.elementsEqual(upper) }) else { return nil }
         index += 3
         return month + 1
     }
 
-    mutating func skip(while predicate: (Character) -> Bool) {
-        while !atEnd, predicate(characters[index]) { index += 1 }
+    private static let months = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
+
+    mutating func skip(while predicate: (UInt8) -> Bool) {
+        while !atEnd, predicate(bytes[index]) { index += 1 }
+    }
+
+    private static func digit(_ byte: UInt8) -> Int? {
+        byte >= 0x30 && byte <= 0x39 ? Int(byte - 0x30) : nil
     }
 }
 
 extension String {
+    /// Without leading and trailing ASCII spaces, tabs, line breaks and no-break spaces. Works on the
+    /// UTF-8 bytes and returns `self` untouched in the common case.
     func trimmingSpaces() -> String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
-        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
-        return String(scalars)
+        let bytes = utf8
+        func isSpace(_ byte: UInt8) -> Bool { byte <= 0x20 }
+        guard let first = bytes.first, let last = bytes.last else { return self }
+        if !isSpace(first), !isSpace(last), first != 0xC2, last != 0xA0 { return self }
+        var start = bytes.startIndex, end = bytes.endIndex
+        while start < end {
+            if isSpace(bytes[start]) { start = bytes.index(after: start); continue }
+            // U+00A0 no-break space is C2 A0.
+            let next = bytes.index(after: start)
+            if bytes[start] == 0xC2, next < end, bytes[next] == 0xA0 { start = bytes.index(after: next); continue }
+            break
+        }
+        while end > start {
+            let before = bytes.index(before: end)
+            if isSpace(bytes[before]) { end = before; continue }
+            if bytes[before] == 0xA0, before > start, bytes[bytes.index(before: before)] == 0xC2 { end = bytes.index(before: before); continue }
+            break
+        }
+        return String(self[start..<end])
     }
 }

@@ -12,6 +12,10 @@ public enum NameInput: Sendable, Hashable {
 }
 
 /// Raw name text to a `PersonName`. See `NameVocabulary` for the word lists and the particle rule.
+///
+/// Words are kept in one flat array with a group number each: spaces start a new group, hyphens
+/// separate words inside a group ("SMITH-JONES" is one group of two words). Titles, suffixes and the
+/// given/family split move slice bounds over that array rather than copying it.
 public struct NameNormalizer {
     private let folding: LatinFolding
 
@@ -19,99 +23,152 @@ public struct NameNormalizer {
         self.folding = folding
     }
 
+    struct Word {
+        let text: String
+        let group: Int
+    }
+
     public func normalize(_ input: NameInput) -> PersonName {
-        let givenGroups: [[String]]
-        let familyGroups: [[String]]
         switch input {
         case .separate(let given, let family):
-            givenGroups = Self.stripTitlesAndSuffixes(tokenize(given))
-            familyGroups = Self.stripSuffixes(tokenize(family))
+            let givenWords = tokenize(given), familyWords = tokenize(family)
+            return Self.assemble(given: Self.stripTitlesAndSuffixes(givenWords[...]), family: Self.stripSuffixes(familyWords[...]))
         case .familyFirst(let text):
-            guard let comma = text.firstIndex(of: ",") else { return normalize(.givenFirst(text)) }
-            familyGroups = Self.stripSuffixes(Self.stripTitles(tokenize(String(text[..<comma]))))
-            givenGroups = Self.stripTitlesAndSuffixes(tokenize(String(text[text.index(after: comma)...])))
+            guard let comma = text.utf8.firstIndex(of: UInt8(ascii: ",")) else { return normalize(.givenFirst(text)) }
+            let familyWords = tokenize(String(text[..<comma]))
+            let givenWords = tokenize(String(text[text.utf8.index(after: comma)...]))
+            return Self.assemble(given: Self.stripTitlesAndSuffixes(givenWords[...]),
+                                 family: Self.stripSuffixes(Self.stripTitles(familyWords[...])))
         case .givenFirst(let text):
-            let groups = Self.stripTitlesAndSuffixes(tokenize(text))
-            (givenGroups, familyGroups) = Self.splitGivenFirst(groups)
+            let words = Self.stripTitlesAndSuffixes(tokenize(text)[...])
+            let familyStart = Self.familyStart(words)
+            return Self.assemble(given: words[..<familyStart], family: words[familyStart...])
         }
-        return Self.assemble(given: givenGroups, family: familyGroups)
     }
 
-    /// Folds to upper-case ASCII and splits into word groups: spaces separate groups, hyphens separate
-    /// words inside a group ("SMITH-JONES" is one group of two words), apostrophes join ("O'BRIEN" ->
-    /// "OBRIEN"), and any other punctuation separates.
-    func tokenize(_ raw: String) -> [[String]] {
+    /// Folds to upper-case ASCII and splits into words: apostrophes join ("O'BRIEN" -> "OBRIEN"),
+    /// hyphens split words within a group, anything else that is not a letter or digit ends the group.
+    func tokenize(_ raw: String) -> [Word] {
         let folded = folding.fold(raw)
-        var groups: [[String]] = []
-        var group: [String] = []
-        var word: [UInt8] = []
-        func endWord() {
-            if !word.isEmpty { group.append(String(decoding: word, as: UTF8.self)); word.removeAll(keepingCapacity: true) }
+        var words: [Word] = []
+        var group = 0
+        var wordStart: String.UTF8View.Index? = nil
+        var hasApostrophe = false
+        let bytes = folded.utf8
+        func endWord(at end: String.UTF8View.Index) {
+            guard let start = wordStart else { return }
+            var text = String(folded[start..<end])
+            if hasApostrophe { text.removeAll { $0 == "'" } }
+            if !text.isEmpty { words.append(Word(text: text, group: group)) }
+            wordStart = nil
+            hasApostrophe = false
         }
-        func endGroup() {
-            endWord()
-            if !group.isEmpty { groups.append(group); group = [] }
-        }
-        for byte in folded.utf8 {
+        var index = bytes.startIndex
+        while index != bytes.endIndex {
+            let byte = bytes[index]
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                word.append(byte)
+                if wordStart == nil { wordStart = index }
             case UInt8(ascii: "'"):
-                continue
+                if wordStart != nil { hasApostrophe = true }
             case UInt8(ascii: "-"):
-                endWord()
+                endWord(at: index)
             default:
-                endGroup()
+                endWord(at: index)
+                if words.last?.group == group { group += 1 }
             }
+            index = bytes.index(after: index)
         }
-        endGroup()
-        return groups
+        endWord(at: bytes.endIndex)
+        return words
     }
 
-    private static func isSingle(_ group: [String], in set: Set<String>) -> Bool {
-        group.count == 1 && set.contains(group[0])
+    typealias Words = ArraySlice<Word>
+
+    /// The first group, if it is one word from `set`.
+    private static func leadingSingleWordGroup(_ words: Words, in set: WordSet) -> Int? {
+        guard let first = words.first, set.contains(first.text) else { return nil }
+        let next = words.index(after: words.startIndex)
+        return next == words.endIndex || words[next].group != first.group ? 1 : nil
     }
 
-    static func stripTitles(_ groups: [[String]]) -> [[String]] {
-        var rest = groups[...]
+    private static func groupCount(_ words: Words) -> Int {
+        guard let first = words.first, let last = words.last else { return 0 }
+        var count = 1
+        var previous = first.group
+        for word in words where word.group != previous { count += 1; previous = word.group }
+        _ = last
+        return count
+    }
+
+    static func stripTitles(_ words: Words) -> Words {
+        var rest = words
         // Keep the last group even if it looks like a title: "Lady" or "Major" may be the name itself.
-        while rest.count > 1, let first = rest.first, isSingle(first, in: NameVocabulary.titles) { rest = rest.dropFirst() }
-        return Array(rest)
+        while groupCount(rest) > 1, let drop = leadingSingleWordGroup(rest, in: NameVocabulary.titleSet) { rest = rest.dropFirst(drop) }
+        return rest
     }
 
-    static func stripSuffixes(_ groups: [[String]]) -> [[String]] {
-        var rest = groups[...]
-        while rest.count > 1, let last = rest.last, isSingle(last, in: NameVocabulary.suffixes) { rest = rest.dropLast() }
-        return Array(rest)
+    static func stripSuffixes(_ words: Words) -> Words {
+        var rest = words
+        while groupCount(rest) > 1, let last = rest.last, NameVocabulary.suffixSet.contains(last.text),
+              rest.dropLast().last?.group != last.group {
+            rest = rest.dropLast()
+        }
+        return rest
     }
 
-    static func stripTitlesAndSuffixes(_ groups: [[String]]) -> [[String]] {
-        stripSuffixes(stripTitles(groups))
+    static func stripTitlesAndSuffixes(_ words: Words) -> Words {
+        stripSuffixes(stripTitles(words))
     }
 
-    /// "Jan van der Berg" -> given [JAN], family [VAN, DER, BERG]: the last group is the surname, with
-    /// the particles just before it.
-    static func splitGivenFirst(_ groups: [[String]]) -> (given: [[String]], family: [[String]]) {
-        guard groups.count > 1 else { return ([], groups) }
-        var start = groups.count - 1
-        while start > 1, isSingle(groups[start - 1], in: NameVocabulary.particles) { start -= 1 }
-        return (Array(groups[..<start]), Array(groups[start...]))
+    /// "Jan van der Berg": the last group is the surname, with the single-word particle groups just
+    /// before it; at least one group stays given.
+    static func familyStart(_ words: Words) -> Int {
+        guard let last = words.last else { return words.endIndex }
+        var start = words.lastIndex { $0.group != last.group }.map { $0 + 1 } ?? words.startIndex
+        guard start > words.startIndex else { return start }   // one group only: it is the surname
+        while start - 1 > words.startIndex {
+            let candidate = words[start - 1]
+            let isSingleWordGroup = words[start - 2].group != candidate.group
+            guard isSingleWordGroup, NameVocabulary.particleSet.contains(candidate.text) else { break }
+            start -= 1
+        }
+        return start
     }
 
-    static func assemble(given: [[String]], family: [[String]]) -> PersonName {
-        // A hyphenated forename stays one forename: "MARY-JANE" -> "MARYJANE".
-        let forenames = given.map { $0.joined() }
-        let familyWords = family.flatMap { $0 }
-        let wholeFamily = familyWords.joined()
-        var parts = familyWords.filter { !NameVocabulary.particles.contains($0) }
-        if parts.isEmpty || parts == [wholeFamily] { parts = [] }
-        var name = PersonName(
+    static func assemble(given: Words, family: Words) -> PersonName {
+        // Forenames: one per group; a hyphenated forename stays one ("MARY-JANE" -> "MARYJANE").
+        var forenames: [String] = []
+        var current = ""
+        var currentGroup = given.first?.group
+        for word in given {
+            if word.group != currentGroup {
+                forenames.append(current)
+                current = ""
+                currentGroup = word.group
+            }
+            current += word.text
+        }
+        if !current.isEmpty { forenames.append(current) }
+
+        var wholeFamily = ""
+        var particleCount = 0
+        for word in family {
+            wholeFamily += word.text
+            if NameVocabulary.particleSet.contains(word.text) { particleCount += 1 }
+        }
+        // Parts only when they say more than the whole surname does.
+        var parts: [String] = []
+        if family.count > 1, particleCount < family.count {
+            parts = family.compactMap { NameVocabulary.particleSet.contains($0.text) ? nil : $0.text }
+            if parts == [wholeFamily] { parts = [] }
+        }
+        return PersonName(
             given: forenames.first ?? "",
-            middle: Array(forenames.dropFirst()),
+            middle: forenames.count > 1 ? Array(forenames.dropFirst()) : [],
             family: wholeFamily,
-            familyParts: parts
+            familyParts: parts,
+            placeholder: PlaceholderDetection.detect(given: given.lazy.map(\.text), family: family.lazy.map(\.text))
         )
-        name.placeholder = PlaceholderDetection.detect(given: given.flatMap { $0 }, family: familyWords)
-        return name
     }
 }

@@ -1,5 +1,9 @@
 /// The fixed word lists the name rules use. Upper-case ASCII, after folding.
 enum NameVocabulary {
+    static let titleSet = WordSet(titles)
+    static let suffixSet = WordSet(suffixes)
+    static let particleSet = WordSet(particles)
+
     /// Titles, removed from the front of the forenames (or of a whole name).
     static let titles: Set<String> = [
         "MR", "MRS", "MISS", "MS", "MX", "MSTR", "MASTER", "DR", "DOCTOR", "PROF", "PROFESSOR",

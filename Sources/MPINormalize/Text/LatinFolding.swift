@@ -30,19 +30,39 @@ public struct LatinFolding {
         return Self.uppercasedCollapsingSpaces(ascii)
     }
 
+    /// True when `uppercasedCollapsingSpaces` would return the text unchanged (PAS exports are often
+    /// upper case already), so no new string is made.
+    static func isUppercasedAndCollapsed(_ text: String) -> Bool {
+        var previousWasSpace = true   // a leading space needs work
+        for byte in text.utf8 {
+            if byte < 0x20 || byte == 0x7F || (byte >= 0x61 && byte <= 0x7A) { return false }
+            if byte == 0x20 {
+                if previousWasSpace { return false }
+                previousWasSpace = true
+            } else {
+                previousWasSpace = false
+            }
+        }
+        return !previousWasSpace || text.isEmpty
+    }
+
     /// ASCII upper case with runs of spaces collapsed and ends trimmed, in one pass over bytes.
     static func uppercasedCollapsingSpaces(_ text: String) -> String {
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(text.utf8.count)
-        var pendingSpace = false
-        for byte in text.utf8 {
-            if byte <= 0x20 || byte == 0x7F {
-                pendingSpace = !bytes.isEmpty
-                continue
+        if isUppercasedAndCollapsed(text) { return text }
+        // Written straight into the new string's storage: no intermediate array.
+        return String(unsafeUninitializedCapacity: text.utf8.count) { buffer in
+            var count = 0
+            var pendingSpace = false
+            for byte in text.utf8 {
+                if byte <= 0x20 || byte == 0x7F {
+                    pendingSpace = count > 0
+                    continue
+                }
+                if pendingSpace { buffer[count] = 0x20; count += 1; pendingSpace = false }
+                buffer[count] = byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte
+                count += 1
             }
-            if pendingSpace { bytes.append(0x20); pendingSpace = false }
-            bytes.append(byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte)
+            return count
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
