@@ -120,3 +120,48 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         #expect(CalendarDate(year: 1990, month: 4, day: 31) == nil)
     }
 }
+
+@Suite struct LongStringTests {
+    /// Past 16-bit distances the wide paths take over and agree with the definition. The other string
+    /// is short, so the quadratic work stays small.
+    @Test func distancesBeyondSixteenBits() {
+        let long = [UInt8](repeating: UInt8(ascii: "A"), count: 70_000)
+        let short = Array("AB".utf8)
+        #expect(EditDistance.levenshtein(long, short) == 69_999)
+        #expect(EditDistance.optimalStringAlignment(short, long) == 69_999)
+        #expect(EditDistance.levenshtein([], long) == 70_000)
+        // The transposition rule still applies on the wide path: BAC -> ABC costs 1, not 2.
+        // (rapidfuzz gives 12 and 11 for the same shape with 10 X's: n + 2 and n + 1.)
+        let startsABC = Array("ABC".utf8) + [UInt8](repeating: UInt8(ascii: "X"), count: 69_997)
+        #expect(EditDistance.levenshtein(Array("BAC".utf8), startsABC) == 69_999)
+        #expect(EditDistance.optimalStringAlignment(Array("BAC".utf8), startsABC) == 69_998)
+    }
+}
+
+@Suite struct EditDistancePathTests {
+    /// Lower-case bytes fall outside the bit-parallel alphabet, so the same pairs in lower case take the
+    /// dynamic-programming path. Distances do not depend on case, so the two paths must agree.
+    @Test func bitParallelAndDynamicProgrammingAgree() throws {
+        let rows = try Fixtures.rows("similarity.tsv")
+        var disagreements: [String] = []
+        for row in rows {
+            let a = Array(row["a"]!.utf8), b = Array(row["b"]!.utf8)
+            let lowerA = Array(row["a"]!.lowercased().utf8), lowerB = Array(row["b"]!.lowercased().utf8)
+            if EditDistance.levenshtein(a, b) != EditDistance.levenshtein(lowerA, lowerB)
+                || EditDistance.optimalStringAlignment(a, b) != EditDistance.optimalStringAlignment(lowerA, lowerB) {
+                disagreements.append("\(row["a"]!)/\(row["b"]!)")
+            }
+        }
+        let count = disagreements.count, firstFew = disagreements.prefix(5)
+        #expect(count == 0, "first: \(firstFew)")
+    }
+
+    @Test func patternOfExactlySixtyFourBytes() {
+        let a = Array(String(repeating: "AB", count: 32).utf8)          // 64 bytes: the top bit is in use
+        var b = a
+        b[63] = UInt8(ascii: "C")
+        b.swapAt(0, 1)
+        #expect(EditDistance.levenshtein(a, b) == 3)
+        #expect(EditDistance.optimalStringAlignment(a, b) == 2)
+    }
+}
