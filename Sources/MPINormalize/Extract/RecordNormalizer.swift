@@ -136,8 +136,8 @@ public final class RecordNormalizer {
         record.postcode = field("postcode", value(c.postcode)) { raw throws(Rejection) in try PostcodeNormalizer.normalize(raw) }
         record.phone = field("phone", value(c.phone)) { raw throws(Rejection) in try PhoneNormalizer.normalize(raw) }
         if !c.address.isEmpty {
-            let lines = c.address.compactMap { value($0) }
-            if !lines.isEmpty { record.address = addresses.normalize(lines: lines) }
+            let address = addresses.normalize(lines: c.address.lazy.map { fields[$0] })
+            if !address.lines.isEmpty { record.address = address }
         }
         for (name, position) in c.other {
             if let raw = value(position) { record.otherFields[name] = folding.fold(raw) }

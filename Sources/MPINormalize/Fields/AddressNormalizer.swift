@@ -27,7 +27,7 @@ public struct AddressNormalizer {
     /// Words that introduce a flat number.
     static let flatWords: Set<String> = ["FLAT", "APARTMENT", "UNIT", "ROOM", "STUDIO", "MAISONETTE"]
 
-    public func normalize(lines rawLines: [String]) -> Address {
+    public func normalize(lines rawLines: some Collection<String>) -> Address {
         var address = Address(lines: [])
         address.lines.reserveCapacity(rawLines.count)
         var streetOnNextLine = false
@@ -61,6 +61,9 @@ public struct AddressNormalizer {
             rest = rest.dropFirst()
             if rest.isEmpty {
                 streetOnNextLine = true
+            } else if rest.startIndex == words.startIndex + 1, let line = address.lines.last {
+                // The street is the line after its first word: cut it from the line already built.
+                address.street = String(line[line.utf8.index(line.utf8.startIndex, offsetBy: first.utf8.count + 1)...])
             } else {
                 address.street = rest.joined(separator: " ")
             }
@@ -71,16 +74,16 @@ public struct AddressNormalizer {
     /// Folded words of one line, abbreviations expanded. "ST" is SAINT before another word
     /// ("ST JOHNS ROAD") and STREET at the end of the line ("HIGH ST").
     func normalizeLine(_ raw: String) -> [String] {
-        let folded = folding.fold(raw)
+        let folded = folding.tokenizable(raw)
         let bytes = folded.utf8
         var words: [String] = []
+        words.reserveCapacity(8)
         var wordStart: String.UTF8View.Index? = nil
         var hasApostrophe = false
         var previous: UInt8 = 0
         func endWord(at end: String.UTF8View.Index) {
             guard let start = wordStart else { return }
-            var word = String(folded[start..<end])
-            if hasApostrophe { word.removeAll { $0 == "'" } }
+            let word = LatinFolding.upperWord(folded, start..<end, dropApostrophes: hasApostrophe)
             if !word.isEmpty { words.append(word) }
             wordStart = nil
             hasApostrophe = false
@@ -89,7 +92,8 @@ public struct AddressNormalizer {
         while index != bytes.endIndex {
             let byte = bytes[index]
             switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "/"):
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "/"):
                 if wordStart == nil { wordStart = index }
             case UInt8(ascii: "-") where wordStart != nil && previous >= 0x30 && previous <= 0x39:
                 break   // "12-14"

@@ -44,9 +44,15 @@ public struct DateNormalizer: Sendable {
     }
 
     public func normalize(_ raw: String) throws(Rejection) -> DateOfBirth {
-        var text = raw.trimmingSpaces()
+        let text = raw.trimmingSpaces()
         guard !text.isEmpty else { throw Rejection("empty", "no date given") }
-        let parts = try text.withUTF8 { parse($0) }.get()
+        // Dates are short: their bytes are copied to the stack (withUTF8 would allocate for the small
+        // strings Swift keeps inline).
+        let count = text.utf8.count
+        let parts = try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { buffer in
+            _ = buffer.initialize(from: text.utf8)
+            return parse(UnsafeBufferPointer(buffer))
+        }.get()
         var precision = parts.precision
         guard let date = CalendarDate(year: parts.year, month: parts.month, day: parts.day, precision: precision) else {
             throw Rejection("impossible_date", "that day does not exist in that month and year")
@@ -70,11 +76,16 @@ public struct DateNormalizer: Sendable {
     }
 
     private func parse(_ text: UnsafeBufferPointer<UInt8>) -> Result<Parts, Rejection> {
-        Result { () throws(Rejection) in try parseParts(text) }
+        do {
+            return .success(try parseParts(text))
+        } catch {
+            return .failure(error)
+        }
     }
 
     private func parseParts(_ text: UnsafeBufferPointer<UInt8>) throws(Rejection) -> Parts {
-        let formatError = Rejection("format", "the date does not match the source's format \(format.rawValue)")
+        // Built only when thrown: the message interpolation allocates.
+        var formatError: Rejection { Rejection("format", "the date does not match the source's format \(format.rawValue)") }
         var scanner = DateScanner(text)
         var parts = Parts(year: 0)
         switch format {

@@ -34,11 +34,12 @@ public struct NameNormalizer {
             let givenWords = tokenize(given), familyWords = tokenize(family)
             return Self.assemble(given: Self.stripTitlesAndSuffixes(givenWords[...]), family: Self.stripSuffixes(familyWords[...]))
         case .familyFirst(let text):
-            guard let comma = text.utf8.firstIndex(of: UInt8(ascii: ",")) else { return normalize(.givenFirst(text)) }
-            let familyWords = tokenize(String(text[..<comma]))
-            let givenWords = tokenize(String(text[text.utf8.index(after: comma)...]))
-            return Self.assemble(given: Self.stripTitlesAndSuffixes(givenWords[...]),
-                                 family: Self.stripSuffixes(Self.stripTitles(familyWords[...])))
+            // One pass over the whole value; the first comma marks where the forenames begin.
+            var firstGivenWord: Int? = nil
+            let words = tokenize(text, commaSeen: &firstGivenWord)
+            guard let split = firstGivenWord else { return normalize(.givenFirst(text)) }
+            return Self.assemble(given: Self.stripTitlesAndSuffixes(words[split...]),
+                                 family: Self.stripSuffixes(Self.stripTitles(words[..<split])))
         case .givenFirst(let text):
             let words = Self.stripTitlesAndSuffixes(tokenize(text)[...])
             let familyStart = Self.familyStart(words)
@@ -49,16 +50,23 @@ public struct NameNormalizer {
     /// Folds to upper-case ASCII and splits into words: apostrophes join ("O'BRIEN" -> "OBRIEN"),
     /// hyphens split words within a group, anything else that is not a letter or digit ends the group.
     func tokenize(_ raw: String) -> [Word] {
-        let folded = folding.fold(raw)
+        var ignored: Int? = nil
+        return tokenize(raw, commaSeen: &ignored)
+    }
+
+    /// As `tokenize(_:)`, also setting `commaSeen` to the index of the first word after the first comma
+    /// (the number of words when nothing follows it).
+    func tokenize(_ raw: String, commaSeen: inout Int?) -> [Word] {
+        let folded = folding.tokenizable(raw)
         var words: [Word] = []
+        words.reserveCapacity(4)
         var group = 0
         var wordStart: String.UTF8View.Index? = nil
         var hasApostrophe = false
         let bytes = folded.utf8
         func endWord(at end: String.UTF8View.Index) {
             guard let start = wordStart else { return }
-            var text = String(folded[start..<end])
-            if hasApostrophe { text.removeAll { $0 == "'" } }
+            let text = LatinFolding.upperWord(folded, start..<end, dropApostrophes: hasApostrophe)
             if !text.isEmpty { words.append(Word(text: text, group: group)) }
             wordStart = nil
             hasApostrophe = false
@@ -67,7 +75,7 @@ public struct NameNormalizer {
         while index != bytes.endIndex {
             let byte = bytes[index]
             switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 if wordStart == nil { wordStart = index }
             case UInt8(ascii: "'"):
                 if wordStart != nil { hasApostrophe = true }
@@ -76,6 +84,7 @@ public struct NameNormalizer {
             default:
                 endWord(at: index)
                 if words.last?.group == group { group += 1 }
+                if byte == UInt8(ascii: ","), commaSeen == nil { commaSeen = words.count }
             }
             index = bytes.index(after: index)
         }
@@ -137,19 +146,24 @@ public struct NameNormalizer {
     }
 
     static func assemble(given: Words, family: Words) -> PersonName {
-        // Forenames: one per group; a hyphenated forename stays one ("MARY-JANE" -> "MARYJANE").
-        var forenames: [String] = []
+        // Forenames: one per group; a hyphenated forename stays one ("MARY-JANE" -> "MARYJANE"). The
+        // first is the given name, the rest middle names (an array only when there are some).
+        var firstForename: String? = nil
+        var middle: [String] = []
         var current = ""
         var currentGroup = given.first?.group
+        func finishForename() {
+            if firstForename == nil { firstForename = current } else { middle.append(current) }
+        }
         for word in given {
             if word.group != currentGroup {
-                forenames.append(current)
+                finishForename()
                 current = ""
                 currentGroup = word.group
             }
             current += word.text
         }
-        if !current.isEmpty { forenames.append(current) }
+        if !current.isEmpty { finishForename() }
 
         var wholeFamily = ""
         var particleCount = 0
@@ -164,8 +178,8 @@ public struct NameNormalizer {
             if parts == [wholeFamily] { parts = [] }
         }
         return PersonName(
-            given: forenames.first ?? "",
-            middle: forenames.count > 1 ? Array(forenames.dropFirst()) : [],
+            given: firstForename ?? "",
+            middle: middle,
             family: wholeFamily,
             familyParts: parts,
             placeholder: PlaceholderDetection.detect(given: given.lazy.map(\.text), family: family.lazy.map(\.text))

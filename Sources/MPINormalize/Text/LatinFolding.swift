@@ -30,6 +30,27 @@ public struct LatinFolding {
         return Self.uppercasedCollapsingSpaces(ascii)
     }
 
+    /// Text for a tokeniser that upper-cases as it cuts words: plain ASCII as it is (no new string),
+    /// anything else folded.
+    public func tokenizable(_ raw: String) -> String {
+        TextCleaning.isPlainASCII(raw) ? raw : fold(raw)
+    }
+
+    /// The bytes `text[range]` in upper case, without apostrophes, as a new string (small words stay
+    /// inline in the string, with no allocation).
+    static func upperWord(_ text: String, _ range: Range<String.Index>, dropApostrophes: Bool) -> String {
+        let bytes = text.utf8[range]
+        return String(unsafeUninitializedCapacity: bytes.count) { buffer in
+            var count = 0
+            for byte in bytes {
+                if dropApostrophes, byte == UInt8(ascii: "'") { continue }
+                buffer[count] = byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte
+                count += 1
+            }
+            return count
+        }
+    }
+
     /// True when `uppercasedCollapsingSpaces` would return the text unchanged (PAS exports are often
     /// upper case already), so no new string is made.
     static func isUppercasedAndCollapsed(_ text: String) -> Bool {
