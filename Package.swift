@@ -32,8 +32,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "MPICoreTests", dependencies: ["MPICore"]),
-        .testTarget(name: "MPINormalizeTests", dependencies: ["MPINormalize", "MPICore"]),
+        // Fixture reading shared by the test targets.
+        .target(name: "MPITestSupport", path: "Tests/MPITestSupport"),
+        .testTarget(name: "MPICoreTests", dependencies: ["MPICore", "MPITestSupport"]),
+        .testTarget(name: "MPINormalizeTests", dependencies: ["MPINormalize", "MPICore", "MPITestSupport"]),
         .testTarget(name: "MPIStoreTests", dependencies: ["MPIStore"]),
         .testTarget(name: "mpiTests", dependencies: [
             "mpi", "MPICore", "MPINormalize", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -2,7 +2,8 @@
 """Writes the reference vectors the Swift tests compare against, computed by established
 implementations, never by our own code:
 
-  Tests/Fixtures/similarity.tsv   a, b, Jaro, Jaro-Winkler (rapidfuzz), Levenshtein, OSA distance (rapidfuzz)
+  Tests/Fixtures/similarity.tsv   a, b, Jaro, Jaro-Winkler (rapidfuzz), Levenshtein, OSA distance (rapidfuzz),
+                                  all over the UTF-8 bytes of a and b
   Tests/Fixtures/phonetic.tsv     name, Soundex, NYSIIS (jellyfish), Double Metaphone primary/alternate (doublemetaphone)
   Tests/Fixtures/nhs-numbers.tsv  number, valid, reason: the modulus-11 rule as the NHS data dictionary states it
 
@@ -86,6 +87,19 @@ def typo(name: str) -> str:
     return name
 
 
+# Names as trusts send them before folding, with diacritics and other scripts: the similarity functions
+# work on UTF-8 bytes, so these are scored by rapidfuzz over the same bytes.
+DIACRITIC = """MÜLLER ZOË JOSÉ ŁUKASZ BJØRK ÅSA SØREN GARCÍA NÚÑEZ FRANÇOIS CHLOÉ RENÉE BEYONCÉ ÖZTÜRK ŞAHIN ÇELIK
+GÖKHAN DVOŘÁK NOVÁK WOJCIECHOWSKA PAWEŁ ŻANETA STRAßE ANDRÉ CÉLINE HÉLÈNE ZSÓFIA ÁRPÁD JÚLIA ÍRIS NGUYỄN TRẦN
+ДМИТРИЙ ИВАНОВ ΓΕΩΡΓΙΟΥ ΠΑΠΑΔΟΠΟΥΛΟΣ محمد""".split()
+
+
+def fold_ascii(name: str) -> str:
+    """A rough ASCII spelling, to pair with the original (not a reference value itself)."""
+    import unicodedata
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if c.isascii())
+
+
 def similarity_pairs():
     pairs = []
     names = SURNAMES + FORENAMES
@@ -99,6 +113,10 @@ def similarity_pairs():
         for nick in sorted(nicks)[:2]:
             if nick.isalpha():
                 pairs.append((canonical.upper(), nick.upper()))
+    for name in DIACRITIC:
+        pairs.append((name, fold_ascii(name) or "X"))
+        pairs.append((name, typo(name)))
+        pairs.append((name, rng.choice(DIACRITIC)))
     hard = [("", ""), ("A", ""), ("", "SMITH"), ("A", "A"), ("A", "B"), ("AB", "BA"), ("AA", "A"), ("AAAA", "AAA"),
             ("ANNA", "ANA"), ("LEE", "LI"), ("NG", "NGUYEN"), ("JO", "JOE"), ("MARTHA", "MARHTA"), ("DIXON", "DICKSONX"),
             ("DWAYNE", "DUANE"), ("MULLER", "MUELLER"), ("ZOE", "ZOEY"), ("LUKASZ", "LUCAS"), ("OBRIEN", "OBRYAN"),
@@ -120,8 +138,10 @@ def write_similarity():
     with open(OUT / "similarity.tsv", "w") as out:
         out.write("a\tb\tjaro\tjaro_winkler\tlevenshtein\tosa\n")
         for a, b in pairs:
-            out.write(f"{a}\t{b}\t{Jaro.similarity(a, b)!r}\t{JaroWinkler.similarity(a, b)!r}\t"
-                      f"{Levenshtein.distance(a, b)}\t{OSA.distance(a, b)}\n")
+            # Scored over UTF-8 bytes, as the Swift functions compare them (identical for ASCII).
+            x, y = list(a.encode()), list(b.encode())
+            out.write(f"{a}\t{b}\t{Jaro.similarity(x, y)!r}\t{JaroWinkler.similarity(x, y)!r}\t"
+                      f"{Levenshtein.distance(x, y)}\t{OSA.distance(x, y)}\n")
     return len(pairs)
 
 

@@ -1,5 +1,6 @@
 import MPICore
 import MPINormalize
+import MPITestSupport
 import Testing
 
 @Suite struct NameNormalizerTests {

@@ -1,4 +1,5 @@
 import MPINormalize
+import MPITestSupport
 import Testing
 
 @Suite struct PhoneticReferenceTests {

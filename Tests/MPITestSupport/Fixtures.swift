@@ -1,13 +1,18 @@
-import Foundation
+public import Foundation
 
-/// Reads a tab-separated fixture from Tests/Fixtures (written by Scripts/generate-reference-fixtures.py).
-enum Fixtures {
-    static var directory: URL {
+/// Reads the reference fixtures in Tests/Fixtures (written by Scripts/generate-reference-fixtures.py)
+/// and the shipped data in Data/.
+public enum Fixtures {
+    public static var directory: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
     }
 
-    /// Rows as dictionaries keyed by the header's column names.
-    static func rows(_ name: String) throws -> [[String: String]] {
+    public static var dataDirectory: URL {
+        directory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Data")
+    }
+
+    /// Rows of a tab-separated fixture as dictionaries keyed by the header's column names.
+    public static func rows(_ name: String) throws -> [[String: String]] {
         let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
         let header = lines.removeFirst().split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
@@ -16,17 +21,9 @@ enum Fixtures {
             return Dictionary(uniqueKeysWithValues: zip(header, fields))
         }
     }
-}
 
-extension Fixtures {
-    static var dataDirectory: URL {
-        directory.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Data")
-    }
-}
-
-extension Fixtures {
     /// Text of a file in Data/.
-    static func dataFile(_ name: String) throws -> String {
+    public static func dataFile(_ name: String) throws -> String {
         try String(contentsOf: dataDirectory.appendingPathComponent(name), encoding: .utf8)
     }
 }
