@@ -15,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     ],
     targets: [
         .systemLibrary(
@@ -22,7 +23,7 @@ let package = Package(
             pkgConfig: "icu-i18n",
             providers: [.apt(["libicu-dev"])]
         ),
-        .target(name: "MPICore"),
+        .target(name: "MPICore", dependencies: [.product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "MPINormalize", dependencies: ["MPICore", "CICU"]),
         .target(name: "MPIStore", dependencies: ["MPICore", "MPINormalize"]),
         .executableTarget(

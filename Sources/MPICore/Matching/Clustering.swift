@@ -1,0 +1,158 @@
+/// A scored candidate pair (indexes into the record array, i < j).
+public struct ScoredPair: Sendable, Hashable {
+    public let i: Int32
+    public let j: Int32
+    public let weight: Double
+    public let probability: Double
+
+    public init(i: Int32, j: Int32, weight: Double, probability: Double) {
+        self.i = i
+        self.j = j
+        self.weight = weight
+        self.probability = probability
+    }
+}
+
+/// The decisions thresholds, each a documented choice (docs/clustering.md).
+public struct LinkThresholds: Sendable, Hashable, Codable {
+    /// Pairs at or above this probability are linked automatically, if no safeguard objects.
+    public var autoLink: Double
+    /// Pairs at or above this probability but below `autoLink` go to review.
+    public var review: Double
+    /// A person larger than this is never formed automatically.
+    public var maximumClusterSize: Int
+
+    public init(autoLink: Double = 0.999, review: Double = 0.5, maximumClusterSize: Int = 20) {
+        self.autoLink = autoLink
+        self.review = review
+        self.maximumClusterSize = maximumClusterSize
+    }
+
+    public static let defaults = LinkThresholds()
+}
+
+/// Why a pair was held for an analyst instead of linked.
+public enum ReviewReason: String, Sendable, Hashable, Codable {
+    /// Probability in the review band.
+    case reviewBand = "review_band"
+    /// One record is a placeholder identity (unknown patient, unnamed newborn): never auto-linked.
+    case placeholderIdentity = "placeholder_identity"
+    /// Linking would give one person two different NHS numbers.
+    case differentNHSNumbers = "different_nhs_numbers"
+    /// Linking would join records that the model scores as different people: a chain through a third.
+    case wouldChain = "would_chain"
+    /// Linking would make a person larger than the limit.
+    case clusterTooLarge = "cluster_too_large"
+}
+
+public struct ReviewItem: Sendable, Hashable {
+    public let pair: ScoredPair
+    public let reason: ReviewReason
+    /// For `wouldChain`: the pair across the two groups that objected.
+    public let conflictingPair: ScoredPair?
+}
+
+/// Records grouped into persons.
+public struct Clusters: Sendable {
+    /// Person number of each record, 0..<personCount, numbered in order of each person's first record.
+    public let personOf: [Int32]
+    public let personCount: Int
+    public let review: [ReviewItem]
+    public let autoLinks: Int
+}
+
+/// Safe clustering: links are added strongest first, and a link is refused (and sent to review) when
+/// it would make a person that is not safe — see docs/clustering.md. Unlike plain connected components,
+/// a third record can never chain two people together when the model has scored those two as different.
+public enum Clustering {
+    public static func cluster(recordCount: Int, pairs: [ScoredPair], placeholder: (Int32) -> Bool,
+                               nhsNumber: (Int32) -> UInt64?, thresholds: LinkThresholds) -> Clusters {
+        var scored: [UInt64: ScoredPair] = [:]
+        scored.reserveCapacity(pairs.count)
+        for pair in pairs where pair.probability < thresholds.review {
+            scored[key(pair.i, pair.j)] = pair   // only the objecting pairs are ever looked up
+        }
+        var parent = Array(0..<Int32(recordCount))
+        var members: [[Int32]] = (0..<recordCount).map { [Int32($0)] }
+        var componentNHS: [UInt64?] = (0..<recordCount).map { nhsNumber(Int32($0)) }
+        var review: [ReviewItem] = []
+        var autoLinks = 0
+
+        func root(_ x: Int32) -> Int32 {
+            var x = x
+            while parent[Int(x)] != x {
+                parent[Int(x)] = parent[Int(parent[Int(x)])]
+                x = parent[Int(x)]
+            }
+            return x
+        }
+
+        let candidates = pairs.filter { $0.probability >= thresholds.autoLink }
+            .sorted { ($0.weight, $1.i, $1.j) > ($1.weight, $0.i, $0.j) }
+        for pair in candidates {
+            if placeholder(pair.i) || placeholder(pair.j) {
+                review.append(ReviewItem(pair: pair, reason: .placeholderIdentity, conflictingPair: nil))
+                continue
+            }
+            let a = root(pair.i), b = root(pair.j)
+            if a == b { continue }
+            if let x = componentNHS[Int(a)], let y = componentNHS[Int(b)], x != y {
+                review.append(ReviewItem(pair: pair, reason: .differentNHSNumbers, conflictingPair: nil))
+                continue
+            }
+            if members[Int(a)].count + members[Int(b)].count > thresholds.maximumClusterSize {
+                review.append(ReviewItem(pair: pair, reason: .clusterTooLarge, conflictingPair: nil))
+                continue
+            }
+            if let conflict = objection(members[Int(a)], members[Int(b)], scored) {
+                review.append(ReviewItem(pair: pair, reason: .wouldChain, conflictingPair: conflict))
+                continue
+            }
+            let (small, large) = members[Int(a)].count <= members[Int(b)].count ? (a, b) : (b, a)
+            parent[Int(small)] = large
+            members[Int(large)].append(contentsOf: members[Int(small)])
+            members[Int(small)] = []
+            componentNHS[Int(large)] = componentNHS[Int(large)] ?? componentNHS[Int(small)]
+            autoLinks += 1
+        }
+
+        for pair in pairs where pair.probability >= thresholds.review && pair.probability < thresholds.autoLink {
+            if root(pair.i) != root(pair.j) {
+                review.append(ReviewItem(pair: pair, reason: .reviewBand, conflictingPair: nil))
+            }
+        }
+
+        var personOf = [Int32](repeating: -1, count: recordCount)
+        var personOfRoot: [Int32: Int32] = [:]
+        var next: Int32 = 0
+        for record in 0..<Int32(recordCount) {
+            let r = root(record)
+            if let person = personOfRoot[r] {
+                personOf[Int(record)] = person
+            } else {
+                personOfRoot[r] = next
+                personOf[Int(record)] = next
+                next += 1
+            }
+        }
+        review.sort { ($0.pair.weight, $0.pair.i, $0.pair.j) > ($1.pair.weight, $1.pair.i, $1.pair.j) }
+        return Clusters(personOf: personOf, personCount: Int(next), review: review, autoLinks: autoLinks)
+    }
+
+    /// A scored pair across the two groups below the review threshold: the model says those two are
+    /// different people, so joining the groups would chain them.
+    private static func objection(_ a: [Int32], _ b: [Int32], _ scored: [UInt64: ScoredPair]) -> ScoredPair? {
+        guard !scored.isEmpty else { return nil }
+        for x in a {
+            for y in b {
+                if let pair = scored[key(x, y)] { return pair }
+            }
+        }
+        return nil
+    }
+
+    private static func key(_ x: Int32, _ y: Int32) -> UInt64 {
+        let (low, high) = x < y ? (x, y) : (y, x)
+        return UInt64(UInt32(low)) << 32 | UInt64(UInt32(high))
+    }
+}

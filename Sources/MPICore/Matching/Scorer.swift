@@ -1,0 +1,119 @@
+internal import RealModule
+
+/// Scores record pairs with a model: comparison levels, a sum of precomputed weights, and the
+/// term-frequency adjustment on exact agreement. A value type built once per run and shared by the
+/// scoring workers.
+public struct Scorer: Sendable {
+    public let model: LinkageModel
+    public let kinds: [ComparisonKind]
+    /// weights[comparison][level]; level 0 (null) is always 0.
+    public let weights: [[Double]]
+    public let priorWeight: Double
+    /// Term frequencies per comparison (nil when the comparison does not use them).
+    public let termFrequencies: [TermFrequencyTable?]
+    /// Bound on one term-frequency adjustment, in bits, so one rare value cannot decide a pair alone.
+    public static let maximumAdjustment = 8.0
+
+    private let nhsIndex: Int?
+    private let dateOfBirthIndex: Int?
+    private let dateOfBirthElseLevel: UInt8
+
+    public init(model: LinkageModel, termFrequencies: [TermFrequencyTable?]? = nil) {
+        self.model = model
+        kinds = model.comparisons.map(\.kind)
+        weights = model.comparisons.map { comparison in [0] + comparison.levels.map(\.weight) }
+        priorWeight = model.priorWeight
+        self.termFrequencies = termFrequencies ?? Array(repeating: nil, count: model.comparisons.count)
+        nhsIndex = kinds.firstIndex(of: .nhsNumber)
+        dateOfBirthIndex = kinds.firstIndex(of: .dateOfBirth)
+        dateOfBirthElseLevel = UInt8(ComparisonKind.dateOfBirth.levelCount - 1)
+    }
+
+    /// Builds the term-frequency tables of the model's comparisons that use them, from the records.
+    public static func termFrequencies(for model: LinkageModel, records: [MatchRecord]) -> [TermFrequencyTable?] {
+        model.comparisons.map { comparison in
+            guard comparison.termFrequencies else { return nil }
+            var table = TermFrequencyTable()
+            for record in records {
+                if let value = comparison.kind.termFrequencyValue(record) { table.add(value) }
+            }
+            return table
+        }
+    }
+
+    /// Writes the pair's level for each comparison into `levels` (one byte per comparison).
+    ///
+    /// Safeguard: an NHS number shared by two records whose dates of birth disagree outright is not
+    /// counted (null level). A number borrowed by a relative, or keyed onto the wrong record, must not
+    /// be able to force a link on its own.
+    @inline(__always)
+    public func levels(_ a: MatchRecord, _ b: MatchRecord, into levels: inout [UInt8]) {
+        for (index, kind) in kinds.enumerated() { levels[index] = kind.level(a, b) }
+        if let nhs = nhsIndex, let dob = dateOfBirthIndex, levels[nhs] == 1 || levels[nhs] == 2,
+           levels[dob] == dateOfBirthElseLevel {
+            levels[nhs] = 0
+        }
+    }
+
+    /// Match weight (log2 Bayes factor including the prior) of a pair whose levels are known.
+    @inline(__always)
+    public func weight(levels: [UInt8], _ a: MatchRecord, _ b: MatchRecord) -> Double {
+        var total = priorWeight
+        for index in levels.indices {
+            let level = Int(levels[index])
+            total += weights[index][level]
+            if level == 1, let table = termFrequencies[index] { total += adjustment(index, table, a) }
+        }
+        return total
+    }
+
+    private func adjustment(_ index: Int, _ table: TermFrequencyTable, _ record: MatchRecord) -> Double {
+        guard let value = kinds[index].termFrequencyValue(record) else { return 0 }
+        let u = model.comparisons[index].levels[0].u
+        let raw = Double.log2(u / table.frequency(of: value))
+        return min(max(raw, -Self.maximumAdjustment), Self.maximumAdjustment)
+    }
+
+    public static func probability(weight: Double) -> Double {
+        let odds = Double.exp2(weight)
+        return odds.isInfinite ? 1 : odds / (1 + odds)
+    }
+
+    public static func weight(probability: Double) -> Double {
+        Double.log2(probability / (1 - probability))
+    }
+
+    /// The full account of one pair: the data behind an explanation (waterfall).
+    public func explain(_ a: MatchRecord, _ b: MatchRecord) -> Explanation {
+        var levels = [UInt8](repeating: 0, count: kinds.count)
+        self.levels(a, b, into: &levels)
+        var steps: [Explanation.Step] = []
+        for index in levels.indices {
+            let level = Int(levels[index])
+            let label = level == 0 ? "null" : model.comparisons[index].levels[level - 1].label
+            var tf = 0.0
+            if level == 1, let table = termFrequencies[index] { tf = adjustment(index, table, a) }
+            steps.append(.init(comparison: kinds[index].name, level: level, label: label, weight: weights[index][level],
+                               termFrequencyAdjustment: tf))
+        }
+        let total = priorWeight + steps.reduce(0) { $0 + $1.weight + $1.termFrequencyAdjustment }
+        return Explanation(priorWeight: priorWeight, steps: steps, matchWeight: total,
+                           probability: Self.probability(weight: total))
+    }
+}
+
+/// Why a pair scored as it did: the prior, each comparison's level and weight, and the total.
+public struct Explanation: Sendable, Hashable, Codable {
+    public struct Step: Sendable, Hashable, Codable {
+        public let comparison: String
+        public let level: Int
+        public let label: String
+        public let weight: Double
+        public let termFrequencyAdjustment: Double
+    }
+
+    public let priorWeight: Double
+    public let steps: [Step]
+    public let matchWeight: Double
+    public let probability: Double
+}

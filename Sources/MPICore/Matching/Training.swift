@@ -1,0 +1,165 @@
+/// Training settings of a linkage job.
+public struct TrainingSettings: Sendable, Hashable, Codable {
+    /// Random pairs drawn to estimate u.
+    public var uSampleSize: Int
+    public var seed: UInt64
+    /// One EM pass per rule; each comparison must be left unblocked by at least one rule.
+    public var rules: [BlockingRule]
+    public var maximumIterations: Int
+
+    public init(uSampleSize: Int = 1_000_000, seed: UInt64 = 20_261_128, rules: [BlockingRule] = BlockingRule.trainingDefaults,
+                maximumIterations: Int = 30) {
+        self.uSampleSize = uSampleSize
+        self.seed = seed
+        self.rules = rules
+        self.maximumIterations = maximumIterations
+    }
+
+    private enum CodingKeys: String, CodingKey { case uSampleSize, seed, rules, maximumIterations }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = TrainingSettings()
+        uSampleSize = try container.decodeIfPresent(Int.self, forKey: .uSampleSize) ?? defaults.uSampleSize
+        seed = try container.decodeIfPresent(UInt64.self, forKey: .seed) ?? defaults.seed
+        rules = try container.decodeIfPresent([BlockingRule].self, forKey: .rules) ?? defaults.rules
+        maximumIterations = try container.decodeIfPresent(Int.self, forKey: .maximumIterations) ?? defaults.maximumIterations
+    }
+}
+
+/// Fellegi-Sunter training in stages, as Splink does it: u from random pairs; m by EM in one pass per
+/// training rule, each pass estimating only the comparisons its rule does not block on; then λ from
+/// the candidate pairs of the linkage itself.
+public enum Training {
+    public static func train(records: [MatchRecord], initial: LinkageModel, settings: TrainingSettings,
+                             candidateLevels: PairLevels, maximumBlockSize: Int, workers: Int) async -> LinkageModel {
+        var model = initial
+        let untrainedScorer = Scorer(model: model)
+
+        // 1. u from random pairs.
+        let u = RandomPairSampling.estimateU(records: records, scorer: untrainedScorer,
+                                             sampleSize: min(settings.uSampleSize, max(records.count * (records.count - 1) / 2, 1)),
+                                             seed: settings.seed)
+        for index in model.comparisons.indices {
+            for level in model.comparisons[index].levels.indices { model.comparisons[index].levels[level].u = u[index][level] }
+        }
+
+        // 2. m by EM, one pass per training rule.
+        var mSums = model.comparisons.map { $0.levels.map { _ in 0.0 } }
+        var mPasses = model.comparisons.map { _ in 0 }
+        var passes: [TrainingPass] = []
+        for rule in settings.rules {
+            let blocked = Set(rule.keys.compactMap(\.blockedComparison))
+            let estimate = model.comparisons.map { !blocked.contains($0.kind) }
+            let pairs = Blocking.candidatePairs(records: records, rules: [rule], maximumBlockSize: maximumBlockSize).pairs
+            let levels = await PairLevels.compute(records: records, pairs: pairs, scorer: untrainedScorer, workers: workers)
+            let outcome = ExpectationMaximisation.run(histogram: levels.histogram(), comparisons: model.comparisons,
+                                                      estimate: estimate, lambda: 0.3, maximumIterations: settings.maximumIterations)
+            for index in model.comparisons.indices where estimate[index] && !pairs.isEmpty {
+                for level in mSums[index].indices { mSums[index][level] += outcome.m[index][level] }
+                mPasses[index] += 1
+            }
+            passes.append(TrainingPass(blockingRule: rule.description, pairs: pairs.count, iterations: outcome.iterations,
+                                       converged: outcome.converged,
+                                       estimated: model.comparisons.indices.filter { estimate[$0] }.map { model.comparisons[$0].kind.name },
+                                       lambdaAmongPairs: outcome.lambda))
+        }
+        for index in model.comparisons.indices where mPasses[index] > 0 {
+            for level in model.comparisons[index].levels.indices {
+                model.comparisons[index].levels[level].m = mSums[index][level] / Double(mPasses[index])
+            }
+        }
+
+        // 3. λ: the share of matches among the candidate pairs, scaled to all possible pairs.
+        let outcome = ExpectationMaximisation.run(histogram: candidateLevels.histogram(), comparisons: model.comparisons,
+                                                  estimate: model.comparisons.map { _ in false }, lambda: 0.1,
+                                                  maximumIterations: settings.maximumIterations)
+        let possiblePairs = Double(records.count) * Double(max(records.count - 1, 1)) / 2
+        let expectedMatches = outcome.lambda * Double(candidateLevels.pairCount)
+        model.lambda = min(max(expectedMatches / possiblePairs, 1e-12), 0.5)
+        model.training = passes
+        return model
+    }
+}
+
+/// The comparison levels of many pairs, flat: pair p's level for comparison c is at p * stride + c.
+/// Levels do not depend on the model's parameters, so they are computed once and reused by training
+/// and scoring.
+public struct PairLevels: Sendable {
+    public let levels: [UInt8]
+    public let stride: Int
+    public var pairCount: Int { stride == 0 ? 0 : levels.count / stride }
+
+    public func histogram() -> PatternHistogram {
+        var histogram = PatternHistogram(comparisonCount: stride)
+        var pattern = [UInt8](repeating: 0, count: stride)
+        for pair in 0..<pairCount {
+            for c in 0..<stride { pattern[c] = levels[pair * stride + c] }
+            histogram.add(pattern)
+        }
+        return histogram
+    }
+
+    /// Computes the levels of `pairs` on `workers` tasks, each over a contiguous chunk.
+    public static func compute(records: [MatchRecord], pairs: [(Int32, Int32)], scorer: Scorer, workers: Int) async -> PairLevels {
+        let stride = scorer.kinds.count
+        let chunks = chunkRanges(count: pairs.count, workers: workers)
+        let parts = await withTaskGroup(of: (Int, [UInt8]).self) { group in
+            for (chunkIndex, range) in chunks.enumerated() {
+                group.addTask {
+                    var out = [UInt8](repeating: 0, count: range.count * stride)
+                    var scratch = [UInt8](repeating: 0, count: stride)
+                    for (offset, pairIndex) in range.enumerated() {
+                        let (i, j) = pairs[pairIndex]
+                        scorer.levels(records[Int(i)], records[Int(j)], into: &scratch)
+                        for c in 0..<stride { out[offset * stride + c] = scratch[c] }
+                    }
+                    return (chunkIndex, out)
+                }
+            }
+            var parts = [[UInt8]](repeating: [], count: chunks.count)
+            for await (index, part) in group { parts[index] = part }
+            return parts
+        }
+        return PairLevels(levels: parts.flatMap { $0 }, stride: stride)
+    }
+
+    /// Scores every pair (weight and probability) on `workers` tasks, keeping those at or above `floor`.
+    public func score(records: [MatchRecord], pairs: [(Int32, Int32)], scorer: Scorer, floor: Double, workers: Int) async -> [ScoredPair] {
+        let chunks = Self.chunkRanges(count: pairs.count, workers: workers)
+        let stride = self.stride
+        let levels = self.levels
+        let parts = await withTaskGroup(of: (Int, [ScoredPair]).self) { group in
+            for (chunkIndex, range) in chunks.enumerated() {
+                group.addTask {
+                    var out: [ScoredPair] = []
+                    var pattern = [UInt8](repeating: 0, count: stride)
+                    for pairIndex in range {
+                        for c in 0..<stride { pattern[c] = levels[pairIndex * stride + c] }
+                        let (i, j) = pairs[pairIndex]
+                        let weight = scorer.weight(levels: pattern, records[Int(i)], records[Int(j)])
+                        let probability = Scorer.probability(weight: weight)
+                        if probability >= floor { out.append(ScoredPair(i: i, j: j, weight: weight, probability: probability)) }
+                    }
+                    return (chunkIndex, out)
+                }
+            }
+            var parts = [[ScoredPair]](repeating: [], count: chunks.count)
+            for await (index, part) in group { parts[index] = part }
+            return parts
+        }
+        return parts.flatMap { $0 }
+    }
+
+    /// The levels of one pair.
+    public func levels(ofPair index: Int) -> ArraySlice<UInt8> {
+        levels[(index * stride)..<((index + 1) * stride)]
+    }
+
+    static func chunkRanges(count: Int, workers: Int) -> [Range<Int>] {
+        guard count > 0 else { return [] }
+        let chunkCount = min(max(workers, 1) * 4, count)
+        let size = (count + chunkCount - 1) / chunkCount
+        return Swift.stride(from: 0, to: count, by: size).map { $0..<min($0 + size, count) }
+    }
+}

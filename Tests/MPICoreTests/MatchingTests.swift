@@ -1,0 +1,196 @@
+import Foundation
+import MPICore
+import Testing
+
+private func record(_ id: String, given: String = "", family: String = "", dob: (Int, Int, Int)? = nil,
+                    nhs: UInt64? = nil, postcode: String = "", placeholder: Bool = false) -> MatchRecord {
+    var record = MatchRecord(key: RecordKey(source: "T", recordId: id))
+    record.given = Array(given.utf8)
+    record.family = Array(family.utf8)
+    record.dateOfBirth = dob.flatMap { CalendarDate(year: $0.0, month: $0.1, day: $0.2) }
+    record.nhsNumber = nhs
+    record.postcodeUnit = Array(postcode.utf8)
+    record.isPlaceholder = placeholder
+    return record
+}
+
+@Suite struct ExpectationMaximisationTests {
+    /// Simulates comparison vectors from known m, u and λ, then checks EM recovers m (u held at truth).
+    @Test func recoversKnownParameters() {
+        let trueM: [[Double]] = [[0.85, 0.10, 0.05], [0.70, 0.20, 0.10], [0.90, 0.10]]
+        let trueU: [[Double]] = [[0.01, 0.04, 0.95], [0.02, 0.08, 0.90], [0.30, 0.70]]
+        let trueLambda = 0.2
+        var generator = SplitMix64(seed: 7)
+        func draw(_ distribution: [Double]) -> UInt8 {
+            let x = Double(generator.next() % 1_000_000) / 1_000_000
+            var cumulative = 0.0
+            for (index, p) in distribution.enumerated() {
+                cumulative += p
+                if x < cumulative { return UInt8(index + 1) }
+            }
+            return UInt8(distribution.count)
+        }
+        var histogram = PatternHistogram(comparisonCount: 3)
+        for _ in 0..<200_000 {
+            let isMatch = Double(generator.next() % 1_000_000) / 1_000_000 < trueLambda
+            let levels = (0..<3).map { draw(isMatch ? trueM[$0] : trueU[$0]) }
+            histogram.add(levels)
+        }
+        let comparisons = (0..<3).map { index in
+            ComparisonParameters(kind: .exactField("f\(index)"), levels: zip(trueM[index], trueU[index]).map {
+                LevelParameters(label: "", m: 1 / Double(trueM[index].count), u: $0.1)   // m starts flat
+            }, termFrequencies: false)
+        }
+        let outcome = ExpectationMaximisation.run(histogram: histogram, comparisons: comparisons, estimate: [true, true, true],
+                                                  lambda: 0.5, maximumIterations: 200, tolerance: 1e-7)
+        // Tolerance: 0.02 absolute on every m and on λ, for 200,000 simulated pairs.
+        #expect(abs(outcome.lambda - trueLambda) < 0.02)
+        for index in 0..<3 {
+            for level in trueM[index].indices {
+                #expect(abs(outcome.m[index][level] - trueM[index][level]) < 0.02, "m[\(index)][\(level)] = \(outcome.m[index][level])")
+            }
+        }
+    }
+
+    @Test func fixedComparisonsKeepTheirM() {
+        var histogram = PatternHistogram(comparisonCount: 2)
+        histogram.add([1, 1], count: 100)
+        histogram.add([2, 2], count: 900)
+        let comparisons = [ComparisonParameters(defaultsFor: .sex), ComparisonParameters(defaultsFor: .phone)]
+        let outcome = ExpectationMaximisation.run(histogram: histogram, comparisons: comparisons, estimate: [false, true], lambda: 0.5)
+        #expect(outcome.m[0] == comparisons[0].levels.map(\.m))
+        #expect(outcome.m[1] != comparisons[1].levels.map(\.m))
+    }
+}
+
+@Suite struct ScoringTests {
+    @Test func termFrequencyAdjustmentFollowsTheFormula() {
+        let model = LinkageModel.untrained(kinds: [.surname], lambda: 0.01)
+        var table = TermFrequencyTable()
+        for _ in 0..<90 { table.add(Array("SMITH".utf8)) }
+        for _ in 0..<10 { table.add(Array("ZELINSKI".utf8)) }
+        let scorer = Scorer(model: model, termFrequencies: [table])
+        let exact = model.comparisons[0].levels[0]
+        let smith = scorer.explain(record("1", family: "SMITH"), record("2", family: "SMITH"))
+        let rare = scorer.explain(record("3", family: "ZELINSKI"), record("4", family: "ZELINSKI"))
+        // Adjustment = log2(u_exact / frequency), capped at ±8 bits.
+        let expectedSmith = min(max(log2(exact.u / 0.9), -8), 8)
+        let expectedRare = min(max(log2(exact.u / 0.1), -8), 8)
+        #expect(abs(smith.steps[0].termFrequencyAdjustment - expectedSmith) < 1e-9)
+        #expect(abs(rare.steps[0].termFrequencyAdjustment - expectedRare) < 1e-9)
+        #expect(rare.matchWeight > smith.matchWeight)
+        #expect(abs(smith.matchWeight - (model.priorWeight + exact.weight + expectedSmith)) < 1e-9)
+    }
+
+    @Test func nullLevelsWeighNothing() {
+        let scorer = Scorer(model: .untrained(lambda: 0.01))
+        let explanation = scorer.explain(record("1"), record("2"))
+        #expect(explanation.steps.allSatisfy { $0.level == 0 && $0.weight == 0 })
+        #expect(abs(explanation.matchWeight - scorer.priorWeight) < 1e-12)
+    }
+
+    @Test func placeholderNamesAreNotCompared() {
+        let scorer = Scorer(model: .untrained(kinds: [.forename, .surname]))
+        let explanation = scorer.explain(record("1", given: "BABY", family: "KHAN", placeholder: true),
+                                         record("2", given: "BABY", family: "KHAN", placeholder: true))
+        #expect(explanation.steps.map(\.level) == [0, 0])
+    }
+
+    @Test func sharedNHSNumberWithDifferentBirthDatesCannotForceALink() {
+        let scorer = Scorer(model: .untrained(kinds: [.nhsNumber, .dateOfBirth]))
+        let parent = record("1", dob: (1960, 5, 1), nhs: 9_434_765_919)
+        let child = record("2", dob: (1995, 8, 12), nhs: 9_434_765_919)
+        let twin = record("3", dob: (1960, 5, 1), nhs: 9_434_765_919)
+        #expect(scorer.explain(parent, child).steps[0].level == 0)
+        #expect(scorer.explain(parent, twin).steps[0].level == 2)
+    }
+
+    @Test func nhsNumberTranspositionLevel() {
+        let scorer = Scorer(model: .untrained(kinds: [.nhsNumber]))
+        #expect(scorer.explain(record("1", nhs: 9_434_765_919), record("2", nhs: 9_434_765_991)).steps[0].level == 3)
+        #expect(scorer.explain(record("1", nhs: 9_434_765_919), record("2", nhs: 9_434_765_918)).steps[0].level == 3)
+        #expect(scorer.explain(record("1", nhs: 9_434_765_919), record("2", nhs: 9_990_000_018)).steps[0].level == 4)
+    }
+}
+
+@Suite struct BlockingTests {
+    @Test func unionOfRulesYieldsEachPairOnce() {
+        let records = [
+            record("a", given: "JOHN", family: "SMITH", dob: (1970, 3, 21), postcode: "HA1 3UJ"),
+            record("b", given: "JOHN", family: "SMITH", dob: (1970, 3, 21), postcode: "HA1 3UJ"),
+            record("c", given: "JON", family: "SMITH", dob: (1970, 3, 21), postcode: "W2 1NY"),
+            record("d", given: "MARY", family: "JONES", dob: (1980, 1, 2), postcode: "HA1 3UJ"),
+            record("e", given: "", family: "", dob: nil, postcode: ""),
+        ]
+        let rules = [BlockingRule([.dateOfBirth]), BlockingRule([.surname]), BlockingRule([.postcode]), BlockingRule([.surname, .dateOfBirth])]
+        let result = Blocking.candidatePairs(records: records, rules: rules, maximumBlockSize: 100)
+        let keys = result.pairs.map { "\($0.0)-\($0.1)" }
+        #expect(Set(keys).count == keys.count)
+        #expect(Set(keys) == ["0-1", "0-2", "1-2", "0-3", "1-3"])
+        #expect(result.reports.map(\.pairsAdded) == [3, 0, 2, 0])
+        // The record with no fields is in no block: a missing field never widens a rule.
+        #expect(!keys.contains { $0.contains("4") })
+    }
+
+    @Test func oversizedBlocksAreSkippedAndReported() {
+        let records = (0..<30).map { record("\($0)", family: "SMITH", dob: (1970, 1, 1 + $0 % 28)) }
+        let result = Blocking.candidatePairs(records: records, rules: [BlockingRule([.surname]), BlockingRule([.dateOfBirth])],
+                                             maximumBlockSize: 10)
+        #expect(result.reports[0].skippedBlocks == 1)
+        #expect(result.reports[0].recordsInSkippedBlocks == 30)
+        #expect(result.reports[0].pairsAdded == 0)
+        // Pairs in the skipped block are still found by a later rule.
+        #expect(result.reports[1].pairsAdded == 2)
+    }
+
+    @Test func multiValuedKeysEmitAPairOnce() {
+        var a = record("a", family: "SMITHJONES")
+        a.familyParts = [Array("SMITH".utf8), Array("JONES".utf8)]
+        var b = record("b", family: "JONESSMITH")
+        b.familyParts = [Array("JONES".utf8), Array("SMITH".utf8)]
+        let result = Blocking.candidatePairs(records: [a, b], rules: [BlockingRule([.surnamePart])], maximumBlockSize: 10)
+        #expect(result.pairs.count == 1)
+    }
+}
+
+@Suite struct ClusteringTests {
+    private func pair(_ i: Int32, _ j: Int32, _ probability: Double) -> ScoredPair {
+        ScoredPair(i: i, j: j, weight: Scorer.weight(probability: probability), probability: probability)
+    }
+
+    @Test func aThirdRecordCannotChainTwoPeople() {
+        // 0 and 2 are scored as different people; 1 links strongly to both.
+        let pairs = [pair(0, 1, 0.9999), pair(1, 2, 0.9995), pair(0, 2, 0.001)]
+        let clusters = Clustering.cluster(recordCount: 3, pairs: pairs, placeholder: { _ in false }, nhsNumber: { _ in nil },
+                                          thresholds: .defaults)
+        #expect(clusters.personOf[0] == clusters.personOf[1])
+        #expect(clusters.personOf[2] != clusters.personOf[0])
+        #expect(clusters.review.contains { $0.reason == .wouldChain && $0.pair.i == 1 && $0.pair.j == 2 })
+    }
+
+    @Test func noPersonHoldsTwoNHSNumbers() {
+        let numbers: [UInt64?] = [9_434_765_919, nil, 9_990_000_018]
+        let pairs = [pair(0, 1, 0.9999), pair(1, 2, 0.9999)]
+        let clusters = Clustering.cluster(recordCount: 3, pairs: pairs, placeholder: { _ in false }, nhsNumber: { numbers[Int($0)] },
+                                          thresholds: .defaults)
+        #expect(clusters.personCount == 2)
+        #expect(clusters.review.map(\.reason) == [.differentNHSNumbers])
+    }
+
+    @Test func placeholdersAreNeverAutoLinked() {
+        let clusters = Clustering.cluster(recordCount: 2, pairs: [pair(0, 1, 0.99999)], placeholder: { $0 == 1 },
+                                          nhsNumber: { _ in nil }, thresholds: .defaults)
+        #expect(clusters.personCount == 2)
+        #expect(clusters.review.map(\.reason) == [.placeholderIdentity])
+    }
+
+    @Test func reviewBandAndClusterSize() {
+        let thresholds = LinkThresholds(autoLink: 0.999, review: 0.5, maximumClusterSize: 2)
+        let pairs = [pair(0, 1, 0.9999), pair(1, 2, 0.9998), pair(3, 4, 0.7)]
+        let clusters = Clustering.cluster(recordCount: 5, pairs: pairs, placeholder: { _ in false }, nhsNumber: { _ in nil },
+                                          thresholds: thresholds)
+        #expect(clusters.personCount == 4)
+        #expect(Set(clusters.review.map(\.reason)) == [.clusterTooLarge, .reviewBand])
+        #expect(clusters.personOf.count == 5)
+    }
+}
