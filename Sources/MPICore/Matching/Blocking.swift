@@ -43,9 +43,37 @@ public enum BlockingKey: Sendable, Hashable, Codable, CustomStringConvertible {
         case .postcodeSector: "postcode_sector"
         case .postcodeDistrict: "postcode_district"
         case .sex: "sex"
-        case .field(let name): name
+        case .field(let name): "field(\(name))"
         }
     }
+
+    /// Parses the text form used in job files (the inverse of `description`).
+    public init?(parsing text: String) {
+        let trimmed = String(text.filter { $0 != " " })
+        let simple: [String: BlockingKey] = [
+            "nhs_number": .nhsNumber, "forename": .forename, "surname": .surname,
+            "metaphone(forename)": .forenameMetaphone, "metaphone(surname)": .surnameMetaphone,
+            "surname_part": .surnamePart, "names_either_order": .namesEitherOrder, "date_of_birth": .dateOfBirth,
+            "year_of_birth": .yearOfBirth, "day_month_of_birth": .dayMonthOfBirth, "postcode": .postcode,
+            "postcode_sector": .postcodeSector, "postcode_district": .postcodeDistrict, "sex": .sex,
+        ]
+        if let key = simple[trimmed] { self = key; return }
+        for (prefix, make) in [("forename[:", BlockingKey.forenamePrefix), ("surname[:", BlockingKey.surnamePrefix)]
+            where trimmed.hasPrefix(prefix) && trimmed.hasSuffix("]") {
+            guard let n = Int(trimmed.dropFirst(prefix.count).dropLast()), n > 0 else { return nil }
+            self = make(n)
+            return
+        }
+        if trimmed.hasPrefix("field("), trimmed.hasSuffix(")"), trimmed.count > 7 {
+            self = .field(String(trimmed.dropFirst(6).dropLast()))
+            return
+        }
+        return nil
+    }
+
+    public static let textForms = ["nhs_number", "forename", "surname", "forename[:N]", "surname[:N]", "metaphone(forename)",
+                                   "metaphone(surname)", "surname_part", "names_either_order", "date_of_birth", "year_of_birth",
+                                   "day_month_of_birth", "postcode", "postcode_sector", "postcode_district", "sex", "field(NAME)"]
 
     /// The comparisons this key fixes: a training pass blocking on it cannot estimate their m.
     public var blockedComparison: ComparisonKind? {
@@ -103,13 +131,36 @@ public enum BlockingKey: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 }
 
-/// A conjunction of keys: records pair when all keys agree.
+/// A conjunction of keys: records pair when all keys agree. In job and model files a rule is text:
+/// "date_of_birth & metaphone(surname)".
 public struct BlockingRule: Sendable, Hashable, Codable, CustomStringConvertible {
     public var keys: [BlockingKey]
 
     public init(_ keys: [BlockingKey]) { self.keys = keys }
 
     public var description: String { keys.map(\.description).joined(separator: " & ") }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        var keys: [BlockingKey] = []
+        for part in text.split(separator: "&") {
+            guard let key = BlockingKey(parsing: String(part)) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription:
+                    "unknown blocking key \"\(part.filter { $0 != " " })\"; expected keys joined by &, from: "
+                    + BlockingKey.textForms.joined(separator: ", ")))
+            }
+            keys.append(key)
+        }
+        guard !keys.isEmpty else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "a blocking rule needs at least one key"))
+        }
+        self.keys = keys
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
 
     /// The rule's values for a record, each a 64-bit hash of the keys' values joined. Empty when a
     /// key has no value. Several when a key is multi-valued (`surnamePart`).

@@ -29,6 +29,17 @@ public struct LinkThresholds: Sendable, Hashable, Codable {
     }
 
     public static let defaults = LinkThresholds()
+
+    private enum CodingKeys: String, CodingKey { case autoLink, review, maximumClusterSize }
+
+    /// Keys a job file leaves out take the defaults.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = LinkThresholds.defaults
+        autoLink = try container.decodeIfPresent(Double.self, forKey: .autoLink) ?? defaults.autoLink
+        review = try container.decodeIfPresent(Double.self, forKey: .review) ?? defaults.review
+        maximumClusterSize = try container.decodeIfPresent(Int.self, forKey: .maximumClusterSize) ?? defaults.maximumClusterSize
+    }
 }
 
 /// Why a pair was held for an analyst instead of linked.

@@ -1,6 +1,6 @@
 /// The fields the model compares. A closed set, switched on inside the pair loop (an enum is several
 /// times faster than protocol dispatch there, and it serialises into the model file).
-public enum ComparisonKind: Sendable, Hashable, Codable {
+public enum ComparisonKind: Sendable, Hashable, Codable, CustomStringConvertible {
     case nhsNumber
     case forename
     case surname
@@ -13,6 +13,47 @@ public enum ComparisonKind: Sendable, Hashable, Codable {
     case exactField(String)
     /// A field outside the NHS set compared with Jaro-Winkler levels.
     case fuzzyField(String)
+
+    /// The text form in job and model files: the name, or "exact(FIELD)" / "fuzzy(FIELD)".
+    public var description: String {
+        switch self {
+        case .exactField(let field): "exact(\(field))"
+        case .fuzzyField(let field): "fuzzy(\(field))"
+        default: name
+        }
+    }
+
+    public static let textForms = ["nhs_number", "forename", "surname", "date_of_birth", "sex", "postcode", "address", "phone",
+                                   "exact(FIELD)", "fuzzy(FIELD)"]
+
+    public init?(parsing text: String) {
+        let trimmed = String(text.filter { $0 != " " })
+        let simple: [String: ComparisonKind] = [
+            "nhs_number": .nhsNumber, "forename": .forename, "surname": .surname, "date_of_birth": .dateOfBirth,
+            "sex": .sex, "postcode": .postcode, "address": .address, "phone": .phone,
+        ]
+        if let kind = simple[trimmed] { self = kind; return }
+        for (prefix, make) in [("exact(", ComparisonKind.exactField), ("fuzzy(", ComparisonKind.fuzzyField)]
+            where trimmed.hasPrefix(prefix) && trimmed.hasSuffix(")") && trimmed.count > prefix.count + 1 {
+            self = make(String(trimmed.dropFirst(prefix.count).dropLast()))
+            return
+        }
+        return nil
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let kind = ComparisonKind(parsing: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription:
+                "unknown comparison \"\(text)\"; expected one of " + ComparisonKind.textForms.joined(separator: ", ")))
+        }
+        self = kind
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
 
     /// The comparison's name in outputs (column names of pairs.csv, explanations).
     public var name: String {

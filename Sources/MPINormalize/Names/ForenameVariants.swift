@@ -38,6 +38,11 @@ public struct ForenameVariants: Sendable {
         (groupsByName[name] ?? []).map { groupNames[Int($0)] }
     }
 
+    /// Sorted ids of the groups holding `name`, for a merge-style intersection test in the pair loop.
+    public func groupIds(of name: String) -> [Int32] {
+        (groupsByName[name] ?? []).sorted()
+    }
+
     /// True when the two forenames share a nickname or spelling-variant group.
     public func areVariants(_ a: String, _ b: String) -> Bool {
         guard let first = groupsByName[a], let second = groupsByName[b] else { return false }

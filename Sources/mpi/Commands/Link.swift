@@ -1,0 +1,172 @@
+import ArgumentParser
+import Foundation
+import MPICore
+import MPINormalize
+
+extension MPI {
+    struct Link: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Link the sources of a job into persons: one command from raw extracts to clusters.",
+            discussion: """
+            Reads and normalises every source of JOB, blocks, trains the model (unless --model is given), \
+            scores the candidate pairs on all cores and clusters them safely. Writes to DIR: clusters.csv, \
+            pairs.csv, review.csv, rejects.csv, model.json and summary.json (see docs/linkage-job.md).
+            """
+        )
+
+        @Argument(help: "The linkage job file (JSON).")
+        var job: String
+
+        @Option(name: .long, help: "Folder for the outputs; created if missing.")
+        var out: String
+
+        @Option(help: "Use this trained model instead of training one.")
+        var model: String?
+
+        @Flag(help: "No progress lines on standard error.")
+        var quiet = false
+
+        func run() async throws {
+            let linkageJob = try JobFile.load(job)
+            let given = try model.map(ModelFile.read)
+            if let given, given.comparisons.map(\.kind) != linkageJob.comparisons {
+                throw CLIError("the model's comparisons (\(given.comparisons.map(\.kind.name).joined(separator: ", "))) are not the job's")
+            }
+            let run = LinkRun(job: linkageJob, jobDirectory: URL(fileURLWithPath: job).deletingLastPathComponent(),
+                              workers: ProcessInfo.processInfo.activeProcessorCount, progress: Progress(quiet: quiet))
+            let outcome = try await run.run(model: given)
+            var clock = Stopwatch()
+            try LinkOutputs(directory: out, job: linkageJob).write(outcome)
+            var timings = outcome.timings
+            timings.append(("write", clock.lap()))
+            try LinkOutputs(directory: out, job: linkageJob).writeSummary(outcome, timings: timings)
+            run.progress.line("wrote \(out)/clusters.csv, pairs.csv, review.csv, rejects.csv, model.json, summary.json")
+        }
+    }
+
+    struct Train: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train the model of a job and write it to a file, for `mpi link --model`."
+        )
+
+        @Argument(help: "The linkage job file (JSON).")
+        var job: String
+
+        @Option(name: .long, help: "Where to write the model (JSON).")
+        var out: String
+
+        @Flag(help: "No progress lines on standard error.")
+        var quiet = false
+
+        func run() async throws {
+            let linkageJob = try JobFile.load(job)
+            let run = LinkRun(job: linkageJob, jobDirectory: URL(fileURLWithPath: job).deletingLastPathComponent(),
+                              workers: ProcessInfo.processInfo.activeProcessorCount, progress: Progress(quiet: quiet))
+            let outcome = try await run.run(model: nil)
+            try ModelFile.write(outcome.model, to: out)
+            run.progress.line("wrote \(out)")
+        }
+    }
+}
+
+enum ModelFile {
+    static func read(_ path: String) throws -> LinkageModel {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read the model \(path)") }
+        do {
+            return try JSONDecoder().decode(LinkageModel.self, from: data)
+        } catch let error as DecodingError {
+            throw CLIError("\(path): \(DecodingErrorDescription(error))")
+        }
+    }
+
+    static func write(_ model: LinkageModel, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(model).write(to: URL(fileURLWithPath: path))
+    }
+}
+
+/// The files `mpi link` writes.
+struct LinkOutputs {
+    let directory: String
+    let job: LinkageJob
+
+    private func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+
+    static func personId(_ number: Int32) -> String { String(format: "P%07d", number + 1) }
+
+    func write(_ outcome: LinkRun.Outcome) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let records = outcome.loaded.records
+
+        var clusters = try CSVWriter(path: path("clusters.csv"), header: ["source", "record_id", "person_id"])
+        for (index, record) in records.enumerated() {
+            clusters.write([record.key.source, record.key.recordId, Self.personId(outcome.clusters.personOf[index])])
+        }
+        try clusters.close()
+
+        let kinds = outcome.model.comparisons.map(\.kind)
+        var pairs = try CSVWriter(path: path("pairs.csv"), header: ["source_l", "record_id_l", "source_r", "record_id_r", "match_weight",
+                                                                    "match_probability"] + kinds.map { "level_\($0.name)" })
+        var levels = [UInt8](repeating: 0, count: kinds.count)
+        for pair in outcome.scored where pair.probability >= job.output.pairsFloor {
+            let a = records[Int(pair.i)], b = records[Int(pair.j)]
+            outcome.scorer.levels(a, b, into: &levels)
+            pairs.write([a.key.source, a.key.recordId, b.key.source, b.key.recordId, format(pair.weight), format(pair.probability)]
+                        + levels.enumerated().map { index, level in
+                            level == 0 ? "null" : outcome.model.comparisons[index].levels[Int(level) - 1].label
+                        })
+        }
+        try pairs.close()
+
+        var review = try CSVWriter(path: path("review.csv"), header: ["source_l", "record_id_l", "source_r", "record_id_r", "match_weight",
+                                                                      "match_probability", "reason", "conflict_with"])
+        for item in outcome.clusters.review {
+            let a = records[Int(item.pair.i)], b = records[Int(item.pair.j)]
+            let conflict = item.conflictingPair.map { "\(records[Int($0.i)].key) ~ \(records[Int($0.j)].key) (p=\(format($0.probability)))" } ?? ""
+            review.write([a.key.source, a.key.recordId, b.key.source, b.key.recordId, format(item.pair.weight), format(item.pair.probability),
+                          item.reason.rawValue, conflict])
+        }
+        try review.close()
+
+        var rejects = try CSVWriter(path: path("rejects.csv"), header: ["source", "line", "record_id", "field", "code", "reason"])
+        for reject in outcome.loaded.rejects {
+            rejects.write([reject.source, String(reject.line), reject.recordId, reject.field, reject.code, reject.reason])
+        }
+        try rejects.close()
+
+        try ModelFile.write(outcome.model, to: path("model.json"))
+    }
+
+    func writeSummary(_ outcome: LinkRun.Outcome, timings: [(stage: String, seconds: Double)]) throws {
+        var sizes: [Int: Int] = [:]
+        var members = [Int](repeating: 0, count: outcome.clusters.personCount)
+        for person in outcome.clusters.personOf { members[Int(person)] += 1 }
+        for size in members { sizes[size, default: 0] += 1 }
+        var reasons: [String: Int] = [:]
+        for item in outcome.clusters.review { reasons[item.reason.rawValue, default: 0] += 1 }
+        let summary: [String: Any] = [
+            "records": outcome.loaded.records.count,
+            "rowsPerSource": outcome.loaded.rowsPerSource,
+            "rejectedValues": outcome.loaded.rejects.count,
+            "candidatePairs": outcome.candidates.pairs.count,
+            "pairsPerBlockingRule": outcome.candidates.reports.map {
+                ["rule": $0.rule, "pairsAdded": $0.pairsAdded, "skippedBlocks": $0.skippedBlocks,
+                 "recordsInSkippedBlocks": $0.recordsInSkippedBlocks] as [String: Any]
+            },
+            "persons": outcome.clusters.personCount,
+            "autoLinks": outcome.clusters.autoLinks,
+            "reviewItems": outcome.clusters.review.count,
+            "reviewReasons": reasons,
+            "clusterSizes": Dictionary(uniqueKeysWithValues: sizes.map { (String($0.key), $0.value) }),
+            "lambda": outcome.model.lambda,
+            "thresholds": ["autoLink": job.thresholds.autoLink, "review": job.thresholds.review,
+                           "maximumClusterSize": job.thresholds.maximumClusterSize],
+            "secondsPerStage": timings.map { ["stage": $0.stage, "seconds": ($0.seconds * 1000).rounded() / 1000] as [String: Any] },
+        ]
+        let data = try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: URL(fileURLWithPath: path("summary.json")))
+    }
+
+    private func format(_ value: Double) -> String { String(format: "%.6g", value) }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import MPICore
+import MPINormalize
+
+/// Loads and checks a linkage job file: unknown keys, wrong types and inconsistent settings are
+/// reported with the key's path before anything is read.
+enum JobFile {
+    static let sourceKeys: Set<String> = ["code", "path", "format", "encoding", "recordId", "columns", "dateFormat", "sexCodes",
+                                         "unknownDayDefaultsToFirstJanuary"]
+    static let sectionKeys: [String: Set<String>] = [
+        "blocking": ["rules", "maximumBlockSize"],
+        "thresholds": ["autoLink", "review", "maximumClusterSize"],
+        "training": ["uSampleSize", "seed", "rules", "maximumIterations"],
+        "output": ["pairsFloor"],
+    ]
+
+    static func load(_ path: String) throws -> LinkageJob {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read the job file \(path)") }
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw CLIError("\(path): not valid JSON")
+        }
+        guard let top = object as? [String: Any] else { throw CLIError("\(path): the job must be a JSON object") }
+        var problems = unknownKeys(top, allowed: Set(LinkageJob.topLevelKeys), at: "")
+        for (section, allowed) in sectionKeys {
+            if let value = top[section] as? [String: Any] { problems += unknownKeys(value, allowed: allowed, at: section + ".") }
+        }
+        if let sources = top["sources"] as? [[String: Any]] {
+            for (index, source) in sources.enumerated() {
+                problems += unknownKeys(source, allowed: sourceKeys, at: "sources[\(index)].")
+                if let columns = source["columns"] as? [String: Any] {
+                    let allowed: Set<String> = ["givenName", "middleNames", "familyName", "fullName", "nameLayout", "preferredName",
+                                                "previousFamilyName", "nhsNumber", "nhsNumberStatus", "dateOfBirth", "sex",
+                                                "postcode", "address", "phone", "other"]
+                    problems += unknownKeys(columns, allowed: allowed, at: "sources[\(index)].columns.")
+                }
+            }
+        }
+        guard problems.isEmpty else { throw CLIError("\(path):\n  " + problems.joined(separator: "\n  ")) }
+        let job: LinkageJob
+        do {
+            job = try JSONDecoder().decode(LinkageJob.self, from: data)
+        } catch let error as DecodingError {
+            throw CLIError("\(path): \(DecodingErrorDescription(error))")
+        }
+        let invalid = job.validate()
+        guard invalid.isEmpty else { throw CLIError("\(path):\n  " + invalid.joined(separator: "\n  ")) }
+        return job
+    }
+
+    private static func unknownKeys(_ object: [String: Any], allowed: Set<String>, at prefix: String) -> [String] {
+        object.keys.sorted().filter { !allowed.contains($0) }.map {
+            "unknown key \"\(prefix)\($0)\" (expected one of: \(allowed.sorted().joined(separator: ", ")))"
+        }
+    }
+}

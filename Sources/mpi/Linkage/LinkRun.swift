@@ -1,0 +1,149 @@
+import Foundation
+import MPICore
+import MPINormalize
+
+/// One run from raw extracts to persons: read and normalise every source, block, compute levels,
+/// train (unless a model is given), score, cluster. The stages report progress on standard error
+/// (counts and timings only, never values from the extracts).
+struct LinkRun {
+    let job: LinkageJob
+    let jobDirectory: URL
+    let workers: Int
+    let progress: Progress
+
+    struct Loaded {
+        var records: [MatchRecord] = []
+        var rejects: [(source: String, line: Int, recordId: String, field: String, code: String, reason: String)] = []
+        var rowsPerSource: [String: Int] = [:]
+    }
+
+    struct Outcome {
+        var loaded: Loaded
+        var candidates: CandidatePairs
+        var levels: PairLevels
+        var model: LinkageModel
+        var scorer: Scorer
+        var scored: [ScoredPair]
+        var clusters: Clusters
+        var timings: [(stage: String, seconds: Double)]
+    }
+
+    /// Reads and normalises every source of the job.
+    func load() throws -> Loaded {
+        let variants = try ForenameVariantsFile.load()
+        let builder = MatchRecordBuilder(variants: variants)
+        var loaded = Loaded()
+        for mapping in job.sources {
+            guard let path = mapping.path else { throw CLIError("source \(mapping.code): no \"path\" to its extract") }
+            let extract = URL(fileURLWithPath: path, relativeTo: jobDirectory)
+            let normalization = ExtractNormalization(mapping: mapping, extract: extract)
+            let summary = try normalization.run(today: .today) { result in
+                switch result {
+                case .success(let row):
+                    loaded.records.append(builder.build(row.record))
+                    for rejection in row.rejections {
+                        loaded.rejects.append((mapping.code, row.line, row.record.key.recordId, rejection.field, rejection.code, rejection.reason))
+                    }
+                case .failure(let problem):
+                    loaded.rejects.append((mapping.code, problem.line, "", "row", problem.code, problem.message))
+                }
+            }
+            loaded.rowsPerSource[mapping.code] = summary.rows
+            progress.line("read \(mapping.code): \(summary.rows) rows, \(summary.records) records, \(summary.rowProblems.count) rows rejected")
+        }
+        // Two rows with one key would be two records claiming one identity: keep the first, report the rest.
+        var seen = Set<RecordKey>()
+        var unique: [MatchRecord] = []
+        unique.reserveCapacity(loaded.records.count)
+        for record in loaded.records {
+            if seen.insert(record.key).inserted {
+                unique.append(record)
+            } else {
+                loaded.rejects.append((record.key.source, 0, record.key.recordId, "row", "duplicate_record_id",
+                                       "the record id appears more than once in the source; the first row was kept"))
+            }
+        }
+        loaded.records = unique
+        return loaded
+    }
+
+    func run(model given: LinkageModel?) async throws -> Outcome {
+        var timings: [(String, Double)] = []
+        var clock = Stopwatch()
+        let loaded = try load()
+        timings.append(("read and normalise", clock.lap()))
+        let records = loaded.records
+
+        let candidates = Blocking.candidatePairs(records: records, rules: job.blocking.rules, maximumBlockSize: job.blocking.maximumBlockSize)
+        for report in candidates.reports {
+            var line = "blocking \(report.rule): \(report.pairsAdded) pairs"
+            if report.skippedBlocks > 0 {
+                line += "; SKIPPED \(report.skippedBlocks) blocks over \(job.blocking.maximumBlockSize) records"
+                    + " (\(report.recordsInSkippedBlocks) records, largest \(report.largestSkippedBlock))"
+            }
+            progress.line(line)
+        }
+        progress.line("blocking: \(candidates.pairs.count) candidate pairs in all")
+        timings.append(("block", clock.lap()))
+
+        let untrained = given ?? LinkageModel.untrained(kinds: job.comparisons)
+        let levels = await PairLevels.compute(records: records, pairs: candidates.pairs, scorer: Scorer(model: untrained), workers: workers)
+        timings.append(("compare", clock.lap()))
+
+        var model: LinkageModel
+        if let given {
+            model = given
+        } else {
+            progress.line("training: u from \(job.training.uSampleSize) random pairs, m by EM in \(job.training.rules.count) passes")
+            model = await Training.train(records: records, initial: untrained, settings: job.training, candidateLevels: levels,
+                                         maximumBlockSize: job.blocking.maximumBlockSize, workers: workers)
+            for pass in model.training {
+                progress.line("training pass \(pass.blockingRule): \(pass.pairs) pairs, \(pass.iterations) iterations"
+                              + (pass.converged ? "" : " (not converged)"))
+            }
+            progress.line("training: λ = \(String(format: "%.3g", model.lambda))")
+            timings.append(("train", clock.lap()))
+        }
+
+        let scorer = Scorer(model: model, termFrequencies: Scorer.termFrequencies(for: model, records: records))
+        let scored = await levels.score(records: records, pairs: candidates.pairs, scorer: scorer, floor: 0, workers: workers)
+        timings.append(("score", clock.lap()))
+
+        let placeholder = records.map(\.isPlaceholder)
+        let nhs = records.map(\.nhsNumber)
+        let clusters = Clustering.cluster(recordCount: records.count, pairs: scored, placeholder: { placeholder[Int($0)] },
+                                          nhsNumber: { nhs[Int($0)] }, thresholds: job.thresholds)
+        timings.append(("cluster", clock.lap()))
+        progress.line("clustering: \(records.count) records into \(clusters.personCount) persons; \(clusters.autoLinks) automatic links, "
+                      + "\(clusters.review.count) pairs for review")
+        return Outcome(loaded: loaded, candidates: candidates, levels: levels, model: model, scorer: scorer, scored: scored,
+                       clusters: clusters, timings: timings)
+    }
+}
+
+/// Wall-clock laps.
+struct Stopwatch {
+    private var last = ContinuousClock.now
+
+    mutating func lap() -> Double {
+        let now = ContinuousClock.now
+        let elapsed = now - last
+        last = now
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+}
+
+/// Progress on standard error: counts and timings only.
+struct Progress {
+    let quiet: Bool
+    private let started = ContinuousClock.now
+
+    init(quiet: Bool = false) { self.quiet = quiet }
+
+    func line(_ text: String) {
+        guard !quiet else { return }
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        StandardError.write(String(format: "[%7.2fs] ", seconds) + text + "\n")
+    }
+}
