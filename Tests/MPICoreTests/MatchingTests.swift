@@ -194,3 +194,32 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
         #expect(clusters.personOf.count == 5)
     }
 }
+
+@Suite struct EvaluationTests {
+    @Test func contingencyCounts() {
+        let metrics = Evaluation.evaluate(truth: [0, 0, 0, 1, 1], predicted: [0, 0, 1, 1, 1])
+        #expect(metrics.truePairs == 4)
+        #expect(metrics.predictedPairs == 4)
+        #expect(metrics.truePositivePairs == 2)
+        #expect(metrics.falseMergePairs == 2)
+        #expect(metrics.precision == 0.5 && metrics.recall == 0.5)
+        #expect(abs(metrics.bCubedPrecision - 11.0 / 15.0) < 1e-12)
+        #expect(abs(metrics.bCubedRecall - 11.0 / 15.0) < 1e-12)
+    }
+
+    @Test func perfectAndSingletons() {
+        let perfect = Evaluation.evaluate(truth: [1, 1, 2], predicted: [7, 7, 9])
+        #expect(perfect.f1 == 1 && perfect.bCubedPrecision == 1 && perfect.bCubedRecall == 1)
+        let singletons = Evaluation.evaluate(truth: [1, 1, 2], predicted: [1, 2, 3])
+        #expect(singletons.precision == 1 && singletons.recall == 0)
+    }
+
+    @Test func curveFindsTheBestThreshold() {
+        let scores: [(weight: Double, isMatch: Bool)] = [(10, true), (8, true), (5, false), (3, true), (1, false)]
+        let curve = Evaluation.curve(scores: scores, truePairs: 4)
+        #expect(curve.count == 5)
+        #expect(curve[0].precision == 1 && curve[0].recall == 0.25)
+        let best = curve.max { $0.f1 < $1.f1 }!
+        #expect(best.threshold == 3)   // 3 of 4 true pairs at precision 3/4
+    }
+}

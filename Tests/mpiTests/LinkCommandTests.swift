@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import MPICore
+import Testing
+@testable import mpi
+
+private let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Data/samples")
+
+private func temporaryDirectory() -> URL {
+    FileManager.default.temporaryDirectory.appendingPathComponent("mpi-test-\(UUID().uuidString)")
+}
+
+@Suite struct LinkCommandTests {
+    @Test func linkWritesEveryRecordOnceAndAModelThatCanBeReused() async throws {
+        let out = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let job = samples.appendingPathComponent("sample.job.json").path
+        var link = try #require(try MPI.parseAsRoot(["link", job, "--out", out.path, "--quiet"]) as? MPI.Link)
+        try await link.run()
+
+        let clusters = try CSVFile.read(out.appendingPathComponent("clusters.csv").path)
+        #expect(clusters.header == ["source", "record_id", "person_id"])
+        let keys = clusters.rows.map { "\($0[0]):\($0[1])" }
+        #expect(keys.count == 23)                 // 17 R1K records (one row rejected) and 6 RAS
+        #expect(Set(keys).count == keys.count)    // each record exactly once
+        let personOf = Dictionary(uniqueKeysWithValues: clusters.rows.map { ("\($0[0]):\($0[1])", $0[2]) })
+        #expect(personOf["R1K:R1K0000001"] == personOf["RAS:RAS-100001"])
+        #expect(personOf["R1K:R1K0000002"] == personOf["RAS:RAS-100002"])
+        #expect(personOf["R1K:R1K0000006"] != personOf["R1K:R1K0000014"])   // two placeholder newborns: never auto-linked
+
+        let pairs = try CSVFile.read(out.appendingPathComponent("pairs.csv").path)
+        #expect(Array(pairs.header.prefix(6)) == ["source_l", "record_id_l", "source_r", "record_id_r", "match_weight", "match_probability"])
+        #expect(pairs.header.contains("level_nhs_number"))
+        let rejects = try CSVFile.read(out.appendingPathComponent("rejects.csv").path)
+        #expect(rejects.rows.contains { $0[4] == "missing_record_id" })
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as! [String: Any]
+        #expect(summary["records"] as? Int == 23)
+
+        // The written model links the same way when given back.
+        let again = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: again) }
+        var reuse = try #require(try MPI.parseAsRoot(["link", job, "--out", again.path, "--quiet",
+                                                      "--model", out.appendingPathComponent("model.json").path]) as? MPI.Link)
+        try await reuse.run()
+        let reclustered = try CSVFile.read(again.appendingPathComponent("clusters.csv").path)
+        #expect(reclustered.rows == clusters.rows)
+    }
+
+    @Test func evaluateAgainstATruthFile() async throws {
+        let out = temporaryDirectory()
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: out) }
+        try "source,record_id,person_id\nA,1,P1\nA,2,P1\nA,3,P2\n".write(to: out.appendingPathComponent("clusters.csv"), atomically: true, encoding: .utf8)
+        try "source,record_id,true_id\nA,1,x\nA,2,y\nA,3,y\n".write(to: out.appendingPathComponent("truth.csv"), atomically: true, encoding: .utf8)
+        let command = try #require(try MPI.parseAsRoot(["evaluate", "--truth", out.appendingPathComponent("truth.csv").path,
+                                                        "--clusters", out.appendingPathComponent("clusters.csv").path, "--json"]) as? MPI.Evaluate)
+        #expect(command.json)
+        try await command.run()
+    }
+
+    @Test(arguments: [
+        (#"{"sources": [], "thresold": {}}"#, "unknown key \"thresold\""),
+        (#"{"sources": []}"#, "sources: a job needs at least one source"),
+        (#"{"sources": [{"code": "A", "recordId": "ID", "columns": {"fullName": "N"}}], "blocking": {"rules": ["surname & shoe_size"]}}"#,
+         "unknown blocking key \"shoe_size\""),
+        (#"{"sources": [{"code": "A", "recordId": "ID", "columns": {"fullName": "N"}}], "thresholds": {"autoLink": 0.5, "review": 0.9}}"#,
+         "thresholds: need 0 < review <= autoLink < 1"),
+        (#"{"sources": [{"code": "A", "recordId": "ID", "columns": {"fullName": "N"}}], "comparisons": ["surname", "star_sign"]}"#,
+         "unknown comparison \"star_sign\""),
+        (#"{"sources": [{"code": "A", "recordId": "ID", "columns": {"fulName": "N"}}]}"#, "unknown key \"sources[0].columns.fulName\""),
+        (#"{"sources": [{"code": "A", "recordId": "ID", "columns": {"fullName": "N"}}], "training": {"rules": ["surname"]}, "comparisons": ["surname"]}"#,
+         "every rule blocks on surname"),
+    ])
+    func badJobFilesSayWhatIsWrong(json: String, expected: String) throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("job-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try json.write(to: file, atomically: true, encoding: .utf8)
+        do {
+            _ = try JobFile.load(file.path)
+            Issue.record("accepted a bad job")
+        } catch {
+            #expect("\(error)".contains(expected), "\(error)")
+        }
+    }
+}
