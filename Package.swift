@@ -26,10 +26,11 @@ let package = Package(
         .target(name: "MPICore", dependencies: [.product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "MPINormalize", dependencies: ["MPICore", "CICU"]),
         .target(name: "MPIStore", dependencies: ["MPICore", "MPINormalize"]),
+        .target(name: "MPISynthetic", dependencies: ["MPICore"]),
         .executableTarget(
             name: "mpi",
             dependencies: [
-                "MPICore", "MPINormalize", "MPIStore",
+                "MPICore", "MPINormalize", "MPIStore", "MPISynthetic",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -38,6 +39,7 @@ let package = Package(
         .testTarget(name: "MPICoreTests", dependencies: ["MPICore", "MPITestSupport"]),
         .testTarget(name: "MPINormalizeTests", dependencies: ["MPINormalize", "MPICore", "MPITestSupport"]),
         .testTarget(name: "MPIStoreTests", dependencies: ["MPIStore"]),
+        .testTarget(name: "MPISyntheticTests", dependencies: ["MPISynthetic", "MPICore"]),
         .testTarget(name: "mpiTests", dependencies: [
             "mpi", "MPICore", "MPINormalize", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

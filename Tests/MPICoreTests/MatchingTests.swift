@@ -223,3 +223,26 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
         #expect(best.threshold == 3)   // 3 of 4 true pairs at precision 3/4
     }
 }
+
+@Suite struct TwinSafeguardTests {
+    @Test func conflictingForenamesAreNeverAutoLinked() {
+        let twins = ScoredPair(i: 0, j: 1, weight: 30, probability: 0.999999, conflictingForenames: true)
+        let clusters = Clustering.cluster(recordCount: 2, pairs: [twins], placeholder: { _ in false }, nhsNumber: { _ in nil },
+                                          thresholds: .defaults)
+        #expect(clusters.personCount == 2)
+        #expect(clusters.review.map(\.reason) == [.conflictingForenames])
+    }
+
+    @Test func scorerFlagsTwins() {
+        let scorer = Scorer(model: .untrained(kinds: [.forename, .surname, .dateOfBirth]))
+        var a = MatchRecord(key: RecordKey(source: "T", recordId: "1")), b = MatchRecord(key: RecordKey(source: "T", recordId: "2"))
+        a.given = Array("OLIVER".utf8); b.given = Array("HARRIET".utf8)
+        a.family = Array("KHAN".utf8); b.family = a.family
+        var levels = [UInt8](repeating: 0, count: 3)
+        scorer.levels(a, b, into: &levels)
+        #expect(scorer.hasConflictingForenames(levels))
+        b.given = Array("OLIVRE".utf8)
+        scorer.levels(a, b, into: &levels)
+        #expect(!scorer.hasConflictingForenames(levels))   // a typing error: related forenames
+    }
+}

@@ -4,12 +4,17 @@ public struct ScoredPair: Sendable, Hashable {
     public let j: Int32
     public let weight: Double
     public let probability: Double
+    /// Both records have a forename and the forenames agree at no level (not even as nicknames,
+    /// initials or a middle name): the signature of twins and of relatives sharing a home. Such a pair
+    /// is never linked automatically, whatever its score.
+    public let conflictingForenames: Bool
 
-    public init(i: Int32, j: Int32, weight: Double, probability: Double) {
+    public init(i: Int32, j: Int32, weight: Double, probability: Double, conflictingForenames: Bool = false) {
         self.i = i
         self.j = j
         self.weight = weight
         self.probability = probability
+        self.conflictingForenames = conflictingForenames
     }
 }
 
@@ -48,6 +53,8 @@ public enum ReviewReason: String, Sendable, Hashable, Codable {
     case reviewBand = "review_band"
     /// One record is a placeholder identity (unknown patient, unnamed newborn): never auto-linked.
     case placeholderIdentity = "placeholder_identity"
+    /// The forenames disagree outright: possibly twins or relatives at one address.
+    case conflictingForenames = "conflicting_forenames"
     /// Linking would give one person two different NHS numbers.
     case differentNHSNumbers = "different_nhs_numbers"
     /// Linking would join records that the model scores as different people: a chain through a third.
@@ -103,6 +110,12 @@ public enum Clustering {
         for pair in candidates {
             if placeholder(pair.i) || placeholder(pair.j) {
                 review.append(ReviewItem(pair: pair, reason: .placeholderIdentity, conflictingPair: nil))
+                continue
+            }
+            if pair.conflictingForenames {
+                if root(pair.i) != root(pair.j) {
+                    review.append(ReviewItem(pair: pair, reason: .conflictingForenames, conflictingPair: nil))
+                }
                 continue
             }
             let a = root(pair.i), b = root(pair.j)

@@ -14,6 +14,8 @@ public struct Scorer: Sendable {
     /// Bound on one term-frequency adjustment, in bits, so one rare value cannot decide a pair alone.
     public static let maximumAdjustment = 8.0
 
+    private let forenameIndex: Int?
+    private let forenameElseLevel: UInt8
     private let nhsIndex: Int?
     private let dateOfBirthIndex: Int?
     private let dateOfBirthElseLevel: UInt8
@@ -24,6 +26,8 @@ public struct Scorer: Sendable {
         weights = model.comparisons.map { comparison in [0] + comparison.levels.map(\.weight) }
         priorWeight = model.priorWeight
         self.termFrequencies = termFrequencies ?? Array(repeating: nil, count: model.comparisons.count)
+        forenameIndex = kinds.firstIndex(of: .forename)
+        forenameElseLevel = UInt8(ComparisonKind.forename.levelCount - 1)
         nhsIndex = kinds.firstIndex(of: .nhsNumber)
         dateOfBirthIndex = kinds.firstIndex(of: .dateOfBirth)
         dateOfBirthElseLevel = UInt8(ComparisonKind.dateOfBirth.levelCount - 1)
@@ -53,6 +57,13 @@ public struct Scorer: Sendable {
            levels[dob] == dateOfBirthElseLevel {
             levels[nhs] = 0
         }
+    }
+
+    /// True when the pair's forenames disagree at every level (see `ScoredPair.conflictingForenames`).
+    @inline(__always)
+    public func hasConflictingForenames(_ levels: [UInt8]) -> Bool {
+        guard let forename = forenameIndex else { return false }
+        return levels[forename] == forenameElseLevel
     }
 
     /// Match weight (log2 Bayes factor including the prior) of a pair whose levels are known.

@@ -139,7 +139,10 @@ public struct PairLevels: Sendable {
                         let (i, j) = pairs[pairIndex]
                         let weight = scorer.weight(levels: pattern, records[Int(i)], records[Int(j)])
                         let probability = Scorer.probability(weight: weight)
-                        if probability >= floor { out.append(ScoredPair(i: i, j: j, weight: weight, probability: probability)) }
+                        if probability >= floor {
+                            out.append(ScoredPair(i: i, j: j, weight: weight, probability: probability,
+                                                  conflictingForenames: scorer.hasConflictingForenames(pattern)))
+                        }
                     }
                     return (chunkIndex, out)
                 }
