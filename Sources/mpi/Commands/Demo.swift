@@ -2,82 +2,96 @@ import ArgumentParser
 import Foundation
 import MPICore
 import MPINormalize
+import MPISynthetic
 
 extension MPI {
     struct Demo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run the index on the sample extracts shipped in Data/samples.",
+            abstract: "Generate a synthetic four-trust population, link it, and measure the result against its truth.",
             discussion: """
-            Normalises the synthetic R1K (CSV, UTF-8) and RAS (TSV, Windows-1252) sample extracts and \
-            prints what was made of each record and what was rejected. Batch linkage joins the demo when \
-            the matching core lands.
+            Writes the population (each trust in its own export format) and the linkage outputs to --out \
+            (default: a new folder under the system's temporary folder), then prints what a data steward \
+            wants to know: persons found, automatic links, review items, precision and recall against the \
+            known truth, and the time each stage took.
             """
         )
 
+        @Option(help: "Number of synthetic persons.")
+        var persons: Int = 20_000
+
+        @Option(help: "Random seed of the population.")
+        var seed: UInt64 = 1
+
+        @Option(name: .long, help: "Folder for the population and the outputs.")
+        var out: String?
+
+        @Flag(help: "Show the stages' progress lines.")
+        var verbose = false
+
+        func validate() throws {
+            guard persons > 0 else { throw ValidationError("--persons must be positive") }
+        }
+
         func run() async throws {
-            let samples = try DataDirectory.locate().appendingPathComponent("samples")
-            let variants = try ForenameVariantsFile.load()
-            let started = ContinuousClock.now
-            var records = 0
-            for mappingFile in ["r1k.mapping.json", "ras.mapping.json"] {
-                let job = try ExtractNormalization.load(mappingFile: samples.appendingPathComponent(mappingFile).path, input: nil)
-                print("\n== \(job.mapping.code): \(job.extract.lastPathComponent) (\(job.mapping.encoding.rawValue), dates \(job.mapping.dateFormat.rawValue))")
-                var table = TextTable(columns: ["record", "given", "family", "born", "sex", "NHS number", "postcode", "notes"])
-                let summary = try job.run(today: .today) { result in
-                    guard case .success(let row) = result else { return }
-                    table.add(DemoRow(row, variants: variants).cells)
-                }
-                records += summary.records
-                print(table.render())
-                print(summary.text(source: job.mapping.code), terminator: "")
+            let directory = out ?? FileManager.default.temporaryDirectory.appendingPathComponent("mpi-demo-\(seed)-\(persons)").path
+            var stopwatch = Stopwatch()
+            let population = try Generate.write(persons: persons, seed: seed, to: directory)
+            let generateSeconds = stopwatch.lap()
+            let counts = population.recordsPerTrust.sorted { $0.key < $1.key }.map { "\($0.key) \(grouped($0.value))" }.joined(separator: ", ")
+            print("Synthetic population: \(grouped(population.persons)) persons, \(grouped(population.recordsPerTrust.values.reduce(0, +))) records (\(counts))")
+            print("  written to \(directory)")
+
+            let jobPath = (directory as NSString).appendingPathComponent("job.json")
+            let job = try JobFile.load(jobPath)
+            let run = LinkRun(job: job, jobDirectory: URL(fileURLWithPath: directory), workers: ProcessInfo.processInfo.activeProcessorCount,
+                              progress: Progress(quiet: !verbose))
+            let outcome = try await run.run(model: nil)
+            let outputDirectory = (directory as NSString).appendingPathComponent("link")
+            stopwatch = Stopwatch()
+            let outputs = LinkOutputs(directory: outputDirectory, job: job)
+            try outputs.write(outcome)
+            var timings = [("generate", generateSeconds)] + outcome.timings
+            timings.append(("write", stopwatch.lap()))
+            try outputs.writeSummary(outcome, timings: timings)
+
+            let records = outcome.loaded.records
+            print("\nRead and normalised \(grouped(records.count)) records; \(grouped(outcome.loaded.rejects.count)) values rejected (see rejects.csv).")
+            print("Blocking: \(grouped(outcome.candidates.pairs.count)) candidate pairs from \(job.blocking.rules.count) rules"
+                  + (outcome.candidates.reports.contains { $0.skippedBlocks > 0 } ? " (some blocks skipped: see summary.json)" : "") + ".")
+            print("Model: trained by EM in \(outcome.model.training.count) passes; prior λ = \(String(format: "%.2g", outcome.model.lambda)).")
+            var reasons: [ReviewReason: Int] = [:]
+            for item in outcome.clusters.review { reasons[item.reason, default: 0] += 1 }
+            print("Persons: \(grouped(outcome.clusters.personCount)) from \(grouped(records.count)) records; "
+                  + "\(grouped(outcome.clusters.autoLinks)) automatic links; \(grouped(outcome.clusters.review.count)) pairs for review"
+                  + " (" + reasons.sorted { $0.value > $1.value }.map { "\($0.key.rawValue) \(grouped($0.value))" }.joined(separator: ", ") + ").")
+
+            let truth = try CSVFile.read((directory as NSString).appendingPathComponent("truth.csv"))
+            var trueIdOf: [RecordKey: String] = [:]
+            for row in truth.rows { trueIdOf[RecordKey(source: row[0], recordId: row[1])] = row[2] }
+            var labels: [String: Int] = [:]
+            let truthLabels = records.map { record -> Int in
+                let id = trueIdOf[record.key] ?? "?"
+                if let label = labels[id] { return label }
+                labels[id] = labels.count
+                return labels.count - 1
             }
-            let elapsed = ContinuousClock.now - started
-            print("\n\(records) records normalised in \(elapsed.formatted(.units(allowed: [.milliseconds])))."
-                + " Forename groups loaded: \(variants.groupNames.count).")
+            let metrics = Evaluation.evaluate(truth: truthLabels, predicted: outcome.clusters.personOf.map(Int.init))
+            print("\nAgainst the known truth (\(grouped(population.persons)) real persons):")
+            print(String(format: "  pairwise precision %.4f, recall %.4f, F1 %.4f", metrics.precision, metrics.recall, metrics.f1))
+            print("  false-merge pairs \(grouped(metrics.falseMergePairs)) (two people linked as one), missed pairs \(grouped(metrics.missedPairs))")
+            print(String(format: "  B-cubed precision %.4f, recall %.4f", metrics.bCubedPrecision, metrics.bCubedRecall))
+
+            let total = timings.reduce(0) { $0 + $1.1 }
+            print("\nTime per stage: " + timings.map { String(format: "%@ %.2f s", $0.0, $0.1) }.joined(separator: ", ")
+                  + String(format: "; total %.2f s on %d cores.", total, ProcessInfo.processInfo.activeProcessorCount))
+            print("Outputs: \(outputDirectory)/clusters.csv, pairs.csv, review.csv, rejects.csv, model.json, summary.json")
         }
-    }
-}
 
-/// One record as the demo shows it.
-private struct DemoRow {
-    let cells: [String]
-
-    init(_ row: NormalizedRow, variants: ForenameVariants) {
-        let record = row.record
-        var notes: [String] = []
-        if let placeholder = record.name.placeholder { notes.append("placeholder name (\(placeholder.rawValue))") }
-        let groups = variants.groups(of: record.name.given).filter { $0 != record.name.given }
-        if !groups.isEmpty { notes.append("forename group \(groups.prefix(2).joined(separator: "/"))") }
-        if !record.name.familyParts.isEmpty { notes.append("surname parts \(record.name.familyParts.joined(separator: "+"))") }
-        if record.dateOfBirth?.isDefault == true { notes.append("default date") }
-        if record.nhsNumber?.isTestNumber == true { notes.append("test NHS no.") }
-        if record.nhsNumber?.status?.isVerified == true { notes.append("verified") }
-        if let pseudo = record.postcode?.pseudo { notes.append("pseudo-postcode (\(pseudo.rawValue))") }
-        if record.phone?.isPlaceholder == true { notes.append("placeholder phone") }
-        for rejection in row.rejections { notes.append("\(rejection.field) rejected: \(rejection.code)") }
-        let born = record.dateOfBirth.map { $0.date.description } ?? ""
-        cells = [record.key.recordId, record.name.given, record.name.family, born, record.sex?.rawValue ?? "",
-                 record.nhsNumber?.description ?? "", record.postcode?.unit ?? "", notes.joined(separator: "; ")]
-    }
-}
-
-/// A plain aligned text table.
-struct TextTable {
-    let columns: [String]
-    private var rows: [[String]] = []
-
-    init(columns: [String]) { self.columns = columns }
-
-    mutating func add(_ row: [String]) { rows.append(row) }
-
-    func render() -> String {
-        let all = [columns] + rows
-        let widths = columns.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
-        func line(_ cells: [String]) -> String {
-            zip(cells, widths).map { $0 + String(repeating: " ", count: $1 - $0.count) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces)
+        private func grouped(_ value: Int) -> String {
+            let formatter = NumberFormatter()
+            formatter.numberStyle = .decimal
+            formatter.groupingSeparator = ","
+            return formatter.string(from: NSNumber(value: value)) ?? String(value)
         }
-        let rule = widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")
-        return ([line(columns), rule] + rows.map(line)).joined(separator: "\n")
     }
 }
