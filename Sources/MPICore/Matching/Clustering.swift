@@ -27,7 +27,7 @@ public struct LinkThresholds: Sendable, Hashable, Codable {
     /// A person larger than this is never formed automatically.
     public var maximumClusterSize: Int
 
-    public init(autoLink: Double = 0.999, review: Double = 0.5, maximumClusterSize: Int = 20) {
+    public init(autoLink: Double = 0.99, review: Double = 0.5, maximumClusterSize: Int = 20) {
         self.autoLink = autoLink
         self.review = review
         self.maximumClusterSize = maximumClusterSize
