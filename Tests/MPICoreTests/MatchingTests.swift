@@ -1,5 +1,5 @@
 import Foundation
-import MPICore
+@testable import MPICore
 import Testing
 
 private func record(_ id: String, given: String = "", family: String = "", dob: (Int, Int, Int)? = nil,
@@ -244,5 +244,53 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
         b.given = Array("OLIVRE".utf8)
         scorer.levels(a, b, into: &levels)
         #expect(!scorer.hasConflictingForenames(levels))   // a typing error: related forenames
+    }
+}
+
+@Suite struct TrainingSampleTests {
+    @Test func sampleIsUniformSizedDeterministicAndOrdered() {
+        let pairs = (0..<10_000).map { (Int32($0), Int32($0 + 1)) }
+        let first = Training.sample(pairs, count: 1_000, seed: 9)
+        let again = Training.sample(pairs, count: 1_000, seed: 9)
+        #expect(first.count == 1_000)
+        #expect(first.map(\.0) == again.map(\.0))
+        #expect(first.map(\.0) == first.map(\.0).sorted())
+        #expect(Set(first.map(\.0)).count == 1_000)
+        // Uniform enough: each tenth of the input holds about a tenth of the sample.
+        let tenths = Dictionary(grouping: first, by: { $0.0 / 1_000 }).mapValues(\.count)
+        #expect(tenths.values.allSatisfy { (60...140).contains($0) })
+        #expect(Training.sample(Array(pairs.prefix(10)), count: 1_000, seed: 9).count == 10)
+    }
+}
+
+@Suite struct BlockedComparisonTests {
+    /// A pass blocked on comparison 0 (every pair agrees on it) must still recover the other comparisons'
+    /// m when comparison 0 is ignored; counting it makes every pair look like a match.
+    @Test func ignoringTheBlockedComparisonRecoversM() {
+        let trueM: [[Double]] = [[0.8, 0.2], [0.7, 0.3], [0.9, 0.1]]
+        let trueU: [[Double]] = [[0.05, 0.95], [0.1, 0.9], [0.2, 0.8]]
+        var generator = SplitMix64(seed: 3)
+        func draw(_ distribution: [Double]) -> UInt8 {
+            Double(generator.next() % 1_000_000) / 1_000_000 < distribution[0] ? 1 : 2
+        }
+        var histogram = PatternHistogram(comparisonCount: 4)
+        for _ in 0..<100_000 {
+            let isMatch = Double(generator.next() % 1_000_000) / 1_000_000 < 0.3
+            histogram.add([1] + (0..<3).map { draw(isMatch ? trueM[$0] : trueU[$0]) })
+        }
+        let blocked = ComparisonParameters(kind: .exactField("blocked"), levels: [.init(label: "", m: 0.9, u: 0.0001),
+                                                                                .init(label: "", m: 0.1, u: 0.9999)], termFrequencies: false)
+        let free = (0..<3).map { index in
+            ComparisonParameters(kind: .exactField("f\(index)"), levels: [.init(label: "", m: 0.5, u: trueU[index][0]),
+                                                                           .init(label: "", m: 0.5, u: trueU[index][1])], termFrequencies: false)
+        }
+        let estimate = [false, true, true, true]
+        let ignored = ExpectationMaximisation.run(histogram: histogram, comparisons: [blocked] + free, estimate: estimate,
+                                                  ignore: estimate.map { !$0 }, lambda: 0.5, maximumIterations: 500, tolerance: 1e-9)
+        for index in 0..<3 { #expect(abs(ignored.m[index + 1][0] - trueM[index][0]) < 0.03) }
+        #expect(abs(ignored.lambda - 0.3) < 0.03)
+        let counted = ExpectationMaximisation.run(histogram: histogram, comparisons: [blocked] + free, estimate: estimate,
+                                                  lambda: 0.5, maximumIterations: 500, tolerance: 1e-9)
+        #expect(counted.lambda > 0.9)   // the failure the ignore parameter prevents: every pair a "match"
     }
 }

@@ -129,6 +129,52 @@ public enum BlockingKey: Sendable, Hashable, Codable, CustomStringConvertible {
     private static func bytes(of value: UInt64) -> [UInt8] {
         withUnsafeBytes(of: value.littleEndian) { Array($0) }
     }
+
+    /// Feeds the key's single value into an FNV-1a hash, exactly as hashing `values(record)[0]` would;
+    /// false when the record has no value. Not for `surnamePart`, which may have several.
+    func feed(_ record: MatchRecord, into hash: inout UInt64) -> Bool {
+        func bytes(_ value: some Sequence<UInt8>) -> Bool {
+            var any = false
+            for byte in value { hash = BlockingRule.fnvFeed(hash, byte); any = true }
+            return any
+        }
+        func number(_ value: UInt64) -> Bool {
+            withUnsafeBytes(of: value.littleEndian) { for byte in $0 { hash = BlockingRule.fnvFeed(hash, byte) } }
+            return true
+        }
+        let names = !record.isPlaceholder
+        switch self {
+        case .nhsNumber: return record.nhsNumber.map(number) ?? false
+        case .forename: return names && bytes(record.given)
+        case .surname: return names && bytes(record.family)
+        case .forenamePrefix(let n): return names && bytes(record.given.prefix(n))
+        case .surnamePrefix(let n): return names && bytes(record.family.prefix(n))
+        case .forenameMetaphone: return names && bytes(record.givenMetaphone)
+        case .surnameMetaphone: return names && bytes(record.familyMetaphone)
+        case .surnamePart:
+            preconditionFailure("surname_part is multi-valued")
+        case .namesEitherOrder:
+            guard names, !record.given.isEmpty, !record.family.isEmpty else { return false }
+            let (first, second) = record.given.lexicographicallyPrecedes(record.family)
+                ? (record.given, record.family) : (record.family, record.given)
+            _ = bytes(first)
+            hash = BlockingRule.fnvFeed(hash, 0x7C)
+            return bytes(second)
+        case .dateOfBirth:
+            guard let date = record.dateOfBirth, date.precision == .day else { return false }
+            return number(UInt64(date.year * 10_000 + date.month * 100 + date.day))
+        case .yearOfBirth:
+            return record.dateOfBirth.map { number(UInt64($0.year)) } ?? false
+        case .dayMonthOfBirth:
+            guard let date = record.dateOfBirth, date.precision == .day else { return false }
+            return number(UInt64(date.month * 100 + date.day))
+        case .postcode: return bytes(record.postcodeUnit)
+        case .postcodeSector: return bytes(record.postcodeSector)
+        case .postcodeDistrict: return bytes(record.postcodeDistrict)
+        case .sex: return record.sex.map { bytes($0.rawValue.utf8) } ?? false
+        case .field(let name): return bytes(record.otherFields[name] ?? [])
+        }
+    }
 }
 
 /// A conjunction of keys: records pair when all keys agree. In job and model files a rule is text:
@@ -165,6 +211,7 @@ public struct BlockingRule: Sendable, Hashable, Codable, CustomStringConvertible
     /// The rule's values for a record, each a 64-bit hash of the keys' values joined. Empty when a
     /// key has no value. Several when a key is multi-valued (`surnamePart`).
     func hashes(_ record: MatchRecord) -> [UInt64] {
+        if isSingleValued { return singleHash(record).map { [$0] } ?? [] }
         var combined: [[UInt8]] = [[]]
         for key in keys {
             let values = key.values(record)
@@ -174,10 +221,31 @@ public struct BlockingRule: Sendable, Hashable, Codable, CustomStringConvertible
         return Array(Set(combined.map(Self.fnv1a))).sorted()
     }
 
+    /// True when every key has at most one value per record, so `singleHash` applies.
+    var isSingleValued: Bool { !keys.contains(.surnamePart) }
+
+    /// The rule's one hash for a record, computed without building the joined value; nil when a key has
+    /// no value. Equal to `fnv1a` of the joined bytes that `hashes` would hash.
+    func singleHash(_ record: MatchRecord) -> UInt64? {
+        var hash = Self.fnvOffset
+        for key in keys {
+            hash = Self.fnvFeed(hash, 0x1F)
+            guard key.feed(record, into: &hash) else { return nil }
+        }
+        return hash
+    }
+
+    static let fnvOffset: UInt64 = 0xCBF2_9CE4_8422_2325
+
+    @inline(__always)
+    static func fnvFeed(_ hash: UInt64, _ byte: UInt8) -> UInt64 {
+        (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+    }
+
     /// FNV-1a, 64-bit: deterministic across runs and platforms, unlike `Hasher`.
     static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        var hash = fnvOffset
+        for byte in bytes { hash = fnvFeed(hash, byte) }
         return hash
     }
 
@@ -220,39 +288,74 @@ public struct CandidatePairs: Sendable {
 }
 
 public enum Blocking {
+    /// Each record's hashes under one rule: one per record for single-valued rules (0 for none), or a
+    /// list per record for rules with a multi-valued key.
+    enum RuleHashes {
+        case single([UInt64])
+        case multiple([[UInt64]])
+
+        func values(_ record: Int) -> [UInt64] {
+            switch self {
+            case .single(let hashes): hashes[record] == 0 ? [] : [hashes[record]]
+            case .multiple(let hashes): hashes[record]
+            }
+        }
+    }
+
     /// Candidate pairs from the union of `rules`, each pair once: a pair is emitted by the first rule
     /// (in order) that blocks it. Blocks with more than `maximumBlockSize` records are skipped and
     /// reported, never silently dropped.
+    ///
+    /// Blocks are found by sorting (hash, record) entries and scanning runs, so no array is allocated per
+    /// block or per record.
     public static func candidatePairs(records: [MatchRecord], rules: [BlockingRule], maximumBlockSize: Int) -> CandidatePairs {
-        // Each rule's hashes per record, and the blocks per rule.
-        let hashes: [[[UInt64]]] = rules.map { rule in records.map { rule.hashes($0) } }
+        let hashes: [RuleHashes] = rules.map { rule in
+            if rule.isSingleValued {
+                return .single(records.map { record in
+                    guard let hash = rule.singleHash(record) else { return 0 }
+                    return hash == 0 ? 1 : hash   // 0 marks "no value"
+                })
+            }
+            return .multiple(records.map { rule.hashes($0) })
+        }
         var pairs: [(Int32, Int32)] = []
         var reports: [CandidatePairs.RuleReport] = []
         var skippedKeys: [Set<UInt64>] = Array(repeating: [], count: rules.count)
 
         for (ruleIndex, rule) in rules.enumerated() {
-            var blocks: [UInt64: [Int32]] = [:]
-            for (recordIndex, values) in hashes[ruleIndex].enumerated() {
-                for value in values { blocks[value, default: []].append(Int32(recordIndex)) }
+            var entries: [(hash: UInt64, record: Int32)] = []
+            entries.reserveCapacity(records.count)
+            switch hashes[ruleIndex] {
+            case .single(let values):
+                for (record, hash) in values.enumerated() where hash != 0 { entries.append((hash, Int32(record))) }
+            case .multiple(let values):
+                for (record, list) in values.enumerated() { for hash in list { entries.append((hash, Int32(record))) } }
             }
+            entries.sort { ($0.hash, $0.record) < ($1.hash, $1.record) }
             var report = CandidatePairs.RuleReport(rule: rule.description, pairsAdded: 0, skippedBlocks: 0,
                                                    recordsInSkippedBlocks: 0, largestSkippedBlock: 0)
-            for (key, members) in blocks.sorted(by: { $0.key < $1.key }) where members.count > 1 {
-                if members.count > maximumBlockSize {
+            var start = 0
+            while start < entries.count {
+                var end = start + 1
+                while end < entries.count, entries[end].hash == entries[start].hash { end += 1 }
+                let size = end - start
+                let key = entries[start].hash
+                if size > maximumBlockSize {
                     skippedKeys[ruleIndex].insert(key)
                     report.skippedBlocks += 1
-                    report.recordsInSkippedBlocks += members.count
-                    report.largestSkippedBlock = max(report.largestSkippedBlock, members.count)
-                    continue
-                }
-                for x in 0..<members.count {
-                    for y in (x + 1)..<members.count {
-                        let i = members[x], j = members[y]
-                        if coveredEarlier(i, j, key: key, ruleIndex: ruleIndex, hashes: hashes, skipped: skippedKeys) { continue }
-                        pairs.append(i < j ? (i, j) : (j, i))
-                        report.pairsAdded += 1
+                    report.recordsInSkippedBlocks += size
+                    report.largestSkippedBlock = max(report.largestSkippedBlock, size)
+                } else if size > 1 {
+                    for x in start..<end {
+                        for y in (x + 1)..<end {
+                            let i = entries[x].record, j = entries[y].record
+                            if coveredEarlier(i, j, key: key, ruleIndex: ruleIndex, hashes: hashes, skipped: skippedKeys) { continue }
+                            pairs.append((i, j))
+                            report.pairsAdded += 1
+                        }
                     }
                 }
+                start = end
             }
             reports.append(report)
         }
@@ -260,23 +363,23 @@ public enum Blocking {
     }
 
     /// True when an earlier rule, or a smaller shared value of this rule, already emitted (i, j).
-    private static func coveredEarlier(_ i: Int32, _ j: Int32, key: UInt64, ruleIndex: Int, hashes: [[[UInt64]]],
+    private static func coveredEarlier(_ i: Int32, _ j: Int32, key: UInt64, ruleIndex: Int, hashes: [RuleHashes],
                                        skipped: [Set<UInt64>]) -> Bool {
         for earlier in 0..<ruleIndex {
-            if shareUnskipped(hashes[earlier][Int(i)], hashes[earlier][Int(j)], skipped: skipped[earlier]) { return true }
+            switch hashes[earlier] {
+            case .single(let values):
+                let value = values[Int(i)]
+                if value != 0, value == values[Int(j)], skipped[earlier].isEmpty || !skipped[earlier].contains(value) { return true }
+            case .multiple(let values):
+                if values[Int(i)].contains(where: { values[Int(j)].contains($0) && !skipped[earlier].contains($0) }) { return true }
+            }
         }
         // Multi-valued keys: emit the pair only under the smallest value the two records share.
-        let own = hashes[ruleIndex]
-        if own[Int(i)].count > 1 || own[Int(j)].count > 1 {
+        if case .multiple(let own) = hashes[ruleIndex], own[Int(i)].count > 1 || own[Int(j)].count > 1 {
             for value in own[Int(i)] where value < key && own[Int(j)].contains(value) && !skipped[ruleIndex].contains(value) {
                 return true
             }
         }
         return false
-    }
-
-    /// True when the two records share a value whose block was not skipped.
-    private static func shareUnskipped(_ a: [UInt64], _ b: [UInt64], skipped: Set<UInt64>) -> Bool {
-        a.contains { b.contains($0) && !skipped.contains($0) }
     }
 }

@@ -53,10 +53,14 @@ public enum ExpectationMaximisation {
     public static let minimumM = 1e-6
 
     /// - Parameters:
-    ///   - estimate: which comparisons' m to estimate; the others stay as given (a pass blocking on a
-    ///     field cannot learn that field's m: every pair agrees on it).
+    ///   - estimate: which comparisons' m to estimate; the others stay as given.
+    ///   - ignore: comparisons left out of the likelihood altogether. A training pass that blocks on a
+    ///     field must ignore that field's comparison: every pair agrees on it, so it would make every pair
+    ///     look like a match and EM would learn the non-matches' distribution as m.
     public static func run(histogram: PatternHistogram, comparisons: [ComparisonParameters], estimate: [Bool],
-                           lambda initialLambda: Double, maximumIterations: Int = 30, tolerance: Double = 1e-5) -> Outcome {
+                           ignore: [Bool]? = nil, lambda initialLambda: Double, maximumIterations: Int = 30,
+                           tolerance: Double = 1e-5) -> Outcome {
+        let ignored = ignore ?? comparisons.map { _ in false }
         var m = comparisons.map { $0.levels.map(\.m) }
         let u = comparisons.map { $0.levels.map(\.u) }
         var lambda = min(max(initialLambda, 1e-6), 1 - 1e-6)
@@ -68,7 +72,7 @@ public enum ExpectationMaximisation {
             var matchTotal = 0.0, total = 0.0
             for pattern in patterns {
                 var logMatch = Double.log(lambda), logNonMatch = Double.log(1 - lambda)
-                for (index, level) in pattern.levels.enumerated() where level > 0 {
+                for (index, level) in pattern.levels.enumerated() where level > 0 && !ignored[index] {
                     logMatch += Double.log(m[index][Int(level) - 1])
                     logNonMatch += Double.log(u[index][Int(level) - 1])
                 }

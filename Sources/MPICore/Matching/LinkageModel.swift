@@ -84,7 +84,9 @@ public struct LinkageModel: Sendable, Hashable, Codable {
 public struct TrainingPass: Sendable, Hashable, Codable {
     /// The blocking rule the pass trained on, as text.
     public var blockingRule: String
+    /// Pairs the rule blocked, and how many of them (a random sample) EM used.
     public var pairs: Int
+    public var pairsUsed: Int
     public var iterations: Int
     public var converged: Bool
     /// Comparisons whose m was estimated in this pass (the others were fixed: they block on them).

@@ -6,16 +6,20 @@ public struct TrainingSettings: Sendable, Hashable, Codable {
     /// One EM pass per rule; each comparison must be left unblocked by at least one rule.
     public var rules: [BlockingRule]
     public var maximumIterations: Int
+    /// A training pass uses at most this many of its rule's pairs, drawn at random (with the seed): EM's
+    /// estimates settle long before, and common-name blocks can hold tens of millions.
+    public var maximumPairsPerPass: Int
 
     public init(uSampleSize: Int = 1_000_000, seed: UInt64 = 20_261_128, rules: [BlockingRule] = BlockingRule.trainingDefaults,
-                maximumIterations: Int = 30) {
+                maximumIterations: Int = 30, maximumPairsPerPass: Int = 2_000_000) {
         self.uSampleSize = uSampleSize
         self.seed = seed
         self.rules = rules
         self.maximumIterations = maximumIterations
+        self.maximumPairsPerPass = maximumPairsPerPass
     }
 
-    private enum CodingKeys: String, CodingKey { case uSampleSize, seed, rules, maximumIterations }
+    private enum CodingKeys: String, CodingKey { case uSampleSize, seed, rules, maximumIterations, maximumPairsPerPass }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -24,6 +28,7 @@ public struct TrainingSettings: Sendable, Hashable, Codable {
         seed = try container.decodeIfPresent(UInt64.self, forKey: .seed) ?? defaults.seed
         rules = try container.decodeIfPresent([BlockingRule].self, forKey: .rules) ?? defaults.rules
         maximumIterations = try container.decodeIfPresent(Int.self, forKey: .maximumIterations) ?? defaults.maximumIterations
+        maximumPairsPerPass = try container.decodeIfPresent(Int.self, forKey: .maximumPairsPerPass) ?? defaults.maximumPairsPerPass
     }
 }
 
@@ -49,17 +54,20 @@ public enum Training {
         var mPasses = model.comparisons.map { _ in 0 }
         var passes: [TrainingPass] = []
         for rule in settings.rules {
-            let blocked = Set(rule.keys.compactMap(\.blockedComparison))
-            let estimate = model.comparisons.map { !blocked.contains($0.kind) }
-            let pairs = Blocking.candidatePairs(records: records, rules: [rule], maximumBlockSize: maximumBlockSize).pairs
+            let fixedComparisons = Set(rule.keys.compactMap(\.blockedComparison))
+            let estimate = model.comparisons.map { !fixedComparisons.contains($0.kind) }
+            let blockedPairs = Blocking.candidatePairs(records: records, rules: [rule], maximumBlockSize: maximumBlockSize).pairs
+            let pairs = sample(blockedPairs, count: settings.maximumPairsPerPass, seed: settings.seed)
             let levels = await PairLevels.compute(records: records, pairs: pairs, scorer: untrainedScorer, workers: workers)
             let outcome = ExpectationMaximisation.run(histogram: levels.histogram(), comparisons: model.comparisons,
-                                                      estimate: estimate, lambda: 0.3, maximumIterations: settings.maximumIterations)
+                                                      estimate: estimate, ignore: estimate.map { !$0 }, lambda: 0.3,
+                                                      maximumIterations: settings.maximumIterations)
             for index in model.comparisons.indices where estimate[index] && !pairs.isEmpty {
                 for level in mSums[index].indices { mSums[index][level] += outcome.m[index][level] }
                 mPasses[index] += 1
             }
-            passes.append(TrainingPass(blockingRule: rule.description, pairs: pairs.count, iterations: outcome.iterations,
+            passes.append(TrainingPass(blockingRule: rule.description, pairs: blockedPairs.count, pairsUsed: pairs.count,
+                                       iterations: outcome.iterations,
                                        converged: outcome.converged,
                                        estimated: model.comparisons.indices.filter { estimate[$0] }.map { model.comparisons[$0].kind.name },
                                        lambdaAmongPairs: outcome.lambda))
@@ -70,15 +78,56 @@ public enum Training {
             }
         }
 
-        // 3. λ: the share of matches among the candidate pairs, scaled to all possible pairs.
-        let outcome = ExpectationMaximisation.run(histogram: candidateLevels.histogram(), comparisons: model.comparisons,
-                                                  estimate: model.comparisons.map { _ in false }, lambda: 0.1,
-                                                  maximumIterations: settings.maximumIterations)
+        // 3. λ, the prior: expected matches over all possible pairs.
         let possiblePairs = Double(records.count) * Double(max(records.count - 1, 1)) / 2
-        let expectedMatches = outcome.lambda * Double(candidateLevels.pairCount)
+        let expectedMatches = deterministicMatchEstimate(model: model, records: records, candidateLevels: candidateLevels)
+            ?? {
+                // Without NHS number and date of birth comparisons: EM's share of matches among the candidates.
+                let outcome = ExpectationMaximisation.run(histogram: candidateLevels.histogram(), comparisons: model.comparisons,
+                                                          estimate: model.comparisons.map { _ in false }, lambda: 0.1,
+                                                          maximumIterations: settings.maximumIterations)
+                return outcome.lambda * Double(candidateLevels.pairCount)
+            }()
         model.lambda = min(max(expectedMatches / possiblePairs, 1e-12), 0.5)
         model.training = passes
         return model
+    }
+
+    /// Matches expected among all pairs, from a deterministic rule as Splink does it: the candidate
+    /// pairs agreeing exactly on NHS number and date of birth (almost all true matches), divided by that
+    /// rule's recall. The recall comes from the data and the trained m: both records must carry an NHS
+    /// number (share p of records, so p² of pairs), and a true match agrees exactly on both fields with
+    /// probability m(NHS exact) × m(date exact). Nil when the model lacks those comparisons or the rule
+    /// finds nothing.
+    static func deterministicMatchEstimate(model: LinkageModel, records: [MatchRecord], candidateLevels: PairLevels) -> Double? {
+        let kinds = model.comparisons.map(\.kind)
+        guard let nhs = kinds.firstIndex(of: .nhsNumber), let dob = kinds.firstIndex(of: .dateOfBirth), !records.isEmpty else { return nil }
+        var agreeing = 0
+        for pair in 0..<candidateLevels.pairCount {
+            let levels = candidateLevels.levels(ofPair: pair)
+            let nhsLevel = levels[levels.startIndex + nhs], dobLevel = levels[levels.startIndex + dob]
+            if (nhsLevel == 1 || nhsLevel == 2) && dobLevel == 1 { agreeing += 1 }
+        }
+        let withNHS = Double(records.lazy.filter { $0.nhsNumber != nil }.count) / Double(records.count)
+        let withDate = Double(records.lazy.filter { $0.dateOfBirth != nil }.count) / Double(records.count)
+        let nhsLevels = model.comparisons[nhs].levels, dobLevels = model.comparisons[dob].levels
+        let recall = withNHS * withNHS * withDate * withDate * (nhsLevels[0].m + nhsLevels[1].m) * dobLevels[0].m
+        guard agreeing > 0, recall > 0.01 else { return nil }
+        return Double(agreeing) / recall
+    }
+
+    /// At most `count` of `pairs`, drawn uniformly (reservoir sampling with a seeded generator), in their
+    /// original order; all of them when there are no more than `count`.
+    static func sample(_ pairs: [(Int32, Int32)], count: Int, seed: UInt64) -> [(Int32, Int32)] {
+        guard pairs.count > count, count > 0 else { return pairs }
+        var generator = SplitMix64(seed: seed ^ UInt64(pairs.count))
+        var chosen = Array(0..<count)
+        for index in count..<pairs.count {
+            let slot = Int(generator.next() % UInt64(index + 1))
+            if slot < count { chosen[slot] = index }
+        }
+        chosen.sort()
+        return chosen.map { pairs[$0] }
     }
 }
 

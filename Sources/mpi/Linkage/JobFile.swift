@@ -10,7 +10,7 @@ enum JobFile {
     static let sectionKeys: [String: Set<String>] = [
         "blocking": ["rules", "maximumBlockSize"],
         "thresholds": ["autoLink", "review", "maximumClusterSize"],
-        "training": ["uSampleSize", "seed", "rules", "maximumIterations"],
+        "training": ["uSampleSize", "seed", "rules", "maximumIterations", "maximumPairsPerPass"],
         "output": ["pairsFloor"],
     ]
 

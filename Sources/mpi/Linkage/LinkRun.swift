@@ -98,7 +98,7 @@ struct LinkRun {
             model = await Training.train(records: records, initial: untrained, settings: job.training, candidateLevels: levels,
                                          maximumBlockSize: job.blocking.maximumBlockSize, workers: workers)
             for pass in model.training {
-                progress.line("training pass \(pass.blockingRule): \(pass.pairs) pairs, \(pass.iterations) iterations"
+                progress.line("training pass \(pass.blockingRule): \(pass.pairs) pairs (\(pass.pairsUsed) used), \(pass.iterations) iterations"
                               + (pass.converged ? "" : " (not converged)"))
             }
             progress.line("training: λ = \(String(format: "%.3g", model.lambda))")
