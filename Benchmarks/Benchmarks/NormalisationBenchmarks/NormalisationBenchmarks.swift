@@ -28,18 +28,6 @@ private func syntheticRows(count: Int) -> [[String]] {
     }
 }
 
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 private let mapping = SourceMapping(
     code: "R1K", recordId: "MRN",
     columns: .init(fullName: "PATIENT_NAME", nameLayout: .familyFirst, nhsNumber: "NHS_NO", nhsNumberStatus: "NHS_STATUS",

@@ -75,7 +75,7 @@ enum ModelFile {
         do {
             return try JSONDecoder().decode(LinkageModel.self, from: data)
         } catch let error as DecodingError {
-            throw CLIError("\(path): \(DecodingErrorDescription(error))")
+            throw CLIError("\(path): \(describe(error))")
         }
     }
 

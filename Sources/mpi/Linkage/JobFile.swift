@@ -43,7 +43,7 @@ enum JobFile {
         do {
             job = try JSONDecoder().decode(LinkageJob.self, from: data)
         } catch let error as DecodingError {
-            throw CLIError("\(path): \(DecodingErrorDescription(error))")
+            throw CLIError("\(path): \(describe(error))")
         }
         let invalid = job.validate()
         guard invalid.isEmpty else { throw CLIError("\(path):\n  " + invalid.joined(separator: "\n  ")) }

@@ -26,7 +26,7 @@ struct ExtractNormalization {
         do {
             mapping = try JSONDecoder().decode(SourceMapping.self, from: Data(contentsOf: mappingURL))
         } catch let error as DecodingError {
-            throw CLIError("\(mappingFile): \(DecodingErrorDescription(error))")
+            throw CLIError("\(mappingFile): \(describe(error))")
         }
         let extractPath = input ?? mapping.path
         guard let extractPath else { throw CLIError("\(mappingFile): no extract given; set \"path\" or pass --input") }
@@ -78,7 +78,7 @@ struct CLIError: Error, CustomStringConvertible {
 }
 
 /// Says which key of a JSON file was wrong and what was expected there.
-func DecodingErrorDescription(_ error: DecodingError) -> String {
+func describe(_ error: DecodingError) -> String {
     func path(_ codingPath: [any CodingKey]) -> String {
         codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: ["."])
     }
