@@ -68,3 +68,35 @@ private var samples: URL {
         }
     }
 }
+
+@Suite struct JSONLinesSourceTests {
+    @Test func jsonLinesExtractsNormaliseAndReportBadLines() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jsonl-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let lines = [
+            #"{"id": "A1", "given": "Zoë", "family": "Müller", "dob": "1996-02-29", "nhs": 9990000026}"#,
+            #"not json at all"#,
+            "",
+            #"{"id": "A2", "given": "John", "family": "Smith", "dob": "1970-13-01"}"#,
+        ]
+        try lines.joined(separator: "\n").write(to: directory.appendingPathComponent("extract.jsonl"), atomically: true, encoding: .utf8)
+        try #"{"code": "JL", "path": "extract.jsonl", "format": "jsonl", "recordId": "id", "columns": {"givenName": "given", "familyName": "family", "dateOfBirth": "dob", "nhsNumber": "nhs"}}"#
+            .write(to: directory.appendingPathComponent("mapping.json"), atomically: true, encoding: .utf8)
+        let job = try ExtractNormalization.load(mappingFile: directory.appendingPathComponent("mapping.json").path, input: nil)
+        var records: [NormalizedRecord] = []
+        var problems: [RowProblem] = []
+        let summary = try job.run(today: CalendarDate(year: 2026, month: 11, day: 28)!) { result in
+            switch result {
+            case .success(let row): records.append(row.record)
+            case .failure(let problem): problems.append(problem)
+            }
+        }
+        #expect(summary.records == 2)
+        #expect(records[0].name == PersonName(given: "ZOE", family: "MULLER"))
+        #expect(records[0].nhsNumber?.digits == "9990000026")        // a JSON number is read as its digits
+        #expect(records[1].dateOfBirth == nil)                         // month 13: rejected, the record kept
+        #expect(problems.map(\.code) == ["invalid_json"])
+        #expect(problems.map(\.line) == [2])
+    }
+}

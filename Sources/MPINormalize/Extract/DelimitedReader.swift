@@ -9,6 +9,12 @@ public struct RowProblem: Error, Sendable, Hashable {
     public let line: Int
     public let code: String
     public let message: String
+
+    public init(line: Int, code: String, message: String) {
+        self.line = line
+        self.code = code
+        self.message = message
+    }
 }
 
 /// Reads CSV or TSV as RFC 4180 describes it: fields separated by the delimiter, rows by LF or CRLF,

@@ -19,6 +19,8 @@ public struct SourceMapping: Sendable, Hashable, Codable {
 
     public enum ExtractFormat: String, Sendable, Hashable, Codable {
         case csv, tsv
+        /// One JSON object per line; keys are the column names, values strings or numbers.
+        case jsonl
     }
 
     /// Column names. Give the name either as `givenName` + `familyName` (with optional `middleNames`) or

@@ -44,16 +44,22 @@ struct ExtractNormalization {
         } catch {
             throw CLIError("cannot read the extract \(extract.path)")
         }
-        var reader = DelimitedReader(bytes: bytes, delimiter: mapping.format == .tsv ? UInt8(ascii: "\t") : UInt8(ascii: ","))
-        guard let first = reader.next() else { throw CLIError("\(extract.path) is empty: it needs a header row") }
-        guard case .success(let headerRow) = first else { throw CLIError("\(extract.path): the header row cannot be read") }
         let transliterator = try Transliterator()
-        let normalizer = try RecordNormalizer(mapping: mapping, header: headerRow.fields.map { TextDecoding.decode($0, as: mapping.encoding) },
-                                              today: today, transliterator: transliterator)
+        var rows: any IteratorProtocol<Result<NormalizedRow, RowProblem>>
+        switch mapping.format {
+        case .csv, .tsv:
+            var reader = DelimitedReader(bytes: bytes, delimiter: mapping.format == .tsv ? UInt8(ascii: "\t") : UInt8(ascii: ","))
+            guard let first = reader.next() else { throw CLIError("\(extract.path) is empty: it needs a header row") }
+            guard case .success(let headerRow) = first else { throw CLIError("\(extract.path): the header row cannot be read") }
+            let normalizer = try RecordNormalizer(mapping: mapping, header: headerRow.fields.map { TextDecoding.decode($0, as: mapping.encoding) },
+                                                  today: today, transliterator: transliterator)
+            rows = AnyIterator { reader.next().map { $0.flatMap { normalizer.normalize($0) } } }
+        case .jsonl:
+            rows = try JSONLinesRows(bytes: bytes, mapping: mapping, today: today, transliterator: transliterator)
+        }
         var summary = Summary()
-        while let next = reader.next() {
+        while let result = rows.next() {
             summary.rows += 1
-            let result = next.flatMap { normalizer.normalize($0) }
             switch result {
             case .success(let row):
                 summary.records += 1
@@ -68,6 +74,41 @@ struct ExtractNormalization {
             try emit(result)
         }
         return summary
+    }
+}
+
+/// Rows of a JSON-lines extract: each line one object whose keys are the mapping's column names.
+/// A line that is not a JSON object is a row problem with its line number; the rest go on.
+struct JSONLinesRows: IteratorProtocol {
+    private let lines: [ArraySlice<UInt8>]
+    private let columns: [String]
+    private let normalizer: RecordNormalizer
+    private var index = 0
+
+    init(bytes: [UInt8], mapping: SourceMapping, today: CalendarDate, transliterator: Transliterator) throws {
+        lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
+        columns = [mapping.recordId] + mapping.columns.allColumns
+        normalizer = try RecordNormalizer(mapping: mapping, header: columns, today: today, transliterator: transliterator)
+    }
+
+    mutating func next() -> Result<NormalizedRow, RowProblem>? {
+        while index < lines.count {
+            let line = lines[index]
+            index += 1
+            guard line.contains(where: { $0 > 0x20 }) else { continue }
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
+                return .failure(RowProblem(line: index, code: "invalid_json", message: "the line is not a JSON object"))
+            }
+            let fields = columns.map { column -> String in
+                switch object[column] {
+                case let text as String: text
+                case let number as NSNumber: number.stringValue
+                default: ""
+                }
+            }
+            return normalizer.normalize(fields: fields, line: index)
+        }
+        return nil
     }
 }
 
