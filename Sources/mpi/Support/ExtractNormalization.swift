@@ -36,6 +36,12 @@ struct ExtractNormalization {
         return ExtractNormalization(mapping: mapping, extract: extract)
     }
 
+    /// About how many rows the extract holds (its line breaks), for progress reporting.
+    func estimatedRows() -> Int {
+        guard let data = try? Data(contentsOf: extract, options: .mappedIfSafe) else { return 1 }
+        return max(data.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } - (mapping.format == .jsonl ? 0 : 1), 1)
+    }
+
     /// Normalises every row, handing each result to `emit` in file order.
     func run(today: CalendarDate, emit: (Result<NormalizedRow, RowProblem>) throws -> Void) throws -> Summary {
         let bytes: [UInt8]
