@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "MPICore", targets: ["MPICore"]),
         .library(name: "MPINormalize", targets: ["MPINormalize"]),
         .library(name: "MPIStore", targets: ["MPIStore"]),
+        .library(name: "MPIProtocol", targets: ["MPIProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,10 +28,11 @@ let package = Package(
         .target(name: "MPINormalize", dependencies: ["MPICore", "CICU"]),
         .target(name: "MPIStore", dependencies: ["MPICore", "MPINormalize"]),
         .target(name: "MPISynthetic", dependencies: ["MPICore"]),
+        .target(name: "MPIProtocol"),
         .executableTarget(
             name: "mpi",
             dependencies: [
-                "MPICore", "MPINormalize", "MPIStore", "MPISynthetic",
+                "MPICore", "MPINormalize", "MPIStore", "MPISynthetic", "MPIProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -40,6 +42,7 @@ let package = Package(
         .testTarget(name: "MPINormalizeTests", dependencies: ["MPINormalize", "MPICore", "MPITestSupport"]),
         .testTarget(name: "MPIStoreTests", dependencies: ["MPIStore"]),
         .testTarget(name: "MPISyntheticTests", dependencies: ["MPISynthetic", "MPICore"]),
+        .testTarget(name: "MPIProtocolTests", dependencies: ["MPIProtocol"]),
         .testTarget(name: "mpiTests", dependencies: [
             "mpi", "MPICore", "MPINormalize", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

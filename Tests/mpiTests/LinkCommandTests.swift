@@ -22,11 +22,12 @@ private func temporaryDirectory() -> URL {
         let clusters = try CSVFile.read(out.appendingPathComponent("clusters.csv").path)
         #expect(clusters.header == ["source", "record_id", "person_id"])
         let keys = clusters.rows.map { "\($0[0]):\($0[1])" }
-        #expect(keys.count == 23)                 // 17 R1K records (one row rejected) and 6 RAS
+        #expect(keys.count == 25)                 // 17 R1K records (one row rejected), 6 RAS, 2 RQM from HL7 messages
         #expect(Set(keys).count == keys.count)    // each record exactly once
         let personOf = Dictionary(uniqueKeysWithValues: clusters.rows.map { ("\($0[0]):\($0[1])", $0[2]) })
         #expect(personOf["R1K:R1K0000001"] == personOf["RAS:RAS-100001"])
         #expect(personOf["R1K:R1K0000002"] == personOf["RAS:RAS-100002"])
+        #expect(personOf["R1K:R1K0000002"] == personOf["RQM:RQM7000001"])   // the same patient, fed as HL7 v2
         #expect(personOf["R1K:R1K0000006"] != personOf["R1K:R1K0000014"])   // two placeholder newborns: never auto-linked
 
         let pairs = try CSVFile.read(out.appendingPathComponent("pairs.csv").path)
@@ -35,7 +36,8 @@ private func temporaryDirectory() -> URL {
         let rejects = try CSVFile.read(out.appendingPathComponent("rejects.csv").path)
         #expect(rejects.rows.contains { $0[4] == "missing_record_id" })
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as! [String: Any]
-        #expect(summary["records"] as? Int == 23)
+        #expect(summary["records"] as? Int == 25)
+        #expect(rejects.rows.contains { $0[0] == "RQM" && $0[4] == "hl7_no_pid" })
 
         // The written model links the same way when given back.
         let again = temporaryDirectory()

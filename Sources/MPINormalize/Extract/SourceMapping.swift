@@ -21,6 +21,8 @@ public struct SourceMapping: Sendable, Hashable, Codable {
         case csv, tsv
         /// One JSON object per line; keys are the column names, values strings or numbers.
         case jsonl
+        /// A file of HL7 v2 ADT messages; each message's PID segment is one record (see `hl7Columns`).
+        case hl7
     }
 
     /// Column names. Give the name either as `givenName` + `familyName` (with optional `middleNames`) or
@@ -99,12 +101,30 @@ public struct SourceMapping: Sendable, Hashable, Codable {
     }
 
     /// Only `code`, `recordId` and `columns` are required; the rest have defaults.
+    /// The fixed columns an HL7 v2 source is read through: the PID fields, named by their position.
+    /// The record id is the PID-3 identifier whose assigning authority is the source's code (else the
+    /// first of type MR); the NHS number the one of authority NHS or type NH.
+    public static let hl7Columns = Columns(
+        givenName: "PID-5.2", middleNames: "PID-5.3", familyName: "PID-5.1", previousFamilyName: "PID-5.1(M)",
+        nhsNumber: "PID-3(NHS)", dateOfBirth: "PID-7", sex: "PID-8", postcode: "PID-11.5",
+        address: ["PID-11.1", "PID-11.2", "PID-11.3"], phone: "PID-13")
+    public static let hl7RecordId = "PID-3"
+
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         code = try container.decode(String.self, forKey: .code)
         path = try container.decodeIfPresent(String.self, forKey: .path)
         format = try container.decodeIfPresent(ExtractFormat.self, forKey: .format) ?? .csv
         encoding = try container.decodeIfPresent(TextEncoding.self, forKey: .encoding) ?? .utf8
+        if format == .hl7 {
+            // HL7 v2 says where everything is; a mapping may still override the columns.
+            recordId = try container.decodeIfPresent(String.self, forKey: .recordId) ?? Self.hl7RecordId
+            columns = try container.decodeIfPresent(Columns.self, forKey: .columns) ?? Self.hl7Columns
+            dateFormat = try container.decodeIfPresent(DateFormat.self, forKey: .dateFormat) ?? .hl7
+            sexCodes = try container.decodeIfPresent([String: SexNormalizer.Meaning].self, forKey: .sexCodes) ?? [:]
+            unknownDayDefaultsToFirstJanuary = try container.decodeIfPresent(Bool.self, forKey: .unknownDayDefaultsToFirstJanuary) ?? false
+            return
+        }
         recordId = try container.decode(String.self, forKey: .recordId)
         columns = try container.decode(Columns.self, forKey: .columns)
         dateFormat = try container.decodeIfPresent(DateFormat.self, forKey: .dateFormat) ?? .iso

@@ -62,6 +62,9 @@ struct ExtractNormalization {
             rows = AnyIterator { reader.next().map { $0.flatMap { normalizer.normalize($0) } } }
         case .jsonl:
             rows = try JSONLinesRows(bytes: bytes, mapping: mapping, today: today, transliterator: transliterator)
+        case .hl7:
+            rows = try HL7Rows(text: TextDecoding.decode(bytes, as: mapping.encoding), mapping: mapping, today: today,
+                               transliterator: transliterator)
         }
         var summary = Summary()
         while let result = rows.next() {
