@@ -17,6 +17,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -26,7 +27,7 @@ let package = Package(
         ),
         .target(name: "MPICore", dependencies: [.product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "MPINormalize", dependencies: ["MPICore", "CICU"]),
-        .target(name: "MPIStore", dependencies: ["MPICore", "MPINormalize"]),
+        .target(name: "MPIStore", dependencies: ["MPICore", "MPINormalize", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "MPISynthetic", dependencies: ["MPICore"]),
         .target(name: "MPIProtocol"),
         .executableTarget(
@@ -40,7 +41,7 @@ let package = Package(
         .target(name: "MPITestSupport", path: "Tests/MPITestSupport"),
         .testTarget(name: "MPICoreTests", dependencies: ["MPICore", "MPITestSupport"]),
         .testTarget(name: "MPINormalizeTests", dependencies: ["MPINormalize", "MPICore", "MPITestSupport"]),
-        .testTarget(name: "MPIStoreTests", dependencies: ["MPIStore"]),
+        .testTarget(name: "MPIStoreTests", dependencies: ["MPIStore", "MPICore"]),
         .testTarget(name: "MPISyntheticTests", dependencies: ["MPISynthetic", "MPICore"]),
         .testTarget(name: "MPIProtocolTests", dependencies: ["MPIProtocol"]),
         .testTarget(name: "mpiTests", dependencies: [

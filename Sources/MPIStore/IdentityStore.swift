@@ -1,0 +1,384 @@
+public import Foundation
+public import MPICore
+internal import GRDB
+
+/// A source record as stored: the raw row as received (column -> value, JSON), its normalised form, and
+/// a hash of the raw row that tells a re-import whether the record changed.
+public struct StoredRecord: Sendable {
+    public let key: RecordKey
+    public let raw: [String: String]
+    public let normalized: NormalizedRecord
+
+    public init(key: RecordKey, raw: [String: String], normalized: NormalizedRecord) {
+        self.key = key
+        self.raw = raw
+        self.normalized = normalized
+    }
+
+    /// FNV-1a over the raw row's columns in name order: stable across runs and platforms.
+    var contentHash: Int64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for (column, value) in raw.sorted(by: { $0.key < $1.key }) {
+            for byte in column.utf8 + [0x1F] + value.utf8 + [0x1E] { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+        }
+        return Int64(bitPattern: hash)
+    }
+}
+
+public struct ImportSummary: Sendable, Hashable, Codable {
+    public var source: String
+    public var added = 0
+    public var changed = 0
+    public var unchanged = 0
+    public var markedInactive = 0
+    public var reactivated = 0
+}
+
+public struct LinkApplySummary: Sendable, Hashable, Codable {
+    public var persons = 0
+    public var minted = 0
+    public var kept = 0
+    public var merged = 0
+    public var split = 0
+    public var recordsMoved = 0
+    public var modelVersion: Int64 = 0
+}
+
+/// Who a record is: the person's enterprise id and every identifier the person has across sources.
+public struct Resolution: Sendable, Hashable, Codable {
+    public let enterpriseId: String
+    /// Set when the id asked about was retired by a merge and redirected here.
+    public let redirectedFrom: String?
+    public let records: [RecordKey]
+    public let nhsNumbers: [String]
+}
+
+/// The identity store on SQLite (WAL mode, foreign keys on, named migrations). GRDB stays inside this
+/// type: its API speaks in the core's values, so a second backend (PostgreSQL) can implement the same
+/// operations without touching the core or the commands.
+public final class IdentityStore: Sendable {
+    private let pool: DatabasePool
+
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try Self.migrator.migrate(pool)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 sources, records, persons, memberships, lineage, models, audit") { db in
+            try db.execute(sql: """
+                CREATE TABLE source (code TEXT PRIMARY KEY, first_seen TEXT NOT NULL);
+                CREATE TABLE record (
+                    source TEXT NOT NULL REFERENCES source(code),
+                    record_id TEXT NOT NULL,
+                    raw TEXT NOT NULL,
+                    normalized TEXT NOT NULL,
+                    content_hash INTEGER NOT NULL,
+                    active INTEGER NOT NULL DEFAULT 1,
+                    updated_at TEXT NOT NULL,
+                    PRIMARY KEY (source, record_id)
+                ) WITHOUT ROWID;
+                CREATE TABLE person (
+                    enterprise_id INTEGER PRIMARY KEY,
+                    created_at TEXT NOT NULL,
+                    retired_into INTEGER REFERENCES person(enterprise_id)
+                );
+                -- One source record belongs to exactly one person: the primary key says so.
+                CREATE TABLE membership (
+                    source TEXT NOT NULL,
+                    record_id TEXT NOT NULL,
+                    enterprise_id INTEGER NOT NULL REFERENCES person(enterprise_id),
+                    PRIMARY KEY (source, record_id),
+                    FOREIGN KEY (source, record_id) REFERENCES record(source, record_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX membership_by_person ON membership(enterprise_id);
+                CREATE TABLE model_version (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, model TEXT NOT NULL);
+                CREATE TABLE lineage (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at TEXT NOT NULL,
+                    action TEXT NOT NULL CHECK (action IN ('mint', 'merge', 'split')),
+                    enterprise_id INTEGER NOT NULL REFERENCES person(enterprise_id),
+                    other_id INTEGER REFERENCES person(enterprise_id),
+                    model_version INTEGER REFERENCES model_version(id),
+                    reason TEXT NOT NULL
+                );
+                CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
+                                    action TEXT NOT NULL, detail TEXT NOT NULL);
+                """)
+        }
+        return migrator
+    }
+
+    private static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
+
+    private static func json<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    // MARK: import
+
+    /// Stores one source's records in one transaction: all of them or none. Unchanged records (same
+    /// hash) are left alone; changed ones are updated; with `fullExtract`, active records of the source
+    /// that the extract no longer holds are marked inactive (never deleted).
+    public func importSource(code: String, records: [StoredRecord], fullExtract: Bool, actor: String) throws -> ImportSummary {
+        try pool.write { db in
+            var summary = ImportSummary(source: code)
+            let now = Self.now()
+            try db.execute(sql: "INSERT OR IGNORE INTO source (code, first_seen) VALUES (?, ?)", arguments: [code, now])
+            var existing: [String: (hash: Int64, active: Bool)] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT record_id, content_hash, active FROM record WHERE source = ?", arguments: [code])
+            while let row = try rows.next() { existing[row[0]] = (row[1], row[2]) }
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO record (source, record_id, raw, normalized, content_hash, active, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?)
+                ON CONFLICT (source, record_id) DO UPDATE SET raw = excluded.raw, normalized = excluded.normalized,
+                    content_hash = excluded.content_hash, active = 1, updated_at = excluded.updated_at
+                """)
+            var seen = Set<String>()
+            for record in records {
+                seen.insert(record.key.recordId)
+                let hash = record.contentHash
+                if let old = existing[record.key.recordId] {
+                    if old.hash == hash && old.active { summary.unchanged += 1; continue }
+                    if old.hash == hash { summary.reactivated += 1 } else { summary.changed += 1 }
+                } else {
+                    summary.added += 1
+                }
+                try insert.execute(arguments: [code, record.key.recordId, try Self.json(record.raw), try Self.json(record.normalized), hash, now])
+            }
+            if fullExtract {
+                let deactivate = try db.cachedStatement(sql: "UPDATE record SET active = 0, updated_at = ? WHERE source = ? AND record_id = ?")
+                for (recordId, old) in existing where old.active && !seen.contains(recordId) {
+                    try deactivate.execute(arguments: [now, code, recordId])
+                    summary.markedInactive += 1
+                }
+            }
+            try self.audit(db, actor: actor, action: "import", detail: try Self.json(summary))
+            return summary
+        }
+    }
+
+    /// The normalised form of every active record.
+    public func activeRecords() throws -> [NormalizedRecord] {
+        try pool.read { db in
+            let decoder = JSONDecoder()
+            var records: [NormalizedRecord] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT normalized FROM record WHERE active = 1 ORDER BY source, record_id")
+            while let row = try rows.next() {
+                let text: String = row[0]
+                records.append(try decoder.decode(NormalizedRecord.self, from: Data(text.utf8)))
+            }
+            return records
+        }
+    }
+
+    // MARK: persons
+
+    /// Applies a linkage's persons (groups of record keys) so that enterprise ids stay as stable as the
+    /// data allows, in one transaction:
+    /// - each group keeps the id most of its records already had (ties: the older id);
+    /// - an id claimed by several groups stays with the group holding most of its records (a split);
+    ///   the others keep their own best id or get a new one, recorded as split from it;
+    /// - an id whose records all went to groups with other ids is retired into the id that took most of
+    ///   them (a merge), and redirects there;
+    /// - a group with no earlier id gets a new one (minted).
+    /// Records whose person did not change are not written, so re-linking unchanged data changes nothing.
+    public func applyPersons(_ groups: [[RecordKey]], modelJSON: String, reason: String, actor: String) throws -> LinkApplySummary {
+        try pool.write { db in
+            var summary = LinkApplySummary(persons: groups.count)
+            let now = Self.now()
+            try db.execute(sql: "INSERT INTO model_version (created_at, model) VALUES (?, ?)", arguments: [now, modelJSON])
+            let modelVersion = db.lastInsertedRowID
+            summary.modelVersion = modelVersion
+
+            var current: [RecordKey: Int64] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT source, record_id, enterprise_id FROM membership")
+            while let row = try rows.next() { current[RecordKey(source: row[0], recordId: row[1])] = row[2] }
+            var created: [Int64: String] = [:]
+            let people = try Row.fetchCursor(db, sql: "SELECT enterprise_id, created_at FROM person WHERE retired_into IS NULL")
+            while let row = try people.next() { created[row[0]] = row[1] }
+            var recordsOfOld: [Int64: [RecordKey]] = [:]
+            for (key, id) in current { recordsOfOld[id, default: []].append(key) }
+            var groupOfKey: [RecordKey: Int] = [:]
+            for (index, group) in groups.enumerated() { for key in group { groupOfKey[key] = index } }
+
+            // Overlaps between new groups and old ids, strongest first (older id breaks ties).
+            var overlaps: [(group: Int, id: Int64, count: Int)] = []
+            for (index, group) in groups.enumerated() {
+                var counts: [Int64: Int] = [:]
+                for key in group { if let id = current[key] { counts[id, default: 0] += 1 } }
+                for (id, count) in counts { overlaps.append((index, id, count)) }
+            }
+            overlaps.sort { a, b in
+                if a.count != b.count { return a.count > b.count }
+                let ca = created[a.id] ?? "", cb = created[b.id] ?? ""
+                if ca != cb { return ca < cb }
+                return (a.id, a.group) < (b.id, b.group)
+            }
+            var idOfGroup = [Int64?](repeating: nil, count: groups.count)
+            var groupOfId: [Int64: Int] = [:]
+            for overlap in overlaps where idOfGroup[overlap.group] == nil && groupOfId[overlap.id] == nil {
+                idOfGroup[overlap.group] = overlap.id
+                groupOfId[overlap.id] = overlap.group
+            }
+
+            for index in groups.indices where idOfGroup[index] == nil {
+                let id = try self.mint(db, now: now)
+                idOfGroup[index] = id
+                // Minted for records that had another person: a split from that person, else new.
+                let origins = Set(groups[index].compactMap { current[$0] })
+                if origins.isEmpty {
+                    try db.execute(sql: "INSERT INTO lineage (at, action, enterprise_id, model_version, reason) VALUES (?, 'mint', ?, ?, ?)",
+                                   arguments: [now, id, modelVersion, reason])
+                    summary.minted += 1
+                } else {
+                    for origin in origins.sorted() {
+                        try db.execute(sql: """
+                            INSERT INTO lineage (at, action, enterprise_id, other_id, model_version, reason) VALUES (?, 'split', ?, ?, ?, ?)
+                            """, arguments: [now, id, origin, modelVersion, reason])
+                    }
+                    summary.split += 1
+                }
+            }
+            summary.kept = groupOfId.count
+
+            // Old ids no group kept: merged into the id that took most of their records.
+            for (oldId, keys) in recordsOfOld.sorted(by: { $0.key < $1.key }) where groupOfId[oldId] == nil {
+                var destinations: [Int64: Int] = [:]
+                for key in keys {
+                    if let group = groupOfKey[key], let target = idOfGroup[group] { destinations[target, default: 0] += 1 }
+                }
+                guard let target = destinations.max(by: { ($0.value, $1.key) < ($1.value, $0.key) })?.key else { continue }
+                try db.execute(sql: "UPDATE person SET retired_into = ? WHERE enterprise_id = ?", arguments: [target, oldId])
+                try db.execute(sql: """
+                    INSERT INTO lineage (at, action, enterprise_id, other_id, model_version, reason) VALUES (?, 'merge', ?, ?, ?, ?)
+                    """, arguments: [now, target, oldId, modelVersion, reason])
+                summary.merged += 1
+            }
+
+            let upsert = try db.cachedStatement(sql: """
+                INSERT INTO membership (source, record_id, enterprise_id) VALUES (?, ?, ?)
+                ON CONFLICT (source, record_id) DO UPDATE SET enterprise_id = excluded.enterprise_id
+                """)
+            for (index, group) in groups.enumerated() {
+                let id = idOfGroup[index]!
+                for key in group where current[key] != id {
+                    try upsert.execute(arguments: [key.source, key.recordId, id])
+                    if current[key] != nil { summary.recordsMoved += 1 }
+                }
+            }
+            try self.audit(db, actor: actor, action: "link", detail: try Self.json(summary))
+            return summary
+        }
+    }
+
+    /// A new enterprise id: random 40 bits, never one the store has used (retired ids stay in the table).
+    private func mint(_ db: Database, now: String) throws -> Int64 {
+        var generator = SystemRandomNumberGenerator()
+        while true {
+            let candidate = Int64(generator.next() & ((1 << 40) - 1))
+            let taken = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM person WHERE enterprise_id = ?)", arguments: [candidate]) ?? true
+            if !taken {
+                try db.execute(sql: "INSERT INTO person (enterprise_id, created_at) VALUES (?, ?)", arguments: [candidate, now])
+                return candidate
+            }
+        }
+    }
+
+    // MARK: lookups
+
+    /// The person a source record belongs to, with all the person's records and NHS numbers.
+    public func resolve(source: String, recordId: String, actor: String) throws -> Resolution? {
+        try pool.write { db in
+            guard let id = try Int64.fetchOne(db, sql: "SELECT enterprise_id FROM membership WHERE source = ? AND record_id = ?",
+                                              arguments: [source, recordId]) else { return nil }
+            let resolution = try self.resolution(db, id: id, redirectedFrom: nil)
+            try self.audit(db, actor: actor, action: "resolve", detail: try Self.json(["source": source, "recordId": recordId,
+                                                                                       "enterpriseId": resolution.enterpriseId]))
+            return resolution
+        }
+    }
+
+    /// The person with an enterprise id, following redirects from ids retired by merges.
+    public func person(_ enterpriseId: EnterpriseID, actor: String) throws -> Resolution? {
+        try pool.write { db in
+            var id = Int64(enterpriseId.value)
+            var redirectedFrom: String? = nil
+            var hops = 0
+            while let next = try Int64?.fetchOne(db, sql: "SELECT retired_into FROM person WHERE enterprise_id = ?", arguments: [id]) ?? nil {
+                redirectedFrom = redirectedFrom ?? enterpriseId.description
+                id = next
+                hops += 1
+                if hops > 100 { break }
+            }
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM person WHERE enterprise_id = ?)", arguments: [id]) == true else {
+                return nil
+            }
+            let resolution = try self.resolution(db, id: id, redirectedFrom: redirectedFrom)
+            try self.audit(db, actor: actor, action: "person", detail: try Self.json(["enterpriseId": resolution.enterpriseId]))
+            return resolution
+        }
+    }
+
+    private func resolution(_ db: Database, id: Int64, redirectedFrom: String?) throws -> Resolution {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT m.source, m.record_id, r.normalized FROM membership m JOIN record r USING (source, record_id)
+            WHERE m.enterprise_id = ? ORDER BY m.source, m.record_id
+            """, arguments: [id])
+        let decoder = JSONDecoder()
+        var nhs = Set<String>()
+        for row in rows {
+            let text: String = row[2]
+            if let record = try? decoder.decode(NormalizedRecord.self, from: Data(text.utf8)), let number = record.nhsNumber {
+                nhs.insert(number.digits)
+            }
+        }
+        return Resolution(enterpriseId: EnterpriseID(value: UInt64(id)).description, redirectedFrom: redirectedFrom,
+                          records: rows.map { RecordKey(source: $0[0], recordId: $0[1]) }, nhsNumbers: nhs.sorted())
+    }
+
+    /// Every active record's person: (record, enterprise id).
+    public func memberships() throws -> [RecordKey: EnterpriseID] {
+        try pool.read { db in
+            var result: [RecordKey: EnterpriseID] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT source, record_id, enterprise_id FROM membership")
+            while let row = try rows.next() {
+                result[RecordKey(source: row[0], recordId: row[1])] = EnterpriseID(value: UInt64(row[2] as Int64))
+            }
+            return result
+        }
+    }
+
+    // MARK: audit
+
+    private func audit(_ db: Database, actor: String, action: String, detail: String) throws {
+        try db.execute(sql: "INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)", arguments: [Self.now(), actor, action, detail])
+    }
+
+    public struct AuditEntry: Sendable, Hashable, Codable {
+        public let at: String
+        public let actor: String
+        public let action: String
+        public let detail: String
+    }
+
+    public func auditTrail(since: String? = nil) throws -> [AuditEntry] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT at, actor, action, detail FROM audit WHERE at >= ? ORDER BY id", arguments: [since ?? ""])
+                .map { AuditEntry(at: $0[0], actor: $0[1], action: $0[2], detail: $0[3]) }
+        }
+    }
+
+    /// SQLite's own consistency check: "ok" when the file is sound.
+    public func integrityCheck() throws -> String {
+        try pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import MPICore
+import MPIStore
+import Testing
+
+private func temporaryStore() throws -> (IdentityStore, URL) {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString).sqlite")
+    return (try IdentityStore(path: url.path), url)
+}
+
+private func record(_ source: String, _ id: String, family: String = "SMITH", nhs: String? = nil) -> StoredRecord {
+    let key = RecordKey(source: source, recordId: id)
+    var normalized = NormalizedRecord(key: key, name: PersonName(given: "JOHN", family: family))
+    normalized.nhsNumber = nhs.map { NHSNumber(validatedDigits: $0) }
+    return StoredRecord(key: key, raw: ["ID": id, "NAME": family], normalized: normalized)
+}
+
+private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.map { RecordKey(source: source, recordId: $0) } }
+
+@Suite struct IdentityStoreTests {
+    @Test func reimportChangesNothingAndChangesAreUpdated() throws {
+        let (store, url) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: url) }
+        let first = try store.importSource(code: "A", records: [record("A", "1"), record("A", "2")], fullExtract: true, actor: "test")
+        #expect(first.added == 2)
+        let again = try store.importSource(code: "A", records: [record("A", "1"), record("A", "2")], fullExtract: true, actor: "test")
+        #expect(again.unchanged == 2 && again.added == 0 && again.changed == 0)
+        let changed = try store.importSource(code: "A", records: [record("A", "1", family: "JONES")], fullExtract: true, actor: "test")
+        #expect(changed.changed == 1)
+        #expect(changed.markedInactive == 1)               // record 2 left the full extract: inactive, not deleted
+        #expect(try store.activeRecords().map(\.key.recordId) == ["1"])
+        #expect(try store.activeRecords().first?.name.family == "JONES")
+        #expect(try store.integrityCheck() == "ok")
+    }
+
+    @Test func idsAreStableAcrossUnchangedRelinks() throws {
+        let (store, url) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: url) }
+        _ = try store.importSource(code: "A", records: (1...4).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
+        let groups = [keys(["1", "2"]), keys(["3"]), keys(["4"])]
+        let first = try store.applyPersons(groups, modelJSON: "{}", reason: "test", actor: "t")
+        #expect(first.minted == 3)
+        let before = try store.memberships()
+        let second = try store.applyPersons(groups, modelJSON: "{}", reason: "test", actor: "t")
+        #expect(second.minted == 0 && second.recordsMoved == 0 && second.merged == 0 && second.split == 0)
+        #expect(try store.memberships() == before)
+    }
+
+    @Test func mergeKeepsTheOlderIdAndRedirects() throws {
+        let (store, url) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: url) }
+        _ = try store.importSource(code: "A", records: (1...3).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
+        _ = try store.applyPersons([keys(["1", "2"])], modelJSON: "{}", reason: "first", actor: "t")
+        Thread.sleep(forTimeInterval: 1.1)   // created_at has second resolution: make the second person younger
+        _ = try store.applyPersons([keys(["1", "2"]), keys(["3"])], modelJSON: "{}", reason: "second", actor: "t")
+        let before = try store.memberships()
+        let older = before[RecordKey(source: "A", recordId: "1")]!, younger = before[RecordKey(source: "A", recordId: "3")]!
+        // 3 now links to 1 and 2: one group of three; tie-free because 1 and 2 carry the older id.
+        let merge = try store.applyPersons([keys(["1", "2", "3"])], modelJSON: "{}", reason: "merge", actor: "t")
+        #expect(merge.merged == 1)
+        let after = try store.memberships()
+        #expect(Set(after.values) == [older])
+        let redirected = try #require(try store.person(younger, actor: "t"))
+        #expect(redirected.enterpriseId == older.description)
+        #expect(redirected.redirectedFrom == younger.description)
+        #expect(redirected.records.count == 3)
+    }
+
+    @Test func splitKeepsTheIdOnTheLargerPart() throws {
+        let (store, url) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: url) }
+        _ = try store.importSource(code: "A", records: (1...3).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
+        _ = try store.applyPersons([keys(["1", "2", "3"])], modelJSON: "{}", reason: "first", actor: "t")
+        let original = try store.memberships()[RecordKey(source: "A", recordId: "1")]!
+        let split = try store.applyPersons([keys(["1", "2"]), keys(["3"])], modelJSON: "{}", reason: "split", actor: "t")
+        #expect(split.split == 1 && split.recordsMoved == 1)
+        let after = try store.memberships()
+        #expect(after[RecordKey(source: "A", recordId: "1")] == original)
+        #expect(after[RecordKey(source: "A", recordId: "2")] == original)
+        #expect(after[RecordKey(source: "A", recordId: "3")] != original)
+    }
+
+    @Test func resolveListsThePersonsIdentifiersAndIsAudited() throws {
+        let (store, url) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: url) }
+        _ = try store.importSource(code: "A", records: [record("A", "1", nhs: "9434765919")], fullExtract: false, actor: "t")
+        _ = try store.importSource(code: "B", records: [record("B", "X")], fullExtract: false, actor: "t")
+        _ = try store.applyPersons([[RecordKey(source: "A", recordId: "1"), RecordKey(source: "B", recordId: "X")]],
+                                   modelJSON: "{}", reason: "t", actor: "t")
+        let resolution = try #require(try store.resolve(source: "B", recordId: "X", actor: "lab"))
+        #expect(resolution.records == [RecordKey(source: "A", recordId: "1"), RecordKey(source: "B", recordId: "X")])
+        #expect(resolution.nhsNumbers == ["9434765919"])
+        #expect(EnterpriseID(resolution.enterpriseId) != nil)
+        #expect(try store.resolve(source: "B", recordId: "nope", actor: "lab") == nil)
+        let trail = try store.auditTrail()
+        #expect(trail.map(\.action) == ["import", "import", "link", "resolve"])
+        #expect(trail.last?.actor == "lab")
+        #expect(!trail.contains { $0.detail.contains("SMITH") || $0.detail.contains("JOHN") })   // no demographics in the audit detail
+    }
+}

@@ -1,6 +1,0 @@
-import MPIStore
-import Testing
-
-@Test func storeHasNoSchemaYet() {
-    #expect(MPIStore.schemaVersion == 0)
-}
