@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MPICore
+import MPIStore
 import Testing
 @testable import mpi
 
@@ -84,5 +85,39 @@ private func temporaryDirectory() -> URL {
         } catch {
             #expect("\(error)".contains(expected), "\(error)")
         }
+    }
+}
+
+@Suite struct StoreCommandTests {
+    @Test func importLinkRelinkResolve() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("store-cmd-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let db = directory.appendingPathComponent("mpi.sqlite").path
+        let job = samples.appendingPathComponent("sample.job.json").path
+        for _ in 0..<2 {   // the second import changes nothing
+            let command = try #require(try MPI.parseAsRoot(["import", job, "--db", db, "--full", "--actor", "test"]) as? MPI.Import)
+            try await command.run()
+        }
+        var first = try #require(try MPI.parseAsRoot(["link", job, "--db", db, "--out", directory.appendingPathComponent("a").path,
+                                                      "--quiet"]) as? MPI.Link)
+        try await first.run()
+        var second = try #require(try MPI.parseAsRoot(["link", job, "--db", db, "--out", directory.appendingPathComponent("b").path,
+                                                       "--quiet"]) as? MPI.Link)
+        try await second.run()
+        let a = try CSVFile.read(directory.appendingPathComponent("a/clusters.csv").path)
+        let b = try CSVFile.read(directory.appendingPathComponent("b/clusters.csv").path)
+        #expect(a.rows == b.rows)                                         // re-linking unchanged data changes no id
+        #expect(a.rows.count == 25)
+        #expect(a.rows.allSatisfy { EnterpriseID($0[2]) != nil })         // enterprise ids with valid check symbols
+        let byKey = Dictionary(uniqueKeysWithValues: a.rows.map { ("\($0[0]):\($0[1])", $0[2]) })
+        #expect(byKey["R1K:R1K0000002"] == byKey["RQM:RQM7000001"])
+
+        let store = try IdentityStore(path: db)
+        let resolution = try #require(try store.resolve(source: "RQM", recordId: "RQM7000001", actor: "test"))
+        #expect(resolution.enterpriseId == byKey["RQM:RQM7000001"])
+        #expect(resolution.nhsNumbers == ["9990000018"])
+        #expect(try store.integrityCheck() == "ok")
+        #expect(try store.auditTrail().filter { $0.action == "import" }.count == 6)   // three sources, twice
     }
 }

@@ -5,12 +5,18 @@ public struct NormalizedRow: Sendable {
     public let line: Int
     public let record: NormalizedRecord
     public let rejections: [FieldRejection]
+    /// The row as received (mapped columns only), when the normaliser keeps raw values.
+    public var raw: [String: String] = [:]
 }
 
 /// Normalises the rows of one source's extract. Not Sendable: it owns an ICU transliterator, so
 /// each worker makes its own (pass `transliterator.copy()`).
 public final class RecordNormalizer {
     public let mapping: SourceMapping
+    /// Keep each row's raw mapped values in `NormalizedRow.raw` (the identity store stores them).
+    public var keepsRawValues = false
+    private let header: [String]
+    private let mappedPositions: [Int]
     private let folding: LatinFolding
     private let names: NameNormalizer
     private let addresses: AddressNormalizer
@@ -64,6 +70,8 @@ public final class RecordNormalizer {
                 + missing.map { "\"\($0)\"" }.joined(separator: ", "))
         }
         self.mapping = mapping
+        self.header = header
+        mappedPositions = ([mapping.recordId] + mapping.columns.allColumns).compactMap { indexes[$0] }
         at = ColumnPositions(mapping.columns, indexes)
         columnCount = header.count
         recordIdIndex = indexes[mapping.recordId]!
@@ -142,6 +150,10 @@ public final class RecordNormalizer {
         for (name, position) in c.other {
             if let raw = value(position) { record.otherFields[name] = folding.fold(raw) }
         }
-        return .success(NormalizedRow(line: line, record: record, rejections: rejections))
+        var row = NormalizedRow(line: line, record: record, rejections: rejections)
+        if keepsRawValues {
+            for position in mappedPositions { row.raw[header[position]] = fields[position] }
+        }
+        return .success(row)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MPICore
 import MPINormalize
+import MPIStore
 
 extension MPI {
     struct Link: AsyncParsableCommand {
@@ -26,6 +27,12 @@ extension MPI {
         @Flag(help: "No progress lines on standard error.")
         var quiet = false
 
+        @Option(help: "Link the records of this identity store (after `mpi import`) instead of reading the extracts, and keep its enterprise ids stable.")
+        var db: String?
+
+        @Option(help: "With --db: who is acting, for the audit trail.")
+        var actor: String = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+
         func run() async throws {
             let linkageJob = try JobFile.load(job)
             let given = try model.map(ModelFile.read)
@@ -34,12 +41,31 @@ extension MPI {
             }
             let run = LinkRun(job: linkageJob, jobDirectory: URL(fileURLWithPath: job).deletingLastPathComponent(),
                               workers: ProcessInfo.processInfo.activeProcessorCount, progress: Progress(quiet: quiet))
-            let outcome = try await run.run(model: given)
+            var outcome: LinkRun.Outcome
+            var personIds: [String]? = nil
+            if let db {
+                let store = try StoreOptions.parse(["--db", db, "--actor", actor]).open()
+                var clock = Stopwatch()
+                let loaded = try LinkRun.loaded(from: store.activeRecords())
+                outcome = try await run.run(loaded: loaded, model: given, readSeconds: clock.lap())
+                var groups = [[RecordKey]](repeating: [], count: outcome.clusters.personCount)
+                for (index, record) in outcome.loaded.records.enumerated() { groups[Int(outcome.clusters.personOf[index])].append(record.key) }
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                let applied = try store.applyPersons(groups, modelJSON: String(decoding: try encoder.encode(outcome.model), as: UTF8.self),
+                                                     reason: "mpi link \(job)", actor: actor)
+                run.progress.line("store: \(applied.persons) persons; \(applied.kept) ids kept, \(applied.minted) minted, \(applied.merged) merged, "
+                                  + "\(applied.split) split; \(applied.recordsMoved) records moved; model version \(applied.modelVersion)")
+                let memberships = try store.memberships()
+                personIds = outcome.loaded.records.map { memberships[$0.key]?.description ?? "" }
+            } else {
+                outcome = try await run.run(model: given)
+            }
             var clock = Stopwatch()
-            try LinkOutputs(directory: out, job: linkageJob).write(outcome)
+            try LinkOutputs(directory: out, job: linkageJob, personIds: personIds).write(outcome)
             var timings = outcome.timings
             timings.append(("write", clock.lap()))
-            try LinkOutputs(directory: out, job: linkageJob).writeSummary(outcome, timings: timings)
+            try LinkOutputs(directory: out, job: linkageJob, personIds: personIds).writeSummary(outcome, timings: timings)
             run.progress.line("wrote \(out)/clusters.csv, pairs.csv, review.csv, rejects.csv, model.json, summary.json")
         }
     }
@@ -90,6 +116,9 @@ enum ModelFile {
 struct LinkOutputs {
     let directory: String
     let job: LinkageJob
+    /// Enterprise ids per record (same order as the run's records) when linking a store; else persons are
+    /// numbered P0000001 ... for the run.
+    var personIds: [String]? = nil
 
     private func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
 
@@ -101,7 +130,7 @@ struct LinkOutputs {
 
         var clusters = try CSVWriter(path: path("clusters.csv"), header: ["source", "record_id", "person_id"])
         for (index, record) in records.enumerated() {
-            clusters.write([record.key.source, record.key.recordId, Self.personId(outcome.clusters.personOf[index])])
+            clusters.write([record.key.source, record.key.recordId, personIds?[index] ?? Self.personId(outcome.clusters.personOf[index])])
         }
         try clusters.close()
 

@@ -71,11 +71,24 @@ struct LinkRun {
         return loaded
     }
 
+    /// Records already normalised (from the identity store) in the form the run needs.
+    static func loaded(from normalized: [NormalizedRecord]) throws -> Loaded {
+        let builder = MatchRecordBuilder(variants: try ForenameVariantsFile.load())
+        var loaded = Loaded()
+        loaded.records = normalized.map(builder.build)
+        for record in normalized { loaded.rowsPerSource[record.key.source, default: 0] += 1 }
+        return loaded
+    }
+
     func run(model given: LinkageModel?) async throws -> Outcome {
-        var timings: [(String, Double)] = []
         var clock = Stopwatch()
         let loaded = try load()
-        timings.append(("read and normalise", clock.lap()))
+        return try await run(loaded: loaded, model: given, readSeconds: clock.lap())
+    }
+
+    func run(loaded: Loaded, model given: LinkageModel?, readSeconds: Double) async throws -> Outcome {
+        var timings: [(String, Double)] = [("read and normalise", readSeconds)]
+        var clock = Stopwatch()
         let records = loaded.records
 
         let candidates = Blocking.candidatePairs(records: records, rules: job.blocking.rules, maximumBlockSize: job.blocking.maximumBlockSize)

@@ -6,6 +6,8 @@ import MPINormalize
 struct ExtractNormalization {
     let mapping: SourceMapping
     let extract: URL
+    /// Keep each row's raw values (for the identity store).
+    var keepsRawValues = false
 
     struct Summary {
         var rows = 0
@@ -59,12 +61,13 @@ struct ExtractNormalization {
             guard case .success(let headerRow) = first else { throw CLIError("\(extract.path): the header row cannot be read") }
             let normalizer = try RecordNormalizer(mapping: mapping, header: headerRow.fields.map { TextDecoding.decode($0, as: mapping.encoding) },
                                                   today: today, transliterator: transliterator)
+            normalizer.keepsRawValues = keepsRawValues
             rows = AnyIterator { reader.next().map { $0.flatMap { normalizer.normalize($0) } } }
         case .jsonl:
-            rows = try JSONLinesRows(bytes: bytes, mapping: mapping, today: today, transliterator: transliterator)
+            rows = try JSONLinesRows(bytes: bytes, mapping: mapping, today: today, transliterator: transliterator, keepsRawValues: keepsRawValues)
         case .hl7:
             rows = try HL7Rows(text: TextDecoding.decode(bytes, as: mapping.encoding), mapping: mapping, today: today,
-                               transliterator: transliterator)
+                               transliterator: transliterator, keepsRawValues: keepsRawValues)
         }
         var summary = Summary()
         while let result = rows.next() {
@@ -94,10 +97,11 @@ struct JSONLinesRows: IteratorProtocol {
     private let normalizer: RecordNormalizer
     private var index = 0
 
-    init(bytes: [UInt8], mapping: SourceMapping, today: CalendarDate, transliterator: Transliterator) throws {
+    init(bytes: [UInt8], mapping: SourceMapping, today: CalendarDate, transliterator: Transliterator, keepsRawValues: Bool = false) throws {
         lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
         columns = [mapping.recordId] + mapping.columns.allColumns
         normalizer = try RecordNormalizer(mapping: mapping, header: columns, today: today, transliterator: transliterator)
+        normalizer.keepsRawValues = keepsRawValues
     }
 
     mutating func next() -> Result<NormalizedRow, RowProblem>? {

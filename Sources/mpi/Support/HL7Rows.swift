@@ -12,11 +12,12 @@ struct HL7Rows: IteratorProtocol {
     private let header: [String]
     private var index = 0
 
-    init(text: String, mapping: SourceMapping, today: CalendarDate, transliterator: Transliterator) throws {
+    init(text: String, mapping: SourceMapping, today: CalendarDate, transliterator: Transliterator, keepsRawValues: Bool = false) throws {
         messages = HL7Message.split(text)
         self.mapping = mapping
         header = [mapping.recordId] + mapping.columns.allColumns
         normalizer = try RecordNormalizer(mapping: mapping, header: header, today: today, transliterator: transliterator)
+        normalizer.keepsRawValues = keepsRawValues
     }
 
     mutating func next() -> Result<NormalizedRow, RowProblem>? {

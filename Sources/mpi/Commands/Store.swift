@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import MPICore
+import MPINormalize
+import MPIStore
+
+/// Options every store command shares.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "The identity store (SQLite). Created if missing.")
+    var db: String = "mpi.sqlite"
+
+    @Option(help: "Who is acting, for the audit trail. Default: the login name.")
+    var actor: String = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+
+    func open() throws -> IdentityStore {
+        do {
+            return try IdentityStore(path: db)
+        } catch {
+            throw CLIError("cannot open the identity store \(db): \(error)")
+        }
+    }
+}
+
+extension MPI {
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Load a job's extracts into the identity store.",
+            discussion: """
+            Each source is stored in one transaction: all of it or none. A re-import of the same extract \
+            changes nothing; changed records (same key, new content) are updated; with --full, records \
+            missing from the extract are marked inactive (never deleted). Rejected values are counted here \
+            and listed with --rejects.
+            """
+        )
+
+        @Argument(help: "The linkage job file (JSON); its sources are imported.")
+        var job: String
+
+        @OptionGroup var store: StoreOptions
+
+        @Flag(help: "Each extract is a full extract: records it no longer holds become inactive.")
+        var full = false
+
+        @Option(help: "Write every rejected value and row to this CSV file.")
+        var rejects: String?
+
+        func run() async throws {
+            let linkageJob = try JobFile.load(job)
+            let identityStore = try store.open()
+            let directory = URL(fileURLWithPath: job).deletingLastPathComponent()
+            var rejectWriter = try rejects.map { try CSVWriter(path: $0, header: ["source", "line", "record_id", "field", "code", "reason"]) }
+            for mapping in linkageJob.sources {
+                guard let path = mapping.path else { throw CLIError("source \(mapping.code): no \"path\" to its extract") }
+                var normalization = ExtractNormalization(mapping: mapping, extract: URL(fileURLWithPath: path, relativeTo: directory))
+                normalization.keepsRawValues = true
+                var records: [StoredRecord] = []
+                var rejected = 0
+                let summary = try normalization.run(today: .today) { result in
+                    switch result {
+                    case .success(let row):
+                        records.append(StoredRecord(key: row.record.key, raw: row.raw, normalized: row.record))
+                        rejected += row.rejections.count
+                        for rejection in row.rejections {
+                            rejectWriter?.write([mapping.code, String(row.line), row.record.key.recordId, rejection.field, rejection.code, rejection.reason])
+                        }
+                    case .failure(let problem):
+                        rejected += 1
+                        rejectWriter?.write([mapping.code, String(problem.line), "", "row", problem.code, problem.message])
+                    }
+                }
+                let stored = try identityStore.importSource(code: mapping.code, records: records, fullExtract: full, actor: store.actor)
+                print("\(mapping.code): \(summary.rows) rows; \(stored.added) added, \(stored.changed) changed, \(stored.unchanged) unchanged, "
+                      + "\(stored.markedInactive) marked inactive, \(stored.reactivated) reactivated; \(rejected) values or rows rejected")
+            }
+            try rejectWriter?.close()
+        }
+    }
+
+    struct Resolve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Who is this? The person a source record belongs to, and all the person's identifiers."
+        )
+
+        @Option(help: "The source's code, e.g. R1K.")
+        var source: String
+
+        @Option(help: "The source's record id (hospital number).")
+        var id: String
+
+        @OptionGroup var store: StoreOptions
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() async throws {
+            guard let resolution = try store.open().resolve(source: source, recordId: id, actor: store.actor) else {
+                throw CLIError("no record \(source) \(id) in \(store.db)")
+            }
+            try PersonPrinter.print(resolution, json: json)
+        }
+    }
+
+    struct Person: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "person",
+            abstract: "Show a person by enterprise id, following redirects from ids retired by merges."
+        )
+
+        @Argument(help: "The enterprise id, e.g. 7K3M-PX9Q-4 (the last character is a check symbol).")
+        var enterpriseId: String
+
+        @OptionGroup var store: StoreOptions
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() async throws {
+            guard let id = EnterpriseID(enterpriseId) else {
+                throw CLIError("\(enterpriseId) is not an enterprise id: wrong length, character or check symbol")
+            }
+            guard let resolution = try store.open().person(id, actor: store.actor) else {
+                throw CLIError("no person \(id) in \(store.db)")
+            }
+            try PersonPrinter.print(resolution, json: json)
+        }
+    }
+}
+
+enum PersonPrinter {
+    static func print(_ resolution: Resolution, json: Bool) throws {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            Swift.print(String(decoding: try encoder.encode(resolution), as: UTF8.self))
+            return
+        }
+        Swift.print("person      \(resolution.enterpriseId)" + (resolution.redirectedFrom.map { "  (redirected from \($0), retired by a merge)" } ?? ""))
+        Swift.print("NHS number  \(resolution.nhsNumbers.isEmpty ? "none" : resolution.nhsNumbers.joined(separator: ", "))")
+        var table = TextTable(columns: ["source", "record id"])
+        for key in resolution.records { table.add([key.source, key.recordId]) }
+        Swift.print(table.render())
+    }
+}
