@@ -113,7 +113,162 @@ public final class IdentityStore: Sendable {
                                     action TEXT NOT NULL, detail TEXT NOT NULL);
                 """)
         }
+        migrator.registerMigration("v2 review queue and steward decisions") { db in
+            try db.execute(sql: """
+                CREATE TABLE review_item (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    model_version INTEGER NOT NULL REFERENCES model_version(id),
+                    source_l TEXT NOT NULL, record_id_l TEXT NOT NULL,
+                    source_r TEXT NOT NULL, record_id_r TEXT NOT NULL,
+                    match_weight REAL NOT NULL, probability REAL NOT NULL,
+                    reason TEXT NOT NULL
+                );
+                CREATE TABLE decision (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at TEXT NOT NULL,
+                    steward TEXT NOT NULL,
+                    source_l TEXT NOT NULL, record_id_l TEXT NOT NULL,
+                    source_r TEXT NOT NULL, record_id_r TEXT NOT NULL,
+                    decision TEXT NOT NULL CHECK (decision IN ('link', 'unlink', 'not_sure')),
+                    reason TEXT NOT NULL
+                );
+                CREATE INDEX decision_by_pair ON decision(source_l, record_id_l, source_r, record_id_r);
+                """)
+        }
         return migrator
+    }
+
+    // MARK: review and decisions
+
+    public struct ReviewEntry: Sendable, Hashable, Codable {
+        public var id: Int64 = 0
+        public let left: RecordKey
+        public let right: RecordKey
+        public let matchWeight: Double
+        public let probability: Double
+        public let reason: String
+
+        public init(left: RecordKey, right: RecordKey, matchWeight: Double, probability: Double, reason: String) {
+            self.left = left
+            self.right = right
+            self.matchWeight = matchWeight
+            self.probability = probability
+            self.reason = reason
+        }
+    }
+
+    public enum DecisionKind: String, Sendable, Hashable, Codable { case link, unlink, notSure = "not_sure" }
+
+    public struct Decision: Sendable, Hashable, Codable {
+        public let left: RecordKey
+        public let right: RecordKey
+        public let kind: DecisionKind
+        public let steward: String
+        public let reason: String
+        public let at: String
+    }
+
+    /// Replaces the review queue with a link run's items, leaving out pairs a steward has decided.
+    public func replaceReviewQueue(_ entries: [ReviewEntry], modelVersion: Int64) throws {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM review_item")
+            let decided = Set(try self.latestDecisions(db).filter { $0.kind != .notSure }.map { Self.pairKey($0.left, $0.right) })
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO review_item (model_version, source_l, record_id_l, source_r, record_id_r, match_weight, probability, reason)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for entry in entries where !decided.contains(Self.pairKey(entry.left, entry.right)) {
+                try insert.execute(arguments: [modelVersion, entry.left.source, entry.left.recordId, entry.right.source, entry.right.recordId,
+                                               entry.matchWeight, entry.probability, entry.reason])
+            }
+        }
+    }
+
+    /// The review queue, highest stakes first: the pairs closest to an automatic link.
+    public func reviewQueue(limit: Int = 50) throws -> [ReviewEntry] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, source_l, record_id_l, source_r, record_id_r, match_weight, probability, reason FROM review_item
+                ORDER BY match_weight DESC, id LIMIT ?
+                """, arguments: [limit]).map { row in
+                var entry = ReviewEntry(left: RecordKey(source: row[1], recordId: row[2]), right: RecordKey(source: row[3], recordId: row[4]),
+                                        matchWeight: row[5], probability: row[6], reason: row[7])
+                entry.id = row[0]
+                return entry
+            }
+        }
+    }
+
+    public func reviewItem(_ id: Int64) throws -> ReviewEntry? {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT id, source_l, record_id_l, source_r, record_id_r, match_weight, probability, reason FROM review_item WHERE id = ?
+                """, arguments: [id]) else { return nil }
+            var entry = ReviewEntry(left: RecordKey(source: row[1], recordId: row[2]), right: RecordKey(source: row[3], recordId: row[4]),
+                                    matchWeight: row[5], probability: row[6], reason: row[7])
+            entry.id = row[0]
+            return entry
+        }
+    }
+
+    /// Records a steward's decision on a pair and takes the pair off the queue. Decisions are kept
+    /// (never overwritten); the latest for a pair is the one every later link run honours.
+    public func decide(_ left: RecordKey, _ right: RecordKey, _ kind: DecisionKind, reason: String, steward: String) throws {
+        try pool.write { db in
+            let (l, r) = left < right ? (left, right) : (right, left)
+            try db.execute(sql: """
+                INSERT INTO decision (at, steward, source_l, record_id_l, source_r, record_id_r, decision, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [Self.now(), steward, l.source, l.recordId, r.source, r.recordId, kind.rawValue, reason])
+            if kind != .notSure {
+                try db.execute(sql: """
+                    DELETE FROM review_item WHERE (source_l = ? AND record_id_l = ? AND source_r = ? AND record_id_r = ?)
+                        OR (source_l = ? AND record_id_l = ? AND source_r = ? AND record_id_r = ?)
+                    """, arguments: [l.source, l.recordId, r.source, r.recordId, r.source, r.recordId, l.source, l.recordId])
+            }
+            try self.audit(db, actor: steward, action: "decide", detail: try Self.json([
+                "left": l.description, "right": r.description, "decision": kind.rawValue, "reason": reason]))
+        }
+    }
+
+    /// The latest decision on each pair.
+    public func decisions() throws -> [Decision] {
+        try pool.read { db in try self.latestDecisions(db) }
+    }
+
+    private func latestDecisions(_ db: Database) throws -> [Decision] {
+        var latest: [String: Decision] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT at, steward, source_l, record_id_l, source_r, record_id_r, decision, reason FROM decision ORDER BY id
+            """) {
+            let decision = Decision(left: RecordKey(source: row[2], recordId: row[3]), right: RecordKey(source: row[4], recordId: row[5]),
+                                    kind: DecisionKind(rawValue: row[6]) ?? .notSure, steward: row[1], reason: row[7], at: row[0])
+            latest[Self.pairKey(decision.left, decision.right)] = decision
+        }
+        return latest.values.sorted { ($0.at, $0.left, $0.right) < ($1.at, $1.left, $1.right) }
+    }
+
+    private static func pairKey(_ a: RecordKey, _ b: RecordKey) -> String {
+        let (l, r) = a < b ? (a, b) : (b, a)
+        return "\(l)\u{1F}\(r)"
+    }
+
+    /// The normalised records of these keys (for showing a pair side by side).
+    public func normalizedRecords(_ keys: [RecordKey]) throws -> [RecordKey: NormalizedRecord] {
+        try pool.read { db in
+            var result: [RecordKey: NormalizedRecord] = [:]
+            for key in keys {
+                if let text = try String.fetchOne(db, sql: "SELECT normalized FROM record WHERE source = ? AND record_id = ?",
+                                                  arguments: [key.source, key.recordId]) {
+                    result[key] = try JSONDecoder().decode(NormalizedRecord.self, from: Data(text.utf8))
+                }
+            }
+            return result
+        }
+    }
+
+    /// The model of the latest link run, as JSON.
+    public func latestModel() throws -> String? {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT model FROM model_version ORDER BY id DESC LIMIT 1") }
     }
 
     private static func now() -> String { ISO8601DateFormatter().string(from: Date()) }

@@ -294,3 +294,29 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
         #expect(counted.lambda > 0.9)   // the failure the ignore parameter prevents: every pair a "match"
     }
 }
+
+@Suite struct StewardDecisionTests {
+    private func pair(_ i: Int32, _ j: Int32, _ probability: Double) -> ScoredPair {
+        ScoredPair(i: i, j: j, weight: Scorer.weight(probability: probability), probability: probability)
+    }
+
+    @Test func unlinkIsNeverRemergedAutomatically() {
+        let pairs = [pair(0, 1, 0.99999), pair(1, 2, 0.99999)]
+        // Unlinking 0 and 2 keeps them apart even through 1; 0-1 links first (stronger? equal: order), 1-2 is refused.
+        let clusters = Clustering.cluster(recordCount: 3, pairs: pairs, placeholder: { _ in false }, nhsNumber: { _ in nil },
+                                          thresholds: .defaults, cannotLink: [(0, 2)])
+        #expect(clusters.personOf[0] != clusters.personOf[2])
+        let direct = Clustering.cluster(recordCount: 2, pairs: [pair(0, 1, 0.99999)], placeholder: { _ in false },
+                                        nhsNumber: { _ in nil }, thresholds: .defaults, cannotLink: [(0, 1)])
+        #expect(direct.personCount == 2)
+        #expect(direct.review.isEmpty)   // decided: not queued again
+    }
+
+    @Test func linkIsNeverSplitAutomatically() {
+        // A steward linked a placeholder record and one whose score is low: they stay one person.
+        let clusters = Clustering.cluster(recordCount: 3, pairs: [pair(0, 1, 0.01)], placeholder: { $0 == 0 },
+                                          nhsNumber: { _ in nil }, thresholds: .defaults, mustLink: [(0, 1)])
+        #expect(clusters.personOf[0] == clusters.personOf[1])
+        #expect(clusters.personCount == 2)
+    }
+}

@@ -121,3 +121,39 @@ private func temporaryDirectory() -> URL {
         #expect(try store.auditTrail().filter { $0.action == "import" }.count == 6)   // three sources, twice
     }
 }
+
+@Suite struct ReviewCommandTests {
+    @Test func decisionsAreHonouredByLaterRuns() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("review-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let db = directory.appendingPathComponent("mpi.sqlite").path
+        let job = samples.appendingPathComponent("sample.job.json").path
+        func link(_ name: String) async throws -> [String: String] {
+            var command = try #require(try MPI.parseAsRoot(["link", job, "--db", db, "--out", directory.appendingPathComponent(name).path,
+                                                            "--quiet"]) as? MPI.Link)
+            try await command.run()
+            let clusters = try CSVFile.read(directory.appendingPathComponent("\(name)/clusters.csv").path)
+            return Dictionary(uniqueKeysWithValues: clusters.rows.map { ("\($0[0]):\($0[1])", $0[2]) })
+        }
+        try await (try #require(try MPI.parseAsRoot(["import", job, "--db", db]) as? MPI.Import)).run()
+        let before = try await link("a")
+        #expect(before["R1K:R1K0000003"] != before["RAS:RAS-100004"])       // held for review: conflicting forenames
+
+        let store = try IdentityStore(path: db)
+        let queue = try store.reviewQueue()
+        let item = try #require(queue.first { $0.left.recordId == "R1K0000003" || $0.right.recordId == "R1K0000003" })
+        try await (try #require(try MPI.parseAsRoot(["review", "decide", String(item.id), "link", "--reason", "same person; Liz is her known-as name",
+                                                     "--steward", "a.steward", "--db", db]) as? MPI.Review.Decide)).run()
+        // A steward also separates two records the model links.
+        try store.decide(RecordKey(source: "R1K", recordId: "R1K0000001"), RecordKey(source: "RAS", recordId: "RAS-100001"), .unlink,
+                         reason: "test of an unlink", steward: "a.steward")
+
+        let after = try await link("b")
+        #expect(after["R1K:R1K0000003"] == after["RAS:RAS-100004"])         // linked by the steward: kept together
+        #expect(after["R1K:R1K0000001"] != after["RAS:RAS-100001"])         // unlinked: never re-merged
+        #expect(after["R1K:R1K0000002"] == before["R1K:R1K0000002"])        // others keep their ids
+        #expect(try store.reviewQueue().allSatisfy { $0.id != item.id })     // decided items leave the queue
+        #expect(try store.auditTrail().contains { $0.action == "decide" && $0.actor == "a.steward" })
+    }
+}

@@ -83,8 +83,12 @@ public struct Clusters: Sendable {
 /// it would make a person that is not safe — see docs/clustering.md. Unlike plain connected components,
 /// a third record can never chain two people together when the model has scored those two as different.
 public enum Clustering {
+    /// - Parameters:
+    ///   - mustLink: pairs a steward linked: joined first, whatever their score.
+    ///   - cannotLink: pairs a steward unlinked: no automatic link may put them in one person.
     public static func cluster(recordCount: Int, pairs: [ScoredPair], placeholder: (Int32) -> Bool,
-                               nhsNumber: (Int32) -> UInt64?, thresholds: LinkThresholds) -> Clusters {
+                               nhsNumber: (Int32) -> UInt64?, thresholds: LinkThresholds,
+                               mustLink: [(Int32, Int32)] = [], cannotLink: [(Int32, Int32)] = []) -> Clusters {
         var scored: [UInt64: ScoredPair] = [:]
         scored.reserveCapacity(pairs.count)
         for pair in pairs where pair.probability < thresholds.review {
@@ -103,6 +107,24 @@ public enum Clustering {
                 x = parent[Int(x)]
             }
             return x
+        }
+        func join(_ a: Int32, _ b: Int32) {
+            let (small, large) = members[Int(a)].count <= members[Int(b)].count ? (a, b) : (b, a)
+            parent[Int(small)] = large
+            members[Int(large)].append(contentsOf: members[Int(small)])
+            members[Int(small)] = []
+            componentNHS[Int(large)] = componentNHS[Int(large)] ?? componentNHS[Int(small)]
+        }
+        let unlinked = Set(cannotLink.map { key($0.0, $0.1) })
+        func stewardObjects(_ a: Int32, _ b: Int32) -> Bool {
+            guard !unlinked.isEmpty else { return false }
+            return members[Int(a)].contains { x in members[Int(b)].contains { y in unlinked.contains(key(x, y)) } }
+        }
+
+        // Steward links come first and are never undone by the automatic ones.
+        for (x, y) in mustLink {
+            let a = root(x), b = root(y)
+            if a != b { join(a, b) }
         }
 
         let candidates = pairs.filter { $0.probability >= thresholds.autoLink }
@@ -128,20 +150,17 @@ public enum Clustering {
                 review.append(ReviewItem(pair: pair, reason: .clusterTooLarge, conflictingPair: nil))
                 continue
             }
+            if stewardObjects(a, b) { continue }   // decided: not a review item again
             if let conflict = objection(members[Int(a)], members[Int(b)], scored) {
                 review.append(ReviewItem(pair: pair, reason: .wouldChain, conflictingPair: conflict))
                 continue
             }
-            let (small, large) = members[Int(a)].count <= members[Int(b)].count ? (a, b) : (b, a)
-            parent[Int(small)] = large
-            members[Int(large)].append(contentsOf: members[Int(small)])
-            members[Int(small)] = []
-            componentNHS[Int(large)] = componentNHS[Int(large)] ?? componentNHS[Int(small)]
+            join(a, b)
             autoLinks += 1
         }
 
         for pair in pairs where pair.probability >= thresholds.review && pair.probability < thresholds.autoLink {
-            if root(pair.i) != root(pair.j) {
+            if root(pair.i) != root(pair.j), !unlinked.contains(key(pair.i, pair.j)) {
                 review.append(ReviewItem(pair: pair, reason: .reviewBand, conflictingPair: nil))
             }
         }

@@ -47,7 +47,15 @@ extension MPI {
                 let store = try StoreOptions.parse(["--db", db, "--actor", actor]).open()
                 var clock = Stopwatch()
                 let loaded = try LinkRun.loaded(from: store.activeRecords())
-                outcome = try await run.run(loaded: loaded, model: given, readSeconds: clock.lap())
+                var constraints = LinkRun.Constraints()
+                for decision in try store.decisions() {
+                    switch decision.kind {
+                    case .link: constraints.link.append((decision.left, decision.right))
+                    case .unlink: constraints.unlink.append((decision.left, decision.right))
+                    case .notSure: break
+                    }
+                }
+                outcome = try await run.run(loaded: loaded, model: given, readSeconds: clock.lap(), constraints: constraints)
                 var groups = [[RecordKey]](repeating: [], count: outcome.clusters.personCount)
                 for (index, record) in outcome.loaded.records.enumerated() { groups[Int(outcome.clusters.personOf[index])].append(record.key) }
                 let encoder = JSONEncoder()
@@ -56,6 +64,11 @@ extension MPI {
                                                      reason: "mpi link \(job)", actor: actor)
                 run.progress.line("store: \(applied.persons) persons; \(applied.kept) ids kept, \(applied.minted) minted, \(applied.merged) merged, "
                                   + "\(applied.split) split; \(applied.recordsMoved) records moved; model version \(applied.modelVersion)")
+                let records = outcome.loaded.records
+                try store.replaceReviewQueue(outcome.clusters.review.map { item in
+                    IdentityStore.ReviewEntry(left: records[Int(item.pair.i)].key, right: records[Int(item.pair.j)].key,
+                                              matchWeight: item.pair.weight, probability: item.pair.probability, reason: item.reason.rawValue)
+                }, modelVersion: applied.modelVersion)
                 let memberships = try store.memberships()
                 personIds = outcome.loaded.records.map { memberships[$0.key]?.description ?? "" }
             } else {

@@ -86,7 +86,13 @@ struct LinkRun {
         return try await run(loaded: loaded, model: given, readSeconds: clock.lap())
     }
 
-    func run(loaded: Loaded, model given: LinkageModel?, readSeconds: Double) async throws -> Outcome {
+    /// Steward decisions the clustering must honour: linked pairs stay together, unlinked pairs apart.
+    struct Constraints {
+        var link: [(RecordKey, RecordKey)] = []
+        var unlink: [(RecordKey, RecordKey)] = []
+    }
+
+    func run(loaded: Loaded, model given: LinkageModel?, readSeconds: Double, constraints: Constraints = Constraints()) async throws -> Outcome {
         var timings: [(String, Double)] = [("read and normalise", readSeconds)]
         var clock = Stopwatch()
         let records = loaded.records
@@ -128,8 +134,14 @@ struct LinkRun {
 
         let placeholder = records.map(\.isPlaceholder)
         let nhs = records.map(\.nhsNumber)
+        var indexOf: [RecordKey: Int32] = [:]
+        for (index, record) in records.enumerated() { indexOf[record.key] = Int32(index) }
+        func indexes(_ pairs: [(RecordKey, RecordKey)]) -> [(Int32, Int32)] {
+            pairs.compactMap { pair in indexOf[pair.0].flatMap { a in indexOf[pair.1].map { (a, $0) } } }
+        }
         let clusters = Clustering.cluster(recordCount: records.count, pairs: scored, placeholder: { placeholder[Int($0)] },
-                                          nhsNumber: { nhs[Int($0)] }, thresholds: job.thresholds)
+                                          nhsNumber: { nhs[Int($0)] }, thresholds: job.thresholds,
+                                          mustLink: indexes(constraints.link), cannotLink: indexes(constraints.unlink))
         timings.append(("cluster", clock.lap()))
         progress.line("clustering: \(records.count) records into \(clusters.personCount) persons; \(clusters.autoLinks) automatic links, "
                       + "\(clusters.review.count) pairs for review")
