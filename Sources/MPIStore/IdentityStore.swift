@@ -525,10 +525,35 @@ public final class IdentityStore: Sendable {
         public let detail: String
     }
 
-    public func auditTrail(since: String? = nil) throws -> [AuditEntry] {
+    /// Audit entries at or after `since` (ISO 8601), optionally only those naming one enterprise id.
+    public func auditTrail(since: String? = nil, person: EnterpriseID? = nil) throws -> [AuditEntry] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT at, actor, action, detail FROM audit WHERE at >= ? ORDER BY id", arguments: [since ?? ""])
                 .map { AuditEntry(at: $0[0], actor: $0[1], action: $0[2], detail: $0[3]) }
+                .filter { entry in person.map { entry.detail.contains($0.description) } ?? true }
+        }
+    }
+
+    public struct LineageEntry: Sendable, Hashable, Codable {
+        public let at: String
+        public let action: String
+        public let enterpriseId: String
+        public let otherId: String?
+        public let modelVersion: Int64?
+        public let reason: String
+    }
+
+    /// Everything that happened to a person's id: minted, merged into or from, split from or into.
+    public func history(_ id: EnterpriseID) throws -> [LineageEntry] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT at, action, enterprise_id, other_id, model_version, reason FROM lineage
+                WHERE enterprise_id = ? OR other_id = ? ORDER BY id
+                """, arguments: [Int64(id.value), Int64(id.value)]).map { row in
+                LineageEntry(at: row[0], action: row[1], enterpriseId: EnterpriseID(value: UInt64(row[2] as Int64)).description,
+                             otherId: (row[3] as Int64?).map { EnterpriseID(value: UInt64($0)).description }, modelVersion: row[4],
+                             reason: row[5])
+            }
         }
     }
 

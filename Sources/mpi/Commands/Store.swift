@@ -141,3 +141,63 @@ enum PersonPrinter {
         Swift.print(table.render())
     }
 }
+
+extension MPI {
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The lineage of an enterprise id: minted, merged, split.")
+
+        @Argument(help: "The enterprise id.")
+        var enterpriseId: String
+
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            guard let id = EnterpriseID(enterpriseId) else {
+                throw CLIError("\(enterpriseId) is not an enterprise id: wrong length, character or check symbol")
+            }
+            let entries = try store.open().history(id)
+            var table = TextTable(columns: ["when", "what", "id", "other id", "model", "reason"])
+            for entry in entries {
+                let what = switch entry.action {
+                case "merge": "merged (other retired into id)"
+                case "split": "split (id from other)"
+                default: "minted"
+                }
+                table.add([entry.at, what, entry.enterpriseId, entry.otherId ?? "", entry.modelVersion.map(String.init) ?? "", entry.reason])
+            }
+            print(entries.isEmpty ? "No lineage for \(id)." : table.render())
+        }
+    }
+
+    struct Audit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Read the audit trail: who did what, when, to which ids.")
+
+        @Option(help: "Only entries at or after this time (ISO 8601, e.g. 2026-11-28 or 2026-11-28T09:00:00Z).")
+        var since: String?
+
+        @Option(help: "Only entries naming this enterprise id.")
+        var person: String?
+
+        @OptionGroup var store: StoreOptions
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() async throws {
+            let id = try person.map { text -> EnterpriseID in
+                guard let id = EnterpriseID(text) else { throw CLIError("\(text) is not an enterprise id") }
+                return id
+            }
+            let entries = try store.open().auditTrail(since: since, person: id)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(entries), as: UTF8.self))
+                return
+            }
+            var table = TextTable(columns: ["when", "who", "what", "detail"])
+            for entry in entries { table.add([entry.at, entry.actor, entry.action, entry.detail]) }
+            print(table.render())
+        }
+    }
+}
