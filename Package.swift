@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "MPISyntheticTests", dependencies: ["MPISynthetic", "MPICore"]),
         .testTarget(name: "MPIProtocolTests", dependencies: ["MPIProtocol"]),
         .testTarget(name: "mpiTests", dependencies: [
-            "mpi", "MPICore", "MPINormalize", "MPIStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "mpi", "MPICore", "MPINormalize", "MPIStore", "MPISynthetic", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
     ],
     swiftLanguageModes: [.v6]
