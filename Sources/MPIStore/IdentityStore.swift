@@ -512,6 +512,14 @@ public final class IdentityStore: Sendable {
         }
     }
 
+    /// Audits a demographic search: how many candidates and the top person, never the demographics.
+    public func recordSearch(candidates: Int, top: EnterpriseID?, actor: String) throws {
+        try pool.write { db in
+            try self.audit(db, actor: actor, action: "search", detail: try Self.json([
+                "candidates": String(candidates), "enterpriseId": top?.description ?? ""]))
+        }
+    }
+
     // MARK: audit
 
     private func audit(_ db: Database, actor: String, action: String, detail: String) throws {

@@ -157,3 +157,27 @@ private func temporaryDirectory() -> URL {
         #expect(try store.auditTrail().contains { $0.action == "decide" && $0.actor == "a.steward" })
     }
 }
+
+@Suite struct SearchCommandTests {
+    @Test func searchRanksThePersonAndAuditsWithoutDemographics() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("search-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let db = directory.appendingPathComponent("mpi.sqlite").path
+        let job = samples.appendingPathComponent("sample.job.json").path
+        try await (try #require(try MPI.parseAsRoot(["import", job, "--db", db]) as? MPI.Import)).run()
+        var link = try #require(try MPI.parseAsRoot(["link", job, "--db", db, "--out", directory.appendingPathComponent("out").path, "--quiet"]) as? MPI.Link)
+        try await link.run()
+        let search = try #require(try MPI.parseAsRoot(["search", "--job", job, "--db", db, "--given", "Siobhán", "--family", "O'Brien",
+                                                      "--dob", "1985-11-02", "--json"]) as? MPI.Search)
+        try await search.run()
+        let store = try IdentityStore(path: db)
+        let audit = try #require(try store.auditTrail().last)
+        #expect(audit.action == "search")
+        let expected = try #require(try store.resolve(source: "R1K", recordId: "R1K0000002", actor: "test"))
+        #expect(audit.detail.contains(expected.enterpriseId))
+        #expect(!audit.detail.uppercased().contains("BRIEN"))
+        #expect(!audit.detail.contains("1985"))
+        #expect(throws: (any Error).self) { try MPI.parseAsRoot(["search", "--job", job]) }   // no demographics given
+    }
+}

@@ -383,3 +383,22 @@ public enum Blocking {
         return false
     }
 }
+
+/// Candidates for one query record (a real-time search): the records sharing at least one blocking
+/// value with it, by the same rules as batch linkage, so a search proposes the pairs a link run would.
+public enum CandidateSearch {
+    /// Indexes into `records`, each once, in record order.
+    public static func candidates(for query: MatchRecord, in records: [MatchRecord], rules: [BlockingRule]) -> [Int] {
+        let queryHashes = rules.map { Set($0.hashes(query)) }
+        var found: [Int] = []
+        for (index, record) in records.enumerated() {
+            for (ruleIndex, rule) in rules.enumerated() where !queryHashes[ruleIndex].isEmpty {
+                if rule.hashes(record).contains(where: queryHashes[ruleIndex].contains) {
+                    found.append(index)
+                    break
+                }
+            }
+        }
+        return found
+    }
+}
