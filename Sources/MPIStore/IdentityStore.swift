@@ -135,6 +135,10 @@ public final class IdentityStore: Sendable {
                 CREATE INDEX decision_by_pair ON decision(source_l, record_id_l, source_r, record_id_r);
                 """)
         }
+        migrator.registerMigration("v3 records waiting to be linked") { db in
+            // 1 for a record added or changed since the last link run.
+            try db.execute(sql: "ALTER TABLE record ADD COLUMN needs_link INTEGER NOT NULL DEFAULT 1")
+        }
         return migrator
     }
 
@@ -295,7 +299,7 @@ public final class IdentityStore: Sendable {
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO record (source, record_id, raw, normalized, content_hash, active, updated_at) VALUES (?, ?, ?, ?, ?, 1, ?)
                 ON CONFLICT (source, record_id) DO UPDATE SET raw = excluded.raw, normalized = excluded.normalized,
-                    content_hash = excluded.content_hash, active = 1, updated_at = excluded.updated_at
+                    content_hash = excluded.content_hash, active = 1, updated_at = excluded.updated_at, needs_link = 1
                 """)
             var seen = Set<String>()
             for record in records {
@@ -313,11 +317,20 @@ public final class IdentityStore: Sendable {
                 let deactivate = try db.cachedStatement(sql: "UPDATE record SET active = 0, updated_at = ? WHERE source = ? AND record_id = ?")
                 for (recordId, old) in existing where old.active && !seen.contains(recordId) {
                     try deactivate.execute(arguments: [now, code, recordId])
+                    try db.execute(sql: "DELETE FROM membership WHERE source = ? AND record_id = ?", arguments: [code, recordId])
                     summary.markedInactive += 1
                 }
             }
             try self.audit(db, actor: actor, action: "import", detail: try Self.json(summary))
             return summary
+        }
+    }
+
+    /// Active records added or changed since the last link run.
+    public func recordsWaitingToBeLinked() throws -> Set<RecordKey> {
+        try pool.read { db in
+            Set(try Row.fetchAll(db, sql: "SELECT source, record_id FROM record WHERE active = 1 AND needs_link = 1")
+                .map { RecordKey(source: $0[0], recordId: $0[1]) })
         }
     }
 
@@ -430,6 +443,7 @@ public final class IdentityStore: Sendable {
                     if current[key] != nil { summary.recordsMoved += 1 }
                 }
             }
+            try db.execute(sql: "UPDATE record SET needs_link = 0 WHERE needs_link = 1 AND active = 1")
             try self.audit(db, actor: actor, action: "link", detail: try Self.json(summary))
             return summary
         }

@@ -181,3 +181,47 @@ private func temporaryDirectory() -> URL {
         #expect(throws: (any Error).self) { try MPI.parseAsRoot(["search", "--job", job]) }   // no demographics given
     }
 }
+
+@Suite struct IncrementalLinkTests {
+    /// New records arrive after a first link: the second `mpi link --db` links only them, against
+    /// everything already there, with the stored model; no record already linked changes person, and a
+    /// re-run with nothing new changes nothing.
+    @Test func newRecordsJoinWithoutMovingExistingOnes() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("incremental-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let full = directory.appendingPathComponent("full"), first = directory.appendingPathComponent("first")
+        _ = try MPI.Generate.write(persons: 1_500, seed: 8, to: full.path)
+        try FileManager.default.createDirectory(at: first, withIntermediateDirectories: true)
+        for name in ["job.json", "ras.tsv", "ryj.csv", "rqm.csv"] {
+            try FileManager.default.copyItem(at: full.appendingPathComponent(name), to: first.appendingPathComponent(name))
+        }
+        // The first delivery of R1K holds only its first half.
+        let r1k = try String(contentsOf: full.appendingPathComponent("r1k.csv"), encoding: .utf8).split(separator: "\n")
+        try (r1k.prefix(r1k.count / 2).joined(separator: "\n") + "\n").write(to: first.appendingPathComponent("r1k.csv"), atomically: true, encoding: .utf8)
+
+        let db = directory.appendingPathComponent("mpi.sqlite").path
+        func importAndLink(_ folder: URL, _ out: String) async throws -> [String: String] {
+            try await (try #require(try MPI.parseAsRoot(["import", folder.appendingPathComponent("job.json").path, "--db", db]) as? MPI.Import)).run()
+            var link = try #require(try MPI.parseAsRoot(["link", folder.appendingPathComponent("job.json").path, "--db", db,
+                                                         "--out", directory.appendingPathComponent(out).path, "--quiet"]) as? MPI.Link)
+            try await link.run()
+            let clusters = try CSVFile.read(directory.appendingPathComponent("\(out)/clusters.csv").path)
+            return Dictionary(uniqueKeysWithValues: clusters.rows.map { ("\($0[0]):\($0[1])", $0[2]) })
+        }
+        let before = try await importAndLink(first, "a")
+        let after = try await importAndLink(full, "b")
+        #expect(after.count > before.count)
+        for (key, id) in before { #expect(after[key] == id, "\(key) moved from \(id) to \(after[key] ?? "nothing")") }
+
+        // The new records were linked: most of them joined an existing person.
+        let newKeys = Set(after.keys).subtracting(before.keys)
+        let joined = newKeys.filter { key in Set(before.values).contains(after[key]!) }
+        #expect(Double(joined.count) / Double(newKeys.count) > 0.3)
+
+        let store = try IdentityStore(path: db)
+        #expect(try store.recordsWaitingToBeLinked().isEmpty)
+        let again = try await importAndLink(full, "c")
+        #expect(again == after)
+        #expect(try store.integrityCheck() == "ok")
+    }
+}

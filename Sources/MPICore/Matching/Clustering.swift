@@ -61,6 +61,9 @@ public enum ReviewReason: String, Sendable, Hashable, Codable {
     case wouldChain = "would_chain"
     /// Linking would make a person larger than the limit.
     case clusterTooLarge = "cluster_too_large"
+    /// An incremental run would join two persons that already exist: that is a steward's decision, or a
+    /// full re-link's.
+    case wouldMergePersons = "would_merge_persons"
 }
 
 public struct ReviewItem: Sendable, Hashable {
@@ -88,7 +91,8 @@ public enum Clustering {
     ///   - cannotLink: pairs a steward unlinked: no automatic link may put them in one person.
     public static func cluster(recordCount: Int, pairs: [ScoredPair], placeholder: (Int32) -> Bool,
                                nhsNumber: (Int32) -> UInt64?, thresholds: LinkThresholds,
-                               mustLink: [(Int32, Int32)] = [], cannotLink: [(Int32, Int32)] = []) -> Clusters {
+                               mustLink: [(Int32, Int32)] = [], cannotLink: [(Int32, Int32)] = [],
+                               existing: ((Int32) -> Bool)? = nil) -> Clusters {
         var scored: [UInt64: ScoredPair] = [:]
         scored.reserveCapacity(pairs.count)
         for pair in pairs where pair.probability < thresholds.review {
@@ -97,6 +101,8 @@ public enum Clustering {
         var parent = Array(0..<Int32(recordCount))
         var members: [[Int32]] = (0..<recordCount).map { [Int32($0)] }
         var componentNHS: [UInt64?] = (0..<recordCount).map { nhsNumber(Int32($0)) }
+        // Components holding a record of an already existing person (incremental runs only).
+        var holdsExisting: [Bool] = (0..<recordCount).map { existing?(Int32($0)) ?? false }
         var review: [ReviewItem] = []
         var autoLinks = 0
 
@@ -114,6 +120,7 @@ public enum Clustering {
             members[Int(large)].append(contentsOf: members[Int(small)])
             members[Int(small)] = []
             componentNHS[Int(large)] = componentNHS[Int(large)] ?? componentNHS[Int(small)]
+            holdsExisting[Int(large)] = holdsExisting[Int(large)] || holdsExisting[Int(small)]
         }
         let unlinked = Set(cannotLink.map { key($0.0, $0.1) })
         func stewardObjects(_ a: Int32, _ b: Int32) -> Bool {
@@ -151,6 +158,10 @@ public enum Clustering {
                 continue
             }
             if stewardObjects(a, b) { continue }   // decided: not a review item again
+            if holdsExisting[Int(a)], holdsExisting[Int(b)] {
+                review.append(ReviewItem(pair: pair, reason: .wouldMergePersons, conflictingPair: nil))
+                continue
+            }
             if let conflict = objection(members[Int(a)], members[Int(b)], scored) {
                 review.append(ReviewItem(pair: pair, reason: .wouldChain, conflictingPair: conflict))
                 continue

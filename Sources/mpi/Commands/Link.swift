@@ -33,6 +33,9 @@ extension MPI {
         @Option(help: "With --db: who is acting, for the audit trail.")
         var actor: String = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
 
+        @Flag(help: "With --db: re-link every record and re-train, instead of linking only new and changed records with the store's model.")
+        var relink = false
+
         func run() async throws {
             let linkageJob = try JobFile.load(job)
             let given = try model.map(ModelFile.read)
@@ -48,6 +51,23 @@ extension MPI {
                 var clock = Stopwatch()
                 let loaded = try LinkRun.loaded(from: store.activeRecords())
                 var constraints = LinkRun.Constraints()
+                var model = given
+                let current = try store.memberships()
+                if !relink, !current.isEmpty, let stored = try store.latestModel(),
+                   let storedModel = try? JSONDecoder().decode(LinkageModel.self, from: Data(stored.utf8)) {
+                    // Incremental: persons already formed stay as they are; new and changed records are
+                    // linked against everything with the store's model.
+                    let pending = try store.recordsWaitingToBeLinked()
+                    model = model ?? storedModel
+                    constraints.onlyPairsTouching = pending
+                    var byPerson: [EnterpriseID: [RecordKey]] = [:]
+                    for (key, id) in current where !pending.contains(key) { byPerson[id, default: []].append(key) }
+                    for members in byPerson.values {
+                        let sorted = members.sorted()
+                        for index in sorted.indices.dropFirst() { constraints.link.append((sorted[index - 1], sorted[index])) }
+                    }
+                    run.progress.line("incremental: \(pending.count) new or changed records against \(current.count) linked ones")
+                }
                 for decision in try store.decisions() {
                     switch decision.kind {
                     case .link: constraints.link.append((decision.left, decision.right))
@@ -55,7 +75,7 @@ extension MPI {
                     case .notSure: break
                     }
                 }
-                outcome = try await run.run(loaded: loaded, model: given, readSeconds: clock.lap(), constraints: constraints)
+                outcome = try await run.run(loaded: loaded, model: model, readSeconds: clock.lap(), constraints: constraints)
                 var groups = [[RecordKey]](repeating: [], count: outcome.clusters.personCount)
                 for (index, record) in outcome.loaded.records.enumerated() { groups[Int(outcome.clusters.personOf[index])].append(record.key) }
                 let encoder = JSONEncoder()

@@ -90,6 +90,9 @@ struct LinkRun {
     struct Constraints {
         var link: [(RecordKey, RecordKey)] = []
         var unlink: [(RecordKey, RecordKey)] = []
+        /// When set, only candidate pairs with at least one of these records are scored (an incremental
+        /// run: new and changed records against everything already there).
+        var onlyPairsTouching: Set<RecordKey>? = nil
     }
 
     func run(loaded: Loaded, model given: LinkageModel?, readSeconds: Double, constraints: Constraints = Constraints()) async throws -> Outcome {
@@ -97,7 +100,11 @@ struct LinkRun {
         var clock = Stopwatch()
         let records = loaded.records
 
-        let candidates = Blocking.candidatePairs(records: records, rules: job.blocking.rules, maximumBlockSize: job.blocking.maximumBlockSize)
+        var candidates = Blocking.candidatePairs(records: records, rules: job.blocking.rules, maximumBlockSize: job.blocking.maximumBlockSize)
+        if let touching = constraints.onlyPairsTouching {
+            let pending = records.map { touching.contains($0.key) }
+            candidates.pairs = candidates.pairs.filter { pending[Int($0.0)] || pending[Int($0.1)] }
+        }
         for report in candidates.reports {
             var line = "blocking \(report.rule): \(report.pairsAdded) pairs"
             if report.skippedBlocks > 0 {
@@ -141,7 +148,11 @@ struct LinkRun {
         }
         let clusters = Clustering.cluster(recordCount: records.count, pairs: scored, placeholder: { placeholder[Int($0)] },
                                           nhsNumber: { nhs[Int($0)] }, thresholds: job.thresholds,
-                                          mustLink: indexes(constraints.link), cannotLink: indexes(constraints.unlink))
+                                          mustLink: indexes(constraints.link), cannotLink: indexes(constraints.unlink),
+                                          existing: constraints.onlyPairsTouching.map { pending in
+                                              let isExisting = records.map { !pending.contains($0.key) }
+                                              return { isExisting[Int($0)] }
+                                          })
         timings.append(("cluster", clock.lap()))
         progress.line("clustering: \(records.count) records into \(clusters.personCount) persons; \(clusters.autoLinks) automatic links, "
                       + "\(clusters.review.count) pairs for review")
