@@ -57,7 +57,9 @@ extension MPI {
                    let storedModel = try? JSONDecoder().decode(LinkageModel.self, from: Data(stored.utf8)) {
                     // Incremental: persons already formed stay as they are; new and changed records are
                     // linked against everything with the store's model.
-                    let pending = try store.recordsWaitingToBeLinked()
+                    // Records a steward unlinked are re-linked too, so the decision can take effect.
+                    let unlinked = try store.decisions().filter { $0.kind == .unlink }.flatMap { [$0.left, $0.right] }
+                    let pending = try store.recordsWaitingToBeLinked().union(unlinked)
                     model = model ?? storedModel
                     constraints.onlyPairsTouching = pending
                     var byPerson: [EnterpriseID: [RecordKey]] = [:]
