@@ -41,7 +41,7 @@ private var samples: URL {
     @Test func windows1252SampleDecodes() async throws {
         let job = try ExtractNormalization.load(mappingFile: samples.appendingPathComponent("ras.mapping.json").path, input: nil)
         var families: [String] = []
-        let summary = try job.run(today: .today) { result in
+        let summary = try await job.run(today: .today) { result in
             if case .success(let row) = result { families.append(row.record.name.family) }
         }
         #expect(summary.records == 6)
@@ -70,7 +70,7 @@ private var samples: URL {
 }
 
 @Suite struct JSONLinesSourceTests {
-    @Test func jsonLinesExtractsNormaliseAndReportBadLines() throws {
+    @Test func jsonLinesExtractsNormaliseAndReportBadLines() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("jsonl-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -86,7 +86,7 @@ private var samples: URL {
         let job = try ExtractNormalization.load(mappingFile: directory.appendingPathComponent("mapping.json").path, input: nil)
         var records: [NormalizedRecord] = []
         var problems: [RowProblem] = []
-        let summary = try job.run(today: CalendarDate(year: 2026, month: 11, day: 28)!) { result in
+        let summary = try await job.run(today: CalendarDate(year: 2026, month: 11, day: 28)!) { result in
             switch result {
             case .success(let row): records.append(row.record)
             case .failure(let problem): problems.append(problem)

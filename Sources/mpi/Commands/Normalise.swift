@@ -31,7 +31,7 @@ extension MPI {
             var sink = try OutputSink(path: output)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            let summary = try job.run(today: .today) { result in
+            let summary = try await job.run(today: .today) { result in
                 switch result {
                 case .success(let row):
                     sink.write(try encoder.encode(RecordReport(row, variants: variants)))

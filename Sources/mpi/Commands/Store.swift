@@ -55,7 +55,7 @@ extension MPI {
                 normalization.keepsRawValues = true
                 var records: [StoredRecord] = []
                 var rejected = 0
-                let summary = try normalization.run(today: .today) { result in
+                let summary = try await normalization.run(today: .today) { result in
                     switch result {
                     case .success(let row):
                         records.append(StoredRecord(key: row.record.key, raw: row.raw, normalized: row.record))

@@ -29,7 +29,7 @@ struct LinkRun {
     }
 
     /// Reads and normalises every source of the job.
-    func load() throws -> Loaded {
+    func load() async throws -> Loaded {
         let variants = try ForenameVariantsFile.load()
         let builder = MatchRecordBuilder(variants: variants)
         var loaded = Loaded()
@@ -39,7 +39,7 @@ struct LinkRun {
             let normalization = ExtractNormalization(mapping: mapping, extract: extract)
             let stage = progress.stage("read \(mapping.code)", total: normalization.estimatedRows())
             var done = 0
-            let summary = try normalization.run(today: .today) { result in
+            let summary = try await normalization.run(today: .today) { result in
                 done += 1
                 if done % 4096 == 0 { stage.update(done) }
                 switch result {
@@ -82,7 +82,7 @@ struct LinkRun {
 
     func run(model given: LinkageModel?) async throws -> Outcome {
         var clock = Stopwatch()
-        let loaded = try load()
+        let loaded = try await load()
         return try await run(loaded: loaded, model: given, readSeconds: clock.lap())
     }
 

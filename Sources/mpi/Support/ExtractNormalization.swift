@@ -38,14 +38,35 @@ struct ExtractNormalization {
         return ExtractNormalization(mapping: mapping, extract: extract)
     }
 
+    /// Normalises rows in chunks, one task per chunk and about two chunks per core, keeping file order.
+    static func normalizeInParallel(_ rows: [Result<DelimitedRow, RowProblem>], mapping: SourceMapping, header: [String],
+                                    today: CalendarDate, keepsRawValues: Bool) async throws -> [Result<NormalizedRow, RowProblem>] {
+        let workers = max(ProcessInfo.processInfo.activeProcessorCount, 1)
+        let chunkSize = max(1_000, (rows.count + 2 * workers - 1) / (2 * workers))
+        let chunks = stride(from: 0, to: rows.count, by: chunkSize).map { $0..<min($0 + chunkSize, rows.count) }
+        return try await withThrowingTaskGroup(of: (Int, [Result<NormalizedRow, RowProblem>]).self) { group in
+            for (index, range) in chunks.enumerated() {
+                group.addTask {
+                    let normalizer = try RecordNormalizer(mapping: mapping, header: header, today: today, transliterator: Transliterator())
+                    normalizer.keepsRawValues = keepsRawValues
+                    return (index, rows[range].map { $0.flatMap { normalizer.normalize($0) } })
+                }
+            }
+            var parts = [[Result<NormalizedRow, RowProblem>]](repeating: [], count: chunks.count)
+            for try await (index, part) in group { parts[index] = part }
+            return parts.flatMap { $0 }
+        }
+    }
+
     /// About how many rows the extract holds (its line breaks), for progress reporting.
     func estimatedRows() -> Int {
         guard let data = try? Data(contentsOf: extract, options: .mappedIfSafe) else { return 1 }
         return max(data.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } - (mapping.format == .jsonl ? 0 : 1), 1)
     }
 
-    /// Normalises every row, handing each result to `emit` in file order.
-    func run(today: CalendarDate, emit: (Result<NormalizedRow, RowProblem>) throws -> Void) throws -> Summary {
+    /// Normalises every row, handing each result to `emit` in file order. Delimited extracts are
+    /// normalised on all cores (each worker with its own ICU transliterator), then emitted in order.
+    func run(today: CalendarDate, emit: (Result<NormalizedRow, RowProblem>) throws -> Void) async throws -> Summary {
         let bytes: [UInt8]
         do {
             bytes = try [UInt8](Data(contentsOf: extract))
@@ -59,10 +80,14 @@ struct ExtractNormalization {
             var reader = DelimitedReader(bytes: bytes, delimiter: mapping.format == .tsv ? UInt8(ascii: "\t") : UInt8(ascii: ","))
             guard let first = reader.next() else { throw CLIError("\(extract.path) is empty: it needs a header row") }
             guard case .success(let headerRow) = first else { throw CLIError("\(extract.path): the header row cannot be read") }
-            let normalizer = try RecordNormalizer(mapping: mapping, header: headerRow.fields.map { TextDecoding.decode($0, as: mapping.encoding) },
-                                                  today: today, transliterator: transliterator)
-            normalizer.keepsRawValues = keepsRawValues
-            rows = AnyIterator { reader.next().map { $0.flatMap { normalizer.normalize($0) } } }
+            let header = headerRow.fields.map { TextDecoding.decode($0, as: mapping.encoding) }
+            // Checks the mapping against the header before any work is shared out.
+            _ = try RecordNormalizer(mapping: mapping, header: header, today: today, transliterator: transliterator)
+            var parsed: [Result<DelimitedRow, RowProblem>] = []
+            while let row = reader.next() { parsed.append(row) }
+            let normalized = try await Self.normalizeInParallel(parsed, mapping: mapping, header: header, today: today,
+                                                                keepsRawValues: keepsRawValues)
+            rows = normalized.makeIterator()
         case .jsonl:
             rows = try JSONLinesRows(bytes: bytes, mapping: mapping, today: today, transliterator: transliterator, keepsRawValues: keepsRawValues)
         case .hl7:
