@@ -261,9 +261,9 @@ public final class IdentityStore: Sendable {
         try pool.read { db in
             var result: [RecordKey: NormalizedRecord] = [:]
             for key in keys {
-                if let text = try String.fetchOne(db, sql: "SELECT normalized FROM record WHERE source = ? AND record_id = ?",
-                                                  arguments: [key.source, key.recordId]) {
-                    result[key] = try JSONDecoder().decode(NormalizedRecord.self, from: Data(text.utf8))
+                if let value = try DatabaseValue.fetchOne(db, sql: "SELECT normalized FROM record WHERE source = ? AND record_id = ?",
+                                                          arguments: [key.source, key.recordId]) {
+                    result[key] = try Self.normalized(value)
                 }
             }
             return result
@@ -273,6 +273,23 @@ public final class IdentityStore: Sendable {
     /// The model of the latest link run, as JSON.
     public func latestModel() throws -> String? {
         try pool.read { db in try String.fetchOne(db, sql: "SELECT model FROM model_version ORDER BY id DESC LIMIT 1") }
+    }
+
+    /// A stored normalised record: the compact binary form, or JSON as the first stores wrote it.
+    private static func normalized(_ value: DatabaseValue) throws -> NormalizedRecord {
+        switch value.storage {
+        case .blob(let data):
+            do { return try RecordCodec.decode([UInt8](data)) } catch { throw StoreError.corruptRecord }
+        case .string(let text):
+            return try JSONDecoder().decode(NormalizedRecord.self, from: Data(text.utf8))
+        default:
+            throw StoreError.corruptRecord
+        }
+    }
+
+    public enum StoreError: Error, CustomStringConvertible {
+        case corruptRecord
+        public var description: String { "a stored record cannot be read" }
     }
 
     private static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
@@ -311,7 +328,8 @@ public final class IdentityStore: Sendable {
                 } else {
                     summary.added += 1
                 }
-                try insert.execute(arguments: [code, record.key.recordId, try Self.json(record.raw), try Self.json(record.normalized), hash, now])
+                try insert.execute(arguments: [code, record.key.recordId, Data(RecordCodec.encodeRaw(record.raw)),
+                                               Data(RecordCodec.encode(record.normalized)), hash, now])
             }
             if fullExtract {
                 let deactivate = try db.cachedStatement(sql: "UPDATE record SET active = 0, updated_at = ? WHERE source = ? AND record_id = ?")
@@ -337,13 +355,9 @@ public final class IdentityStore: Sendable {
     /// The normalised form of every active record.
     public func activeRecords() throws -> [NormalizedRecord] {
         try pool.read { db in
-            let decoder = JSONDecoder()
             var records: [NormalizedRecord] = []
             let rows = try Row.fetchCursor(db, sql: "SELECT normalized FROM record WHERE active = 1 ORDER BY source, record_id")
-            while let row = try rows.next() {
-                let text: String = row[0]
-                records.append(try decoder.decode(NormalizedRecord.self, from: Data(text.utf8)))
-            }
+            while let row = try rows.next() { records.append(try Self.normalized(row[0])) }
             return records
         }
     }
@@ -398,14 +412,20 @@ public final class IdentityStore: Sendable {
                 groupOfId[overlap.id] = overlap.group
             }
 
+            // Every id the store has ever used, so a new one is never a reused one.
+            var usedIds = Set(try Int64.fetchAll(db, sql: "SELECT enterprise_id FROM person"))
+            let insertPerson = try db.cachedStatement(sql: "INSERT INTO person (enterprise_id, created_at) VALUES (?, ?)")
+            let insertMint = try db.cachedStatement(sql: "INSERT INTO lineage (at, action, enterprise_id, model_version, reason) VALUES (?, 'mint', ?, ?, ?)")
+            var generator = SystemRandomNumberGenerator()
             for index in groups.indices where idOfGroup[index] == nil {
-                let id = try self.mint(db, now: now)
+                var id: Int64
+                repeat { id = Int64(generator.next() & ((1 << 40) - 1)) } while !usedIds.insert(id).inserted
+                try insertPerson.execute(arguments: [id, now])
                 idOfGroup[index] = id
                 // Minted for records that had another person: a split from that person, else new.
                 let origins = Set(groups[index].compactMap { current[$0] })
                 if origins.isEmpty {
-                    try db.execute(sql: "INSERT INTO lineage (at, action, enterprise_id, model_version, reason) VALUES (?, 'mint', ?, ?, ?)",
-                                   arguments: [now, id, modelVersion, reason])
+                    try insertMint.execute(arguments: [now, id, modelVersion, reason])
                     summary.minted += 1
                 } else {
                     for origin in origins.sorted() {
@@ -449,19 +469,6 @@ public final class IdentityStore: Sendable {
         }
     }
 
-    /// A new enterprise id: random 40 bits, never one the store has used (retired ids stay in the table).
-    private func mint(_ db: Database, now: String) throws -> Int64 {
-        var generator = SystemRandomNumberGenerator()
-        while true {
-            let candidate = Int64(generator.next() & ((1 << 40) - 1))
-            let taken = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM person WHERE enterprise_id = ?)", arguments: [candidate]) ?? true
-            if !taken {
-                try db.execute(sql: "INSERT INTO person (enterprise_id, created_at) VALUES (?, ?)", arguments: [candidate, now])
-                return candidate
-            }
-        }
-    }
-
     // MARK: lookups
 
     /// The person a source record belongs to, with all the person's records and NHS numbers.
@@ -502,13 +509,9 @@ public final class IdentityStore: Sendable {
             SELECT m.source, m.record_id, r.normalized FROM membership m JOIN record r USING (source, record_id)
             WHERE m.enterprise_id = ? ORDER BY m.source, m.record_id
             """, arguments: [id])
-        let decoder = JSONDecoder()
         var nhs = Set<String>()
         for row in rows {
-            let text: String = row[2]
-            if let record = try? decoder.decode(NormalizedRecord.self, from: Data(text.utf8)), let number = record.nhsNumber {
-                nhs.insert(number.digits)
-            }
+            if let record = try? Self.normalized(row[2]), let number = record.nhsNumber { nhs.insert(number.digits) }
         }
         return Resolution(enterpriseId: EnterpriseID(value: UInt64(id)).description, redirectedFrom: redirectedFrom,
                           records: rows.map { RecordKey(source: $0[0], recordId: $0[1]) }, nhsNumbers: nhs.sorted())

@@ -49,7 +49,6 @@ extension MPI {
             if let db {
                 let store = try StoreOptions.parse(["--db", db, "--actor", actor]).open()
                 var clock = Stopwatch()
-                let loaded = try LinkRun.loaded(from: store.activeRecords())
                 var constraints = LinkRun.Constraints()
                 var model = given
                 let current = try store.memberships()
@@ -61,6 +60,12 @@ extension MPI {
                     let unlinked = try store.decisions().filter { $0.kind == .unlink }.flatMap { [$0.left, $0.right] }
                     let pending = try store.recordsWaitingToBeLinked().union(unlinked)
                     model = model ?? storedModel
+                    if pending.isEmpty {
+                        // Nothing new or changed: the persons stand as they are.
+                        run.progress.line("incremental: nothing new or changed since the last run; persons unchanged")
+                        try Self.writeCurrentPersons(current, to: out)
+                        return
+                    }
                     constraints.onlyPairsTouching = pending
                     var byPerson: [EnterpriseID: [RecordKey]] = [:]
                     for (key, id) in current where !pending.contains(key) { byPerson[id, default: []].append(key) }
@@ -70,6 +75,7 @@ extension MPI {
                     }
                     run.progress.line("incremental: \(pending.count) new or changed records against \(current.count) linked ones")
                 }
+                let loaded = try LinkRun.loaded(from: store.activeRecords())
                 for decision in try store.decisions() {
                     switch decision.kind {
                     case .link: constraints.link.append((decision.left, decision.right))
@@ -127,6 +133,16 @@ extension MPI {
             try ModelFile.write(outcome.model, to: out)
             run.progress.line("wrote \(out)")
         }
+    }
+}
+
+extension MPI.Link {
+    /// clusters.csv from the store's memberships, when a run has nothing to link.
+    static func writeCurrentPersons(_ memberships: [RecordKey: EnterpriseID], to directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var clusters = try CSVWriter(path: (directory as NSString).appendingPathComponent("clusters.csv"), header: ["source", "record_id", "person_id"])
+        for (key, id) in memberships.sorted(by: { $0.key < $1.key }) { clusters.write([key.source, key.recordId, id.description]) }
+        try clusters.close()
     }
 }
 
