@@ -47,7 +47,8 @@ extension MPI {
             var outcome: LinkRun.Outcome
             var personIds: [String]? = nil
             if let db {
-                let store = try StoreOptions.parse(["--db", db, "--actor", actor]).open()
+                let store: IdentityStore
+                do { store = try IdentityStore(path: db) } catch { throw CLIError("cannot open the identity store \(db): \(error)") }
                 var clock = Stopwatch()
                 var constraints = LinkRun.Constraints()
                 var model = given
