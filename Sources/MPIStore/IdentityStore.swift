@@ -139,6 +139,9 @@ public final class IdentityStore: Sendable {
             // 1 for a record added or changed since the last link run.
             try db.execute(sql: "ALTER TABLE record ADD COLUMN needs_link INTEGER NOT NULL DEFAULT 1")
         }
+        migrator.registerMigration("v4 column sets for raw rows") { db in
+            try db.execute(sql: "CREATE TABLE column_set (id INTEGER PRIMARY KEY AUTOINCREMENT, columns TEXT NOT NULL UNIQUE)")
+        }
         return migrator
     }
 
@@ -270,6 +273,30 @@ public final class IdentityStore: Sendable {
         }
     }
 
+    /// A record as it was received: its raw columns and values.
+    public func rawRecord(_ key: RecordKey) throws -> [String: String]? {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT raw FROM record WHERE source = ? AND record_id = ?",
+                                             arguments: [key.source, key.recordId]) else { return nil }
+            let value: DatabaseValue = row[0]
+            switch value.storage {
+            case .string(let text):
+                return try JSONDecoder().decode([String: String].self, from: Data(text.utf8))
+            case .blob(let data):
+                let decoded: (columnSet: Int64, values: [String])
+                do { decoded = try RecordCodec.decodeRawValues([UInt8](data)) } catch { throw StoreError.corruptRecord }
+                guard let text = try String.fetchOne(db, sql: "SELECT columns FROM column_set WHERE id = ?", arguments: [decoded.columnSet]) else {
+                    throw StoreError.corruptRecord
+                }
+                let columns = try JSONDecoder().decode([String].self, from: Data(text.utf8))
+                guard columns.count == decoded.values.count else { throw StoreError.corruptRecord }
+                return Dictionary(uniqueKeysWithValues: zip(columns, decoded.values))
+            default:
+                throw StoreError.corruptRecord
+            }
+        }
+    }
+
     /// The model of the latest link run, as JSON.
     public func latestModel() throws -> String? {
         try pool.read { db in try String.fetchOne(db, sql: "SELECT model FROM model_version ORDER BY id DESC LIMIT 1") }
@@ -318,6 +345,16 @@ public final class IdentityStore: Sendable {
                 ON CONFLICT (source, record_id) DO UPDATE SET raw = excluded.raw, normalized = excluded.normalized,
                     content_hash = excluded.content_hash, active = 1, updated_at = excluded.updated_at, needs_link = 1
                 """)
+            // Raw rows keep their values only; the column names are stored once per column set.
+            var columnSets: [[String]: Int64] = [:]
+            func columnSet(_ columns: [String]) throws -> Int64 {
+                if let id = columnSets[columns] { return id }
+                let text = try Self.json(columns)
+                try db.execute(sql: "INSERT OR IGNORE INTO column_set (columns) VALUES (?)", arguments: [text])
+                let id = try Int64.fetchOne(db, sql: "SELECT id FROM column_set WHERE columns = ?", arguments: [text])!
+                columnSets[columns] = id
+                return id
+            }
             var seen = Set<String>()
             for record in records {
                 seen.insert(record.key.recordId)
@@ -328,8 +365,9 @@ public final class IdentityStore: Sendable {
                 } else {
                     summary.added += 1
                 }
-                try insert.execute(arguments: [code, record.key.recordId, Data(RecordCodec.encodeRaw(record.raw)),
-                                               Data(RecordCodec.encode(record.normalized)), hash, now])
+                let columns = record.raw.keys.sorted()
+                let raw = RecordCodec.encodeRawValues(columnSet: try columnSet(columns), columns.map { record.raw[$0]! })
+                try insert.execute(arguments: [code, record.key.recordId, Data(raw), Data(RecordCodec.encode(record.normalized)), hash, now])
             }
             if fullExtract {
                 let deactivate = try db.cachedStatement(sql: "UPDATE record SET active = 0, updated_at = ? WHERE source = ? AND record_id = ?")

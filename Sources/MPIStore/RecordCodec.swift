@@ -123,8 +123,9 @@ public enum RecordCodec {
         return record
     }
 
-    /// A raw row (column -> value) in the same length-prefixed form, columns in name order.
-    public static func encodeRaw(_ raw: [String: String]) -> [UInt8] {
+    /// A raw row's values, in the order of a column set stored once (`column_set`), as the set's id and
+    /// the length-prefixed values: the column names are not repeated on every row.
+    public static func encodeRawValues(columnSet: Int64, _ values: [String]) -> [UInt8] {
         var out: [UInt8] = [version]
         func uint(_ value: Int) {
             var value = UInt64(value)
@@ -135,12 +136,41 @@ public enum RecordCodec {
                 out.append(byte)
             } while value != 0
         }
-        let sorted = raw.sorted { $0.key < $1.key }
-        uint(sorted.count)
-        for (column, value) in sorted {
-            uint(column.utf8.count); out.append(contentsOf: column.utf8)
-            uint(value.utf8.count); out.append(contentsOf: value.utf8)
-        }
+        uint(Int(columnSet))
+        uint(values.count)
+        for value in values { uint(value.utf8.count); out.append(contentsOf: value.utf8) }
         return out
+    }
+
+    /// The inverse of `encodeRawValues`: the column set's id and the values.
+    public static func decodeRawValues(_ bytes: [UInt8]) throws(DecodeError) -> (columnSet: Int64, values: [String]) {
+        var index = 0
+        func byte() throws(DecodeError) -> UInt8 {
+            guard index < bytes.count else { throw .malformed }
+            defer { index += 1 }
+            return bytes[index]
+        }
+        func uint() throws(DecodeError) -> Int {
+            var value: UInt64 = 0, shift: UInt64 = 0
+            while true {
+                let next = try byte()
+                value |= UInt64(next & 0x7F) << shift
+                if next & 0x80 == 0 { return Int(value) }
+                shift += 7
+                guard shift < 64 else { throw .malformed }
+            }
+        }
+        guard try byte() == version else { throw .malformed }
+        let set = Int64(try uint())
+        let count = try uint()
+        var values: [String] = []
+        for _ in 0..<count {
+            let length = try uint()
+            guard index + length <= bytes.count else { throw .malformed }
+            values.append(String(decoding: bytes[index..<(index + length)], as: UTF8.self))
+            index += length
+        }
+        guard index == bytes.count else { throw .malformed }
+        return (set, values)
     }
 }

@@ -98,3 +98,16 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
         #expect(!trail.contains { $0.detail.contains("SMITH") || $0.detail.contains("JOHN") })   // no demographics in the audit detail
     }
 }
+
+@Suite struct RawRecordTests {
+    @Test func rawRowsRoundTripThroughColumnSets() throws {
+        let (store, url) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: url) }
+        let key = RecordKey(source: "A", recordId: "1")
+        let raw = ["ID": "1", "NAME": "SMITH, John", "DOB": "21/03/1970", "EMPTY": ""]
+        _ = try store.importSource(code: "A", records: [StoredRecord(key: key, raw: raw, normalized: NormalizedRecord(key: key))],
+                                   fullExtract: false, actor: "t")
+        #expect(try store.rawRecord(key) == raw)
+        #expect(try store.rawRecord(RecordKey(source: "A", recordId: "2")) == nil)
+    }
+}
