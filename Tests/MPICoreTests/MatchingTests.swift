@@ -320,3 +320,27 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
         #expect(clusters.personCount == 2)
     }
 }
+
+@Suite struct TouchingBlockingTests {
+    /// Blocking restricted to marked records gives exactly the full run's pairs that involve them.
+    @Test func restrictedBlockingEqualsFilteredFullBlocking() {
+        var generator = SplitMix64(seed: 5)
+        let names = ["SMITH", "PATEL", "KHAN", "JONES"]
+        let records: [MatchRecord] = (0..<300).map { index in
+            var record = MatchRecord(key: RecordKey(source: "T", recordId: String(index)))
+            record.family = Array(names[Int(generator.next() % 4)].utf8)
+            record.given = Array(names[Int(generator.next() % 4)].utf8)
+            record.dateOfBirth = CalendarDate(year: 1980 + Int(generator.next() % 3), month: 1, day: 1 + Int(generator.next() % 3))
+            return record
+        }
+        let rules = [BlockingRule([.surname, .dateOfBirth]), BlockingRule([.forename, .yearOfBirth]), BlockingRule([.surnamePart])]
+        let touching = records.indices.map { $0 % 7 == 0 }
+        let full = Blocking.candidatePairs(records: records, rules: rules, maximumBlockSize: 50).pairs
+            .filter { touching[Int($0.0)] || touching[Int($0.1)] }.map { "\($0.0)-\($0.1)" }
+        let restricted = Blocking.candidatePairs(records: records, rules: rules, maximumBlockSize: 50, touching: touching).pairs
+            .map { "\($0.0)-\($0.1)" }
+        #expect(!full.isEmpty)
+        #expect(Set(restricted) == Set(full))
+        #expect(restricted.count == full.count)
+    }
+}

@@ -308,7 +308,11 @@ public enum Blocking {
     ///
     /// Blocks are found by sorting (hash, record) entries and scanning runs, so no array is allocated per
     /// block or per record.
-    public static func candidatePairs(records: [MatchRecord], rules: [BlockingRule], maximumBlockSize: Int) -> CandidatePairs {
+    ///
+    /// With `touching`, only pairs in which at least one record is marked are produced (an incremental
+    /// run: new records against everything), without enumerating the others.
+    public static func candidatePairs(records: [MatchRecord], rules: [BlockingRule], maximumBlockSize: Int,
+                                      touching: [Bool]? = nil) -> CandidatePairs {
         let hashes: [RuleHashes] = rules.map { rule in
             if rule.isSingleValued {
                 return .single(records.map { record in
@@ -346,9 +350,14 @@ public enum Blocking {
                     report.recordsInSkippedBlocks += size
                     report.largestSkippedBlock = max(report.largestSkippedBlock, size)
                 } else if size > 1 {
+                    if let touching, !(start..<end).contains(where: { touching[Int(entries[$0].record)] }) {
+                        start = end
+                        continue
+                    }
                     for x in start..<end {
                         for y in (x + 1)..<end {
                             let i = entries[x].record, j = entries[y].record
+                            if let touching, !touching[Int(i)], !touching[Int(j)] { continue }
                             if coveredEarlier(i, j, key: key, ruleIndex: ruleIndex, hashes: hashes, skipped: skippedKeys) { continue }
                             pairs.append((i, j))
                             report.pairsAdded += 1

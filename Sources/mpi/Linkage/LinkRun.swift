@@ -100,11 +100,8 @@ struct LinkRun {
         var clock = Stopwatch()
         let records = loaded.records
 
-        var candidates = Blocking.candidatePairs(records: records, rules: job.blocking.rules, maximumBlockSize: job.blocking.maximumBlockSize)
-        if let touching = constraints.onlyPairsTouching {
-            let pending = records.map { touching.contains($0.key) }
-            candidates.pairs = candidates.pairs.filter { pending[Int($0.0)] || pending[Int($0.1)] }
-        }
+        let candidates = Blocking.candidatePairs(records: records, rules: job.blocking.rules, maximumBlockSize: job.blocking.maximumBlockSize,
+                                                 touching: constraints.onlyPairsTouching.map { pending in records.map { pending.contains($0.key) } })
         for report in candidates.reports {
             var line = "blocking \(report.rule): \(report.pairsAdded) pairs"
             if report.skippedBlocks > 0 {
