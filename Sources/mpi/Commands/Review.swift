@@ -33,9 +33,7 @@ extension MPI.Review {
         func run() async throws {
             let items = try store.open().reviewQueue(limit: limit)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(items), as: UTF8.self))
+                try printJSON(items)
                 return
             }
             var table = TextTable(columns: ["item", "left", "right", "weight", "probability", "reason"])

@@ -83,9 +83,7 @@ extension MPI {
             try identityStore.recordSearch(candidates: candidates.count, top: candidates.first.flatMap { EnterpriseID($0.enterpriseId) }, actor: store.actor)
 
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(candidates), as: UTF8.self))
+                try printJSON(candidates)
                 return
             }
             guard !candidates.isEmpty else { print("No candidates: no record shares a blocking value with the query."); return }

@@ -129,9 +129,7 @@ extension MPI {
 enum PersonPrinter {
     static func print(_ resolution: Resolution, json: Bool) throws {
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            Swift.print(String(decoding: try encoder.encode(resolution), as: UTF8.self))
+            try printJSON(resolution)
             return
         }
         Swift.print("person      \(resolution.enterpriseId)" + (resolution.redirectedFrom.map { "  (redirected from \($0), retired by a merge)" } ?? ""))
@@ -190,9 +188,7 @@ extension MPI {
             }
             let entries = try store.open().auditTrail(since: since, person: id)
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                print(String(decoding: try encoder.encode(entries), as: UTF8.self))
+                try printJSON(entries)
                 return
             }
             var table = TextTable(columns: ["when", "who", "what", "detail"])

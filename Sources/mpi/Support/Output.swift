@@ -53,3 +53,10 @@ enum ForenameVariantsFile {
         return try ForenameVariants(csv: text)
     }
 }
+
+/// Prints a value as pretty, key-sorted JSON on standard output (the `--json` form of the commands).
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
