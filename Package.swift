@@ -2,8 +2,9 @@
 import PackageDescription
 
 // Layers, dependencies pointing one way (see docs/architecture.md):
-//   mpi -> MPIStore -> MPINormalize -> MPICore
-//                      MPINormalize -> CICU (system ICU)
+//   mpi -> MPIService -> MPIStore -> MPINormalize -> MPICore
+//          MPIService -> MPIProtocol (HL7 v2, MLLP and JSON-lines framing; NIOCore only)
+//                                    MPINormalize -> CICU (system ICU)
 let package = Package(
     name: "mpi",
     platforms: [.macOS(.v15)],
@@ -13,11 +14,17 @@ let package = Package(
         .library(name: "MPINormalize", targets: ["MPINormalize"]),
         .library(name: "MPIStore", targets: ["MPIStore"]),
         .library(name: "MPIProtocol", targets: ["MPIProtocol"]),
+        .library(name: "MPIService", targets: ["MPIService"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(
@@ -29,12 +36,27 @@ let package = Package(
         .target(name: "MPINormalize", dependencies: ["MPICore", "CICU"]),
         .target(name: "MPIStore", dependencies: ["MPICore", "MPINormalize", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "MPISynthetic", dependencies: ["MPICore"]),
-        .target(name: "MPIProtocol"),
+        .target(name: "MPIProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "MPIService", dependencies: [
+            "MPICore", "MPINormalize", "MPIStore", "MPIProtocol",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         .executableTarget(
             name: "mpi",
             dependencies: [
-                "MPICore", "MPINormalize", "MPIStore", "MPISynthetic", "MPIProtocol",
+                "MPICore", "MPINormalize", "MPIStore", "MPISynthetic", "MPIProtocol", "MPIService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // Fixture reading shared by the test targets.
@@ -43,7 +65,17 @@ let package = Package(
         .testTarget(name: "MPINormalizeTests", dependencies: ["MPINormalize", "MPICore", "MPITestSupport"]),
         .testTarget(name: "MPIStoreTests", dependencies: ["MPIStore", "MPICore"]),
         .testTarget(name: "MPISyntheticTests", dependencies: ["MPISynthetic", "MPICore"]),
-        .testTarget(name: "MPIProtocolTests", dependencies: ["MPIProtocol"]),
+        .testTarget(name: "MPIProtocolTests", dependencies: [
+            "MPIProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOTestUtils", package: "swift-nio"),
+        ]),
+        .testTarget(name: "MPIServiceTests", dependencies: [
+            "MPIService", "MPIProtocol", "MPIStore", "MPICore", "MPINormalize", "MPISynthetic", "MPITestSupport",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+        ]),
         .testTarget(name: "mpiTests", dependencies: [
             "mpi", "MPICore", "MPINormalize", "MPIStore", "MPISynthetic", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -10,6 +10,9 @@ public struct HL7Message: Sendable, Hashable {
         public var repetition: Character = "~"
         public var escape: Character = "\\"
         public var subcomponent: Character = "&"
+
+        /// The standard characters: | ^ ~ \\ &.
+        public init() {}
     }
 
     /// One segment: its id ("PID") and its fields, where fields[n] is field n of the standard's
@@ -73,6 +76,30 @@ public struct HL7Message: Sendable, Hashable {
         guard index >= 1, index <= components.count else { return "" }
         let first = components[index - 1].split(separator: encoding.subcomponent, omittingEmptySubsequences: false).first ?? ""
         return text(String(first))
+    }
+
+    /// Subcomponent s (1-based) of component c (1-based) of a field value, unescaped; "" when absent.
+    public func subcomponent(_ value: String, _ component: Int, _ index: Int) -> String {
+        let components = value.split(separator: encoding.component, omittingEmptySubsequences: false)
+        guard component >= 1, component <= components.count else { return "" }
+        let parts = components[component - 1].split(separator: encoding.subcomponent, omittingEmptySubsequences: false)
+        guard index >= 1, index <= parts.count else { return "" }
+        return text(String(parts[index - 1]))
+    }
+
+    /// MSH-9: message code, trigger event and structure ("ADT", "A01", "ADT_A01").
+    public var messageType: (code: String, event: String, structure: String) {
+        let field = segment("MSH")?[field: 9] ?? ""
+        return (component(field, 1), component(field, 2), component(field, 3))
+    }
+
+    /// MSH-10, the sender's message control id.
+    public var controlId: String { text(segment("MSH")?[field: 10] ?? "") }
+
+    /// MSH-3 and MSH-4: the sending application and facility (their namespace ids).
+    public var sender: (application: String, facility: String) {
+        let msh = segment("MSH")
+        return (component(msh?[field: 3] ?? "", 1), component(msh?[field: 4] ?? "", 1))
     }
 
     /// Unescapes HL7 escape sequences: \\F\\ field, \\S\\ component, \\T\\ subcomponent, \\R\\ repetition,

@@ -57,14 +57,19 @@ public struct Resolution: Sendable, Hashable, Codable {
 /// type: its API speaks in the core's values, so a second backend (PostgreSQL) can implement the same
 /// operations without touching the core or the commands.
 public final class IdentityStore: Sendable {
-    private let pool: DatabasePool
+
+    let pool: DatabasePool
 
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
-    public init(path: String) throws {
+    ///
+    /// - Parameter durableCommits: fsync the write-ahead log at every commit (SQLite's
+    ///   `synchronous = FULL`), so a transaction acknowledged to a client survives a power cut. Batch
+    ///   commands leave it off: a lost batch is simply re-run, and the database itself is never corrupted.
+    public init(path: String, durableCommits: Bool = false) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: durableCommits ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
@@ -141,6 +146,11 @@ public final class IdentityStore: Sendable {
         }
         migrator.registerMigration("v4 column sets for raw rows") { db in
             try db.execute(sql: "CREATE TABLE column_set (id INTEGER PRIMARY KEY AUTOINCREMENT, columns TEXT NOT NULL UNIQUE)")
+        }
+        migrator.registerMigration("v5 link settings with each model version") { db in
+            // The blocking rules and thresholds the model was used with, so the lookup service links a
+            // registration exactly as the link run did.
+            try db.execute(sql: "ALTER TABLE model_version ADD COLUMN settings TEXT")
         }
         return migrator
     }
@@ -242,7 +252,7 @@ public final class IdentityStore: Sendable {
         try pool.read { db in try self.latestDecisions(db) }
     }
 
-    private func latestDecisions(_ db: Database) throws -> [Decision] {
+    func latestDecisions(_ db: Database) throws -> [Decision] {
         var latest: [String: Decision] = [:]
         for row in try Row.fetchAll(db, sql: """
             SELECT at, steward, source_l, record_id_l, source_r, record_id_r, decision, reason FROM decision ORDER BY id
@@ -303,7 +313,7 @@ public final class IdentityStore: Sendable {
     }
 
     /// A stored normalised record: the compact binary form, or JSON as the first stores wrote it.
-    private static func normalized(_ value: DatabaseValue) throws -> NormalizedRecord {
+    static func normalized(_ value: DatabaseValue) throws -> NormalizedRecord {
         switch value.storage {
         case .blob(let data):
             do { return try RecordCodec.decode([UInt8](data)) } catch { throw StoreError.corruptRecord }
@@ -319,9 +329,9 @@ public final class IdentityStore: Sendable {
         public var description: String { "a stored record cannot be read" }
     }
 
-    private static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
+    static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
 
-    private static func json<T: Encodable>(_ value: T) throws -> String {
+    static func json<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(value), as: UTF8.self)
@@ -411,11 +421,13 @@ public final class IdentityStore: Sendable {
     ///   them (a merge), and redirects there;
     /// - a group with no earlier id gets a new one (minted).
     /// Records whose person did not change are not written, so re-linking unchanged data changes nothing.
-    public func applyPersons(_ groups: [[RecordKey]], modelJSON: String, reason: String, actor: String) throws -> LinkApplySummary {
+    public func applyPersons(_ groups: [[RecordKey]], modelJSON: String, settingsJSON: String? = nil, reason: String,
+                             actor: String) throws -> LinkApplySummary {
         try pool.write { db in
             var summary = LinkApplySummary(persons: groups.count)
             let now = Self.now()
-            try db.execute(sql: "INSERT INTO model_version (created_at, model) VALUES (?, ?)", arguments: [now, modelJSON])
+            try db.execute(sql: "INSERT INTO model_version (created_at, model, settings) VALUES (?, ?, ?)",
+                           arguments: [now, modelJSON, settingsJSON])
             let modelVersion = db.lastInsertedRowID
             summary.modelVersion = modelVersion
 
@@ -542,7 +554,7 @@ public final class IdentityStore: Sendable {
         }
     }
 
-    private func resolution(_ db: Database, id: Int64, redirectedFrom: String?) throws -> Resolution {
+    func resolution(_ db: Database, id: Int64, redirectedFrom: String?) throws -> Resolution {
         let rows = try Row.fetchAll(db, sql: """
             SELECT m.source, m.record_id, r.normalized FROM membership m JOIN record r USING (source, record_id)
             WHERE m.enterprise_id = ? ORDER BY m.source, m.record_id
@@ -577,7 +589,7 @@ public final class IdentityStore: Sendable {
 
     // MARK: audit
 
-    private func audit(_ db: Database, actor: String, action: String, detail: String) throws {
+    func audit(_ db: Database, actor: String, action: String, detail: String) throws {
         try db.execute(sql: "INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)", arguments: [Self.now(), actor, action, detail])
     }
 

@@ -10,7 +10,7 @@ public struct Scorer: Sendable {
     public let weights: [[Double]]
     public let priorWeight: Double
     /// Term frequencies per comparison (nil when the comparison does not use them).
-    public let termFrequencies: [TermFrequencyTable?]
+    public private(set) var termFrequencies: [TermFrequencyTable?]
     /// Bound on one term-frequency adjustment, in bits, so one rare value cannot decide a pair alone.
     public static let maximumAdjustment = 8.0
 
@@ -42,6 +42,14 @@ public struct Scorer: Sendable {
                 if let value = comparison.kind.termFrequencyValue(record) { table.add(value) }
             }
             return table
+        }
+    }
+
+    /// Counts a record's values in the term-frequency tables: a real-time index adds each record it
+    /// registers, so its tables stay those a batch run over the same records would build.
+    public mutating func addTermFrequencies(of record: MatchRecord) {
+        for index in termFrequencies.indices where termFrequencies[index] != nil {
+            if let value = kinds[index].termFrequencyValue(record) { termFrequencies[index]!.add(value) }
         }
     }
 
@@ -127,4 +135,11 @@ public struct Explanation: Sendable, Hashable, Codable {
     public let steps: [Step]
     public let matchWeight: Double
     public let probability: Double
+
+    public init(priorWeight: Double, steps: [Step], matchWeight: Double, probability: Double) {
+        self.priorWeight = priorWeight
+        self.steps = steps
+        self.matchWeight = matchWeight
+        self.probability = probability
+    }
 }

@@ -89,7 +89,10 @@ extension MPI {
                 for (index, record) in outcome.loaded.records.enumerated() { groups[Int(outcome.clusters.personOf[index])].append(record.key) }
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
+                let settings = LinkSettings(rules: linkageJob.blocking.rules, maximumBlockSize: linkageJob.blocking.maximumBlockSize,
+                                            thresholds: linkageJob.thresholds)
                 let applied = try store.applyPersons(groups, modelJSON: String(decoding: try encoder.encode(outcome.model), as: UTF8.self),
+                                                     settingsJSON: String(decoding: try encoder.encode(settings), as: UTF8.self),
                                                      reason: "mpi link \(job)", actor: actor)
                 run.progress.line("store: \(applied.persons) persons; \(applied.kept) ids kept, \(applied.minted) minted, \(applied.merged) merged, "
                                   + "\(applied.split) split; \(applied.recordsMoved) records moved; model version \(applied.modelVersion)")

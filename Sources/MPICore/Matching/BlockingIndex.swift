@@ -1,0 +1,83 @@
+/// The blocking values of every record in a live index, for finding a new record's candidates without
+/// scanning: the same rules and the same oversized-block limit as batch linkage, so a real-time lookup
+/// proposes the pairs a link run would.
+///
+/// Records loaded at start are held in one sorted array per rule (16 bytes per value); records added
+/// later go to a small dictionary. A record that is replaced is retired (`remove`) and re-added under
+/// a new index, so stale values are never returned.
+public struct BlockingIndex: Sendable {
+    public let rules: [BlockingRule]
+    public let maximumBlockSize: Int
+
+    private var sortedHashes: [[UInt64]]
+    private var sortedRecords: [[Int32]]
+    private var added: [[UInt64: [Int32]]]
+    private var retired = Set<Int32>()
+
+    /// Indexes `records` (record i at index i).
+    public init(records: [MatchRecord], rules: [BlockingRule], maximumBlockSize: Int) {
+        self.rules = rules
+        self.maximumBlockSize = maximumBlockSize
+        sortedHashes = []
+        sortedRecords = []
+        for rule in rules {
+            var entries: [(hash: UInt64, record: Int32)] = []
+            entries.reserveCapacity(records.count)
+            for (index, record) in records.enumerated() {
+                for hash in rule.hashes(record) { entries.append((hash, Int32(index))) }
+            }
+            entries.sort { ($0.hash, $0.record) < ($1.hash, $1.record) }
+            sortedHashes.append(entries.map(\.hash))
+            sortedRecords.append(entries.map(\.record))
+        }
+        added = Array(repeating: [:], count: rules.count)
+    }
+
+    public mutating func insert(_ record: MatchRecord, at index: Int32) {
+        for (ruleIndex, rule) in rules.enumerated() {
+            for hash in rule.hashes(record) { added[ruleIndex][hash, default: []].append(index) }
+        }
+    }
+
+    /// Takes a record out of every later answer.
+    public mutating func remove(_ index: Int32) { retired.insert(index) }
+
+    public struct Lookup: Sendable, Hashable {
+        /// Indexes of the records sharing a blocking value with the query, each once, ascending.
+        public var candidates: [Int32]
+        /// Blocks left out because they hold more than `maximumBlockSize` records with the query.
+        public var skippedBlocks: Int
+    }
+
+    /// The records sharing at least one blocking value with `query` under any rule.
+    public func candidates(for query: MatchRecord) -> Lookup {
+        var found = Set<Int32>()
+        var skipped = 0
+        for (ruleIndex, rule) in rules.enumerated() {
+            for hash in rule.hashes(query) {
+                let range = equalRange(of: hash, in: sortedHashes[ruleIndex])
+                let extra = added[ruleIndex][hash] ?? []
+                // The query itself would make the block one larger, exactly as a batch run sees it.
+                if range.count + extra.count + 1 > maximumBlockSize {
+                    skipped += 1
+                    continue
+                }
+                for position in range { found.insert(sortedRecords[ruleIndex][position]) }
+                found.formUnion(extra)
+            }
+        }
+        if !retired.isEmpty { found.subtract(retired) }
+        return Lookup(candidates: found.sorted(), skippedBlocks: skipped)
+    }
+
+    private func equalRange(of hash: UInt64, in hashes: [UInt64]) -> Range<Int> {
+        var low = 0, high = hashes.count
+        while low < high {
+            let middle = (low + high) / 2
+            if hashes[middle] < hash { low = middle + 1 } else { high = middle }
+        }
+        var end = low
+        while end < hashes.count, hashes[end] == hash { end += 1 }
+        return low..<end
+    }
+}

@@ -1,0 +1,142 @@
+public import MPICore
+import Crypto
+import Foundation
+
+/// An identifier domain (an HL7 assigning authority): a trust's local numbers, the NHS number, or
+/// our enterprise id.
+public struct IdentifierDomain: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable {
+        /// A source's own record ids; the domain's name is the source code.
+        case source
+        case nhsNumber
+        case enterprise
+    }
+
+    /// The namespace id (CX-4.1), e.g. "R1K", "NHS", "MPI".
+    public var name: String
+    /// The universal id (CX-4.2), usually an OID; optional.
+    public var universalId: String?
+    public var kind: Kind
+
+    public init(name: String, universalId: String? = nil, kind: Kind) {
+        self.name = name
+        self.universalId = universalId
+        self.kind = kind
+    }
+}
+
+/// What a client may do.
+public enum Permission: String, Sendable, Hashable, Codable, CaseIterable {
+    /// resolve identifiers (JSON `resolve`, HL7 PIX query).
+    case resolve
+    /// search by demographics (JSON `match`, HL7 PDQ query).
+    case match
+    /// register, update and merge records of the client's own source (JSON, HL7 identity feed).
+    case register
+}
+
+/// A system allowed to connect, from the clients file.
+public struct Client: Sendable, Hashable, Codable {
+    public var name: String
+    /// Hex SHA-256 of the client's JSON-lines token (the token itself is never stored).
+    public var tokenSHA256: String?
+    public var permissions: [Permission]
+    /// The source (identifier domain) whose records this client may register.
+    public var source: String?
+    /// The HL7 sending application/facility pairs (MSH-3/MSH-4) this client sends as.
+    public var hl7Senders: [HL7Sender]?
+    /// At most this many open connections at once.
+    public var maximumConnections: Int?
+
+    public struct HL7Sender: Sendable, Hashable, Codable {
+        public var application: String
+        public var facility: String
+    }
+
+    public func may(_ permission: Permission) -> Bool { permissions.contains(permission) }
+}
+
+/// The clients file (`--clients clients.json`): identifier domains and clients. Documented in
+/// docs/protocol.md.
+public struct ClientRegistry: Sendable, Codable {
+    public var domains: [IdentifierDomain]
+    public var clients: [Client]
+
+    public init(domains: [IdentifierDomain], clients: [Client]) {
+        self.domains = domains
+        self.clients = clients
+    }
+
+    public static func load(path: String) throws -> ClientRegistry {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ServiceError(.invalidRequest, "cannot read the clients file \(path)")
+        }
+        let registry: ClientRegistry
+        do { registry = try JSONDecoder().decode(ClientRegistry.self, from: data) } catch {
+            throw ServiceError(.invalidRequest, "the clients file \(path) is not valid: \(error)")
+        }
+        for problem in registry.problems() { throw ServiceError(.invalidRequest, "the clients file \(path): \(problem)") }
+        return registry
+    }
+
+    /// Inconsistencies, as sentences.
+    public func problems() -> [String] {
+        var problems: [String] = []
+        for client in clients {
+            if let source = client.source, !domains.contains(where: { $0.kind == .source && $0.name == source }) {
+                problems.append("client \(client.name): source \(source) is not a configured source domain")
+            }
+            if client.may(.register), client.source == nil {
+                problems.append("client \(client.name): a client that registers needs its own source")
+            }
+            if let hash = client.tokenSHA256, hash.count != 64 || !hash.allSatisfy(\.isHexDigit) {
+                problems.append("client \(client.name): tokenSHA256 must be 64 hex digits")
+            }
+        }
+        if Set(clients.map(\.name)).count != clients.count { problems.append("client names must be unique") }
+        return problems
+    }
+
+    /// The client whose token this is. Compared as hashes in constant time.
+    public func client(token: String) -> Client? {
+        let digest = Array(SHA256.hash(data: Data(token.utf8)))
+        var found: Client? = nil
+        for client in clients {
+            guard let hex = client.tokenSHA256, let expected = Self.bytes(hex: hex) else { continue }
+            var difference: UInt8 = 0
+            for (a, b) in zip(digest, expected) { difference |= a ^ b }
+            if difference == 0 { found = client }
+        }
+        return found
+    }
+
+    /// The client sending HL7 as this application and facility.
+    public func client(application: String, facility: String) -> Client? {
+        clients.first { client in (client.hl7Senders ?? []).contains { $0.application == application && $0.facility == facility } }
+    }
+
+    /// The domain an HL7 assigning authority names, by namespace id or universal id.
+    public func domain(namespace: String, universalId: String) -> IdentifierDomain? {
+        domains.first { domain in
+            (!namespace.isEmpty && domain.name == namespace) || (!universalId.isEmpty && domain.universalId == universalId)
+        }
+    }
+
+    public func domain(named name: String) -> IdentifierDomain? { domains.first { $0.name == name } }
+
+    public static func tokenHash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    private static func bytes(hex: String) -> [UInt8]? {
+        let characters = Array(hex.utf8)
+        guard characters.count % 2 == 0 else { return nil }
+        var result: [UInt8] = []
+        for index in stride(from: 0, to: characters.count, by: 2) {
+            guard let byte = UInt8(String(decoding: characters[index...index + 1], as: UTF8.self), radix: 16) else { return nil }
+            result.append(byte)
+        }
+        return result
+    }
+}

@@ -1,0 +1,394 @@
+public import MPICore
+public import MPINormalize
+public import MPIStore
+import Foundation
+import Synchronization
+
+/// The live index behind the lookup service: every active record in memory with its blocking values,
+/// its person and the model, so that a lookup never scans and a registration is linked exactly as
+/// `mpi link` links (same normalisers, blocking rules, model, term frequencies and clustering
+/// safeguards; see `RealTimeLinking`).
+///
+/// Reads (resolve, match) take a short lock on the in-memory state. Registrations are serialised: one
+/// at a time decides, writes to the store (durably, before the answer) and then updates memory, so
+/// memory never shows what the store does not hold.
+public final class IdentityIndex: Sendable {
+    public let settings: LinkSettings
+    public let modelVersion: Int64?
+    private let store: IdentityStore
+    private let builder: MatchRecordBuilder
+    private let normalizer: DemographicsNormalizer
+    private let state: Mutex<State>
+    private let registration = Mutex(())
+    public let audit: AuditBuffer
+
+    struct State: ~Copyable {
+        var records: [MatchRecord]
+        var alive: [Bool]
+        var indexOfKey: [RecordKey: Int32]
+        /// Enterprise id of each record (by index), -1 for none.
+        var personOf: [Int64]
+        var members: [Int64: [Int32]]
+        var retiredInto: [Int64: Int64]
+        var byNHSNumber: [UInt64: [Int32]]
+        var blocking: BlockingIndex
+        /// Single-field keys for searches whose demographics give no value the link rules block on
+        /// (a PDQ by surname alone); never used to place a registration.
+        var search: BlockingIndex
+        var scorer: Scorer
+        var linked: [RecordKey: Set<RecordKey>]
+        var unlinked: [RecordKey: Set<RecordKey>]
+    }
+
+    /// Loads the index from the store: the latest model and its settings (or `settings` when given).
+    public init(store: IdentityStore, builder: MatchRecordBuilder, settings given: LinkSettings? = nil, today: CalendarDate) throws {
+        let snapshot = try store.liveSnapshot()
+        guard let modelJSON = snapshot.modelJSON else {
+            throw ServiceError(.notReady, "the store has no model yet: run `mpi link JOB --db PATH` first")
+        }
+        let model = try JSONDecoder().decode(LinkageModel.self, from: Data(modelJSON.utf8))
+        guard let settings = given ?? snapshot.settingsJSON.flatMap({ try? JSONDecoder().decode(LinkSettings.self, from: Data($0.utf8)) }) else {
+            throw ServiceError(.notReady, "the store's model has no link settings: re-run `mpi link JOB --db PATH` or pass --job")
+        }
+        self.settings = settings
+        self.store = store
+        self.builder = builder
+        modelVersion = snapshot.modelVersion
+        normalizer = try DemographicsNormalizer(today: today)
+        audit = AuditBuffer(store: store)
+
+        let records = snapshot.records.map(builder.build)
+        var indexOfKey: [RecordKey: Int32] = [:]
+        indexOfKey.reserveCapacity(records.count)
+        var personOf = [Int64](repeating: -1, count: records.count)
+        var members: [Int64: [Int32]] = [:]
+        var byNHSNumber: [UInt64: [Int32]] = [:]
+        for (index, record) in records.enumerated() {
+            indexOfKey[record.key] = Int32(index)
+            if let person = snapshot.memberships[record.key] {
+                personOf[index] = person
+                members[person, default: []].append(Int32(index))
+            }
+            if let nhs = record.nhsNumber { byNHSNumber[nhs, default: []].append(Int32(index)) }
+        }
+        var linked: [RecordKey: Set<RecordKey>] = [:], unlinked: [RecordKey: Set<RecordKey>] = [:]
+        for decision in snapshot.decisions {
+            switch decision.kind {
+            case .link: linked[decision.left, default: []].insert(decision.right); linked[decision.right, default: []].insert(decision.left)
+            case .unlink: unlinked[decision.left, default: []].insert(decision.right); unlinked[decision.right, default: []].insert(decision.left)
+            case .notSure: break
+            }
+        }
+        state = Mutex(State(records: records, alive: Array(repeating: true, count: records.count), indexOfKey: indexOfKey,
+                            personOf: personOf, members: members, retiredInto: snapshot.retiredInto, byNHSNumber: byNHSNumber,
+                            blocking: BlockingIndex(records: records, rules: settings.rules, maximumBlockSize: settings.maximumBlockSize),
+                            search: BlockingIndex(records: records, rules: Self.searchRules, maximumBlockSize: Self.searchBlockLimit),
+                            scorer: Scorer(model: model, termFrequencies: Scorer.termFrequencies(for: model, records: records)),
+                            linked: linked, unlinked: unlinked))
+    }
+
+    /// Keys a search falls back on, and the largest block it will score (a common surname alone
+    /// is too broad to rank usefully: the caller should add a forename or a date of birth).
+    static let searchRules = ["nhs_number", "surname", "date_of_birth", "postcode", "forename"].compactMap { BlockingKey(parsing: $0) }.map { BlockingRule([$0]) }
+    static let searchBlockLimit = 2_000
+
+    public var recordCount: Int { state.withLock { $0.indexOfKey.count } }
+
+    // MARK: resolve
+
+    /// An identifier a client can ask about.
+    public enum Identifier: Sendable, Hashable {
+        case record(RecordKey)
+        case nhsNumber(String)
+        case enterprise(EnterpriseID)
+    }
+
+    /// A person and every identifier it has.
+    public struct Person: Sendable, Hashable, Codable {
+        public let enterpriseId: String
+        /// The retired id asked about, when the person was found through a redirect.
+        public let redirectedFrom: String?
+        public let records: [RecordKey]
+        public let nhsNumbers: [String]
+    }
+
+    /// The persons an identifier names: one for a record or an enterprise id; for an NHS number, each
+    /// person holding it (normally one; several is a data quality problem the caller should see).
+    public func resolve(_ identifier: Identifier, actor: String) -> [Person] {
+        let persons: [Person] = state.withLock { state in
+            switch identifier {
+            case .record(let key):
+                guard let index = state.indexOfKey[key], state.personOf[Int(index)] >= 0 else { return [] }
+                return [Self.person(state.personOf[Int(index)], redirectedFrom: nil, in: state)]
+            case .nhsNumber(let text):
+                guard let number = UInt64(text.filter(\.isNumber)), text.filter(\.isNumber).count == 10 else { return [] }
+                let ids = Set((state.byNHSNumber[number] ?? []).filter { state.alive[Int($0)] }.map { state.personOf[Int($0)] }.filter { $0 >= 0 })
+                return ids.sorted().map { Self.person($0, redirectedFrom: nil, in: state) }
+            case .enterprise(let id):
+                var current = Int64(id.value)
+                var hops = 0
+                while let next = state.retiredInto[current], hops < 100 { current = next; hops += 1 }
+                guard state.members[current] != nil else { return [] }
+                return [Self.person(current, redirectedFrom: hops > 0 ? id.description : nil, in: state)]
+            }
+        }
+        audit.record(actor: actor, action: "resolve", detail: ["query": Self.describe(identifier),
+                                                               "enterpriseId": persons.map(\.enterpriseId).joined(separator: " ")])
+        return persons
+    }
+
+    private static func describe(_ identifier: Identifier) -> String {
+        switch identifier {
+        case .record(let key): key.description
+        case .nhsNumber: "NHS number"   // the number itself is an identifier: it goes to the audit trail only as a lookup kind
+        case .enterprise(let id): id.description
+        }
+    }
+
+    private static func person(_ id: Int64, redirectedFrom: String?, in state: borrowing State) -> Person {
+        let indexes = (state.members[id] ?? []).filter { state.alive[Int($0)] }
+        let records = indexes.map { state.records[Int($0)] }
+        let nhs = Set(records.compactMap(\.nhsNumber)).sorted().map { String(format: "%010llu", $0) }
+        return Person(enterpriseId: EnterpriseID(value: UInt64(id)).description, redirectedFrom: redirectedFrom,
+                      records: records.map(\.key).sorted(), nhsNumbers: nhs)
+    }
+
+    // MARK: match
+
+    public enum Grade: String, Sendable, Hashable, Codable { case certain, probable, possible }
+
+    public struct Candidate: Sendable, Hashable, Codable {
+        public let enterpriseId: String
+        /// The person's record that scored best.
+        public let record: RecordKey
+        public let probability: Double
+        public let matchWeight: Double
+        public let grade: Grade
+        public let explanation: Explanation
+        public let person: Person
+        /// The best record's normalised demographics (for a PDQ answer's PID segment).
+        public let demographics: RecordSummary
+    }
+
+    /// A record's normalised demographics as text.
+    public struct RecordSummary: Sendable, Hashable, Codable {
+        public let family: String
+        public let given: String
+        public let dateOfBirth: String?
+        public let sex: String?
+        public let postcode: String?
+
+        init(_ record: MatchRecord) {
+            family = String(decoding: record.family, as: UTF8.self)
+            given = String(decoding: record.given, as: UTF8.self)
+            dateOfBirth = record.dateOfBirth.map { date in
+                switch date.precision {
+                case .day: String(format: "%04d-%02d-%02d", date.year, date.month, date.day)
+                case .month: String(format: "%04d-%02d", date.year, date.month)
+                case .year: String(format: "%04d", date.year)
+                }
+            }
+            sex = record.sex?.rawValue
+            postcode = record.postcodeUnit.isEmpty ? nil : String(decoding: record.postcodeUnit, as: UTF8.self)
+        }
+    }
+
+    /// Persons matching demographics, best first (one line per person: its best-scoring record).
+    /// Candidates are found by the link settings' blocking rules, so a search sees the pairs a link
+    /// run would; when the demographics give no value any rule blocks on, nothing is found.
+    public func match(_ demographics: PatientDemographics, dateFormat: DateFormat = .iso, limit: Int, actor: String) throws -> [Candidate] {
+        let query = try builder.build(normalizer.normalize(demographics, source: "QUERY", recordId: "query", dateFormat: dateFormat).record)
+        let thresholds = settings.thresholds
+        let candidates: [Candidate] = state.withLock { state in
+            var best: [Int64: (index: Int32, explanation: Explanation)] = [:]
+            var found = state.blocking.candidates(for: query).candidates
+            if found.isEmpty { found = state.search.candidates(for: query).candidates }
+            for index in found where state.alive[Int(index)] {
+                let person = state.personOf[Int(index)]
+                guard person >= 0 else { continue }
+                let explanation = state.scorer.explain(query, state.records[Int(index)])
+                if let current = best[person], current.explanation.matchWeight >= explanation.matchWeight { continue }
+                best[person] = (index, explanation)
+            }
+            return best.sorted { ($0.value.explanation.matchWeight, $1.key) > ($1.value.explanation.matchWeight, $0.key) }
+                .prefix(limit).map { person, scored in
+                    let p = scored.explanation.probability
+                    return Candidate(enterpriseId: EnterpriseID(value: UInt64(person)).description, record: state.records[Int(scored.index)].key,
+                                     probability: p, matchWeight: scored.explanation.matchWeight,
+                                     grade: p >= thresholds.autoLink ? .certain : p >= thresholds.review ? .probable : .possible,
+                                     explanation: scored.explanation, person: Self.person(person, redirectedFrom: nil, in: state),
+                                     demographics: RecordSummary(state.records[Int(scored.index)]))
+                }
+        }
+        audit.record(actor: actor, action: "match", detail: ["candidates": String(candidates.count),
+                                                             "enterpriseId": candidates.first?.enterpriseId ?? ""])
+        return candidates
+    }
+
+    /// A person as a certain candidate (a PDQ by local identifier): its first record's demographics.
+    public func summaryCandidate(for person: Person) -> Candidate? {
+        state.withLock { state in
+            guard let first = person.records.first, let index = state.indexOfKey[first] else { return nil }
+            // Found by identifier, not scored: no comparisons to explain.
+            let explanation = Explanation(priorWeight: 0, steps: [], matchWeight: 0, probability: 1)
+            return Candidate(enterpriseId: person.enterpriseId, record: first, probability: 1, matchWeight: 0, grade: .certain,
+                             explanation: explanation, person: person, demographics: RecordSummary(state.records[Int(index)]))
+        }
+    }
+
+    // MARK: register
+
+    public struct RegistrationOutcome: Sendable, Hashable, Codable {
+        public let enterpriseId: String
+        public let record: RecordKey
+        /// "created" (new person), "linked" (joined an existing person), "updated" (same record, new
+        /// values), "unchanged" (a resend of what the store holds).
+        public let outcome: String
+        /// The probability of the link that placed the record, when it joined a person.
+        public let probability: Double?
+        /// Pairs sent to the review queue instead of being linked, with why.
+        public let review: [ReviewNote]
+        /// Fields the normalisers rejected (kept out of matching), with why.
+        public let rejectedFields: [String]
+    }
+
+    public struct ReviewNote: Sendable, Hashable, Codable {
+        public let record: RecordKey
+        public let enterpriseId: String
+        public let probability: Double
+        public let reason: String
+    }
+
+    /// Registers (or updates) a source record: normalise, block against the live index, score with
+    /// the model, and place it with `RealTimeLinking`. Durable in the store before it returns.
+    public func register(source: String, recordId: String, demographics: PatientDemographics, dateFormat: DateFormat = .iso,
+                         actor: String) throws -> RegistrationOutcome {
+        let row = try normalizer.normalize(demographics, source: source, recordId: recordId, dateFormat: dateFormat)
+        let record = builder.build(row.record)
+        let key = record.key
+        let rejected = row.rejections.map { "\($0.field): \($0.reason)" }
+        return try registration.withLock { _ throws -> RegistrationOutcome in
+            // Decide, reading memory.
+            let plan = state.withLock { state -> Plan in self.plan(for: record, normalized: row.record, in: state) }
+            if case .unchanged(let person) = plan.kind {
+                return RegistrationOutcome(enterpriseId: EnterpriseID(value: UInt64(person)).description, record: key, outcome: "unchanged",
+                                           probability: nil, review: [], rejectedFields: rejected)
+            }
+            let reviewEntries = plan.review.map {
+                IdentityStore.ReviewEntry(left: key, right: $0.key, matchWeight: $0.weight, probability: $0.probability, reason: $0.reason.rawValue)
+            }
+            // Write, durably.
+            let stored = StoredRecord(key: key, raw: row.raw, normalized: row.record)
+            let written = try store.register(stored, person: plan.person, review: reviewEntries, modelVersion: modelVersion, actor: actor,
+                                             action: plan.existing == nil ? "register" : "update")
+            // Then show it.
+            state.withLock { state in
+                if let old = plan.existing {
+                    state.alive[Int(old)] = false
+                    state.blocking.remove(old)
+                    state.search.remove(old)
+                    let oldPerson = state.personOf[Int(old)]
+                    state.members[oldPerson]?.removeAll { $0 == old }
+                }
+                let index = Int32(state.records.count)
+                state.records.append(record)
+                state.alive.append(true)
+                state.indexOfKey[key] = index
+                state.personOf.append(written.enterpriseId)
+                state.members[written.enterpriseId, default: []].append(index)
+                if let nhs = record.nhsNumber { state.byNHSNumber[nhs, default: []].append(index) }
+                state.blocking.insert(record, at: index)
+                state.search.insert(record, at: index)
+                if plan.existing == nil { state.scorer.addTermFrequencies(of: record) }
+                if let retired = written.retired {
+                    state.members[retired] = nil
+                    state.retiredInto[retired] = written.enterpriseId
+                }
+            }
+            let outcome = plan.existing != nil ? "updated" : written.minted ? "created" : "linked"
+            let persons = state.withLock { state in
+                plan.review.map { EnterpriseID(value: UInt64(max(state.personOf[Int(state.indexOfKey[$0.key] ?? 0)], 0))).description }
+            }
+            return RegistrationOutcome(
+                enterpriseId: EnterpriseID(value: UInt64(written.enterpriseId)).description, record: key, outcome: outcome,
+                probability: plan.probability,
+                review: zip(plan.review, persons).map { ReviewNote(record: $0.key, enterpriseId: $1, probability: $0.probability, reason: $0.reason.rawValue) },
+                rejectedFields: rejected)
+        }
+    }
+
+    private struct Plan {
+        enum Kind { case place, unchanged(Int64) }
+        var kind: Kind = .place
+        var existing: Int32?
+        var person: Int64?
+        var probability: Double?
+        var review: [(key: RecordKey, weight: Double, probability: Double, reason: ReviewReason)] = []
+    }
+
+    private func plan(for record: MatchRecord, normalized: NormalizedRecord, in state: borrowing State) -> Plan {
+        var plan = Plan()
+        plan.existing = state.indexOfKey[record.key]
+        if let existing = plan.existing, state.records[Int(existing)] == record, state.personOf[Int(existing)] >= 0 {
+            plan.kind = .unchanged(state.personOf[Int(existing)])
+            return plan
+        }
+        var levels = [UInt8](repeating: 0, count: state.scorer.kinds.count)
+        var candidates: [RealTimeLinking.Candidate] = []
+        for index in state.blocking.candidates(for: record).candidates where state.alive[Int(index)] && index != plan.existing {
+            let other = state.records[Int(index)]
+            let person = state.personOf[Int(index)]
+            guard person >= 0 else { continue }
+            state.scorer.levels(record, other, into: &levels)
+            let weight = state.scorer.weight(levels: levels, record, other)
+            candidates.append(.init(record: index, person: person, weight: weight, probability: Scorer.probability(weight: weight),
+                                    conflictingForenames: state.scorer.hasConflictingForenames(levels), placeholder: other.isPlaceholder))
+        }
+        var members: [Int64: [RealTimeLinking.Member]] = [:]
+        for person in Set(candidates.map(\.person)) {
+            members[person] = (state.members[person] ?? []).filter { state.alive[Int($0)] && $0 != plan.existing }
+                .map { .init(record: $0, nhsNumber: state.records[Int($0)].nhsNumber) }
+        }
+        func indexes(_ keys: Set<RecordKey>?) -> Set<Int32> { Set((keys ?? []).compactMap { state.indexOfKey[$0] }) }
+        let decision = RealTimeLinking.assign(newRecordIsPlaceholder: record.isPlaceholder, newNHSNumber: record.nhsNumber,
+                                              candidates: candidates, members: members, thresholds: settings.thresholds,
+                                              linked: indexes(state.linked[record.key]), unlinked: indexes(state.unlinked[record.key]))
+        plan.person = decision.person
+        if let person = decision.person {
+            plan.probability = candidates.filter { $0.person == person }.map(\.probability).max()
+        }
+        plan.review = decision.review.map { (state.records[Int($0.candidate.record)].key, $0.candidate.weight, $0.candidate.probability, $0.reason) }
+        return plan
+    }
+
+    // MARK: merge
+
+    /// A source's merge (HL7 A40): `retired` is the same patient as `survivor`. Both must be known.
+    public func merge(survivor: RecordKey, retired: RecordKey, actor: String) throws -> Person {
+        try registration.withLock { _ throws -> Person in
+            let known = state.withLock { state in state.indexOfKey[survivor] != nil && state.indexOfKey[retired] != nil }
+            guard known, let result = try store.mergeRecords(survivor: survivor, retired: retired, actor: actor) else {
+                throw ServiceError(.unknownIdentifier, "both records of a merge must be known: \(survivor) and \(retired)")
+            }
+            return state.withLock { state in
+                if let gone = result.retiredPerson {
+                    let moved = state.members[gone] ?? []
+                    for index in moved { state.personOf[Int(index)] = result.person }
+                    state.members[result.person, default: []].append(contentsOf: moved)
+                    state.members[gone] = nil
+                    state.retiredInto[gone] = result.person
+                }
+                if let index = state.indexOfKey[retired] {
+                    state.alive[Int(index)] = false
+                    state.blocking.remove(index)
+                    state.search.remove(index)
+                    state.members[result.person]?.removeAll { $0 == index }
+                    state.indexOfKey[retired] = nil
+                }
+                state.linked[survivor, default: []].insert(retired)
+                state.linked[retired, default: []].insert(survivor)
+                return Self.person(result.person, redirectedFrom: nil, in: state)
+            }
+        }
+    }
+}

@@ -1,0 +1,189 @@
+internal import Foundation
+public import MPICore
+internal import GRDB
+
+/// The store's side of the lookup service: loading the live index, and the single-record changes a
+/// registration, an update or a source's merge makes, each in one transaction.
+extension IdentityStore {
+    /// Everything the live index is built from, read in one snapshot.
+    public struct LiveSnapshot: Sendable {
+        public var records: [NormalizedRecord] = []
+        public var memberships: [RecordKey: Int64] = [:]
+        /// Retired enterprise ids and the id each was merged into.
+        public var retiredInto: [Int64: Int64] = [:]
+        public var decisions: [Decision] = []
+        public var modelVersion: Int64?
+        public var modelJSON: String?
+        public var settingsJSON: String?
+    }
+
+    public func liveSnapshot() throws -> LiveSnapshot {
+        try pool.read { db in
+            var snapshot = LiveSnapshot()
+            let rows = try Row.fetchCursor(db, sql: "SELECT normalized FROM record WHERE active = 1 ORDER BY source, record_id")
+            while let row = try rows.next() { snapshot.records.append(try Self.normalized(row[0])) }
+            let members = try Row.fetchCursor(db, sql: "SELECT source, record_id, enterprise_id FROM membership")
+            while let row = try members.next() { snapshot.memberships[RecordKey(source: row[0], recordId: row[1])] = row[2] }
+            for row in try Row.fetchAll(db, sql: "SELECT enterprise_id, retired_into FROM person WHERE retired_into IS NOT NULL") {
+                snapshot.retiredInto[row[0]] = row[1]
+            }
+            snapshot.decisions = try self.latestDecisions(db)
+            if let row = try Row.fetchOne(db, sql: "SELECT id, model, settings FROM model_version ORDER BY id DESC LIMIT 1") {
+                snapshot.modelVersion = row[0]
+                snapshot.modelJSON = row[1]
+                snapshot.settingsJSON = row[2]
+            }
+            return snapshot
+        }
+    }
+
+    /// The blocking rules and thresholds stored with the latest model, as JSON.
+    public func latestSettings() throws -> String? {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT settings FROM model_version ORDER BY id DESC LIMIT 1") }
+    }
+
+    /// What a registration changed.
+    public struct Registration: Sendable, Hashable {
+        public let enterpriseId: Int64
+        public let minted: Bool
+        /// The record's person before, when it was an update that moved it.
+        public let movedFrom: Int64?
+        /// A person left with no records by the move, retired into `enterpriseId`.
+        public let retired: Int64?
+    }
+
+    /// Stores one record (new, or a new version of an existing one) and its person in one
+    /// transaction: the record joins `person`, or a newly minted person when nil. Review items found
+    /// while linking it are queued in the same transaction.
+    public func register(_ record: StoredRecord, person: Int64?, review: [ReviewEntry], modelVersion: Int64?, actor: String,
+                         action: String) throws -> Registration {
+        try pool.write { db in
+            let now = Self.now()
+            let key = record.key
+            try db.execute(sql: "INSERT OR IGNORE INTO source (code, first_seen) VALUES (?, ?)", arguments: [key.source, now])
+            let columns = record.raw.keys.sorted()
+            let columnsText = try Self.json(columns)
+            try db.execute(sql: "INSERT OR IGNORE INTO column_set (columns) VALUES (?)", arguments: [columnsText])
+            let columnSet = try Int64.fetchOne(db, sql: "SELECT id FROM column_set WHERE columns = ?", arguments: [columnsText])!
+            let raw = RecordCodec.encodeRawValues(columnSet: columnSet, columns.map { record.raw[$0]! })
+            try db.execute(sql: """
+                INSERT INTO record (source, record_id, raw, normalized, content_hash, active, updated_at, needs_link) VALUES (?, ?, ?, ?, ?, 1, ?, 0)
+                ON CONFLICT (source, record_id) DO UPDATE SET raw = excluded.raw, normalized = excluded.normalized,
+                    content_hash = excluded.content_hash, active = 1, updated_at = excluded.updated_at, needs_link = 0
+                """, arguments: [key.source, key.recordId, Data(raw), Data(RecordCodec.encode(record.normalized)), record.contentHash, now])
+
+            let previous = try Int64.fetchOne(db, sql: "SELECT enterprise_id FROM membership WHERE source = ? AND record_id = ?",
+                                              arguments: [key.source, key.recordId])
+            var target = person
+            var minted = false
+            if target == nil {
+                target = try self.mintPerson(db, at: now, modelVersion: modelVersion, reason: action)
+                minted = true
+            }
+            let enterpriseId = target!
+            var retired: Int64? = nil
+            if previous != enterpriseId {
+                try db.execute(sql: """
+                    INSERT INTO membership (source, record_id, enterprise_id) VALUES (?, ?, ?)
+                    ON CONFLICT (source, record_id) DO UPDATE SET enterprise_id = excluded.enterprise_id
+                    """, arguments: [key.source, key.recordId, enterpriseId])
+                if let previous, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM membership WHERE enterprise_id = ?", arguments: [previous]) == 0 {
+                    try self.retire(db, previous, into: enterpriseId, at: now, modelVersion: modelVersion, reason: "\(action): its only record moved")
+                    retired = previous
+                }
+            }
+            if let modelVersion {
+                let insert = try db.cachedStatement(sql: """
+                    INSERT INTO review_item (model_version, source_l, record_id_l, source_r, record_id_r, match_weight, probability, reason)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                for entry in review {
+                    try insert.execute(arguments: [modelVersion, entry.left.source, entry.left.recordId, entry.right.source, entry.right.recordId,
+                                                   entry.matchWeight, entry.probability, entry.reason])
+                }
+            }
+            try self.audit(db, actor: actor, action: action, detail: try Self.json([
+                "record": key.description, "enterpriseId": EnterpriseID(value: UInt64(enterpriseId)).description,
+                "minted": minted ? "yes" : "no", "reviewItems": String(review.count)]))
+            return Registration(enterpriseId: enterpriseId, minted: minted, movedFrom: previous == enterpriseId ? nil : previous, retired: retired)
+        }
+    }
+
+    /// A source says two of its records are one patient (HL7 A40: `retired` is MRG-1, `survivor` PID-3).
+    /// In one transaction: the two persons become one (the older id survives, the other redirects to
+    /// it), the retired record is marked inactive, and a steward-grade link decision records who said so.
+    public func mergeRecords(survivor: RecordKey, retired: RecordKey, actor: String) throws -> (person: Int64, retiredPerson: Int64?)? {
+        try pool.write { db in
+            let now = Self.now()
+            func personOf(_ key: RecordKey) throws -> Int64? {
+                try Int64.fetchOne(db, sql: "SELECT enterprise_id FROM membership WHERE source = ? AND record_id = ?",
+                                   arguments: [key.source, key.recordId])
+            }
+            guard let a = try personOf(survivor), let b = try personOf(retired) else { return nil }
+            var kept = a, gone: Int64? = nil
+            if a != b {
+                let createdA = try String.fetchOne(db, sql: "SELECT created_at FROM person WHERE enterprise_id = ?", arguments: [a]) ?? ""
+                let createdB = try String.fetchOne(db, sql: "SELECT created_at FROM person WHERE enterprise_id = ?", arguments: [b]) ?? ""
+                (kept, gone) = (createdB, b) < (createdA, a) ? (b, a) : (a, b)
+                try db.execute(sql: "UPDATE membership SET enterprise_id = ? WHERE enterprise_id = ?", arguments: [kept, gone!])
+                try self.retire(db, gone!, into: kept, at: now, modelVersion: nil, reason: "merge by \(actor): \(retired) into \(survivor)")
+            }
+            try db.execute(sql: "UPDATE record SET active = 0, updated_at = ? WHERE source = ? AND record_id = ?",
+                           arguments: [now, retired.source, retired.recordId])
+            try db.execute(sql: "DELETE FROM membership WHERE source = ? AND record_id = ?", arguments: [retired.source, retired.recordId])
+            let (l, r) = survivor < retired ? (survivor, retired) : (retired, survivor)
+            try db.execute(sql: """
+                INSERT INTO decision (at, steward, source_l, record_id_l, source_r, record_id_r, decision, reason) VALUES (?, ?, ?, ?, ?, ?, 'link', ?)
+                """, arguments: [now, actor, l.source, l.recordId, r.source, r.recordId, "source merge"])
+            try self.audit(db, actor: actor, action: "merge", detail: try Self.json([
+                "survivor": survivor.description, "retired": retired.description,
+                "enterpriseId": EnterpriseID(value: UInt64(kept)).description,
+                "retiredId": gone.map { EnterpriseID(value: UInt64($0)).description } ?? ""]))
+            return (kept, gone)
+        }
+    }
+
+    /// One audit entry for an action that changed nothing (a lookup).
+    public struct AuditEvent: Sendable {
+        public let actor: String
+        public let action: String
+        public let detail: [String: String]
+        public let at: String
+
+        public init(actor: String, action: String, detail: [String: String]) {
+            self.actor = actor
+            self.action = action
+            self.detail = detail
+            at = IdentityStore.now()
+        }
+    }
+
+    /// Writes many lookup audit entries in one transaction (the service batches them).
+    public func appendAudit(_ events: [AuditEvent]) throws {
+        guard !events.isEmpty else { return }
+        try pool.write { db in
+            let insert = try db.cachedStatement(sql: "INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)")
+            for event in events { try insert.execute(arguments: [event.at, event.actor, event.action, try Self.json(event.detail)]) }
+        }
+    }
+
+    private func mintPerson(_ db: Database, at now: String, modelVersion: Int64?, reason: String) throws -> Int64 {
+        var generator = SystemRandomNumberGenerator()
+        var id: Int64
+        repeat {
+            id = Int64(generator.next() & ((1 << 40) - 1))
+        } while try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM person WHERE enterprise_id = ?)", arguments: [id]) == true
+        try db.execute(sql: "INSERT INTO person (enterprise_id, created_at) VALUES (?, ?)", arguments: [id, now])
+        try db.execute(sql: "INSERT INTO lineage (at, action, enterprise_id, model_version, reason) VALUES (?, 'mint', ?, ?, ?)",
+                       arguments: [now, id, modelVersion, reason])
+        return id
+    }
+
+    private func retire(_ db: Database, _ id: Int64, into target: Int64, at now: String, modelVersion: Int64?, reason: String) throws {
+        try db.execute(sql: "UPDATE person SET retired_into = ? WHERE enterprise_id = ?", arguments: [target, id])
+        try db.execute(sql: "UPDATE person SET retired_into = ? WHERE retired_into = ?", arguments: [target, id])
+        try db.execute(sql: """
+            INSERT INTO lineage (at, action, enterprise_id, other_id, model_version, reason) VALUES (?, 'merge', ?, ?, ?, ?)
+            """, arguments: [now, target, id, modelVersion, reason])
+    }
+}

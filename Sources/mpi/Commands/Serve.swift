@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MPICore
+import MPINormalize
+import MPIService
+import MPIStore
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+import UnixSignals
+
+extension MPI {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Answer lookups and registrations in real time: HL7 v2 over MLLP and JSON lines.",
+            discussion: """
+            Loads every active record of the store into memory with the store's latest model and link \
+            settings, then listens. Registrations are linked exactly as `mpi link` links and are durable \
+            in the store before they are acknowledged. SIGTERM or SIGINT stops accepting, finishes the \
+            requests in hand and closes the store. Protocols and the clients file: docs/protocol.md.
+            """
+        )
+
+        @Option(help: "The identity store (SQLite), after `mpi import` and `mpi link`.") var db = "mpi.sqlite"
+        @Option(help: "Listen for HL7 v2 over MLLP on HOST:PORT.") var mllp: String?
+        @Option(help: "Listen for JSON lines on HOST:PORT.") var json: String?
+        @Option(help: "Listen for JSON lines on a Unix socket at PATH.") var jsonUnix: String?
+        @Option(help: "The clients file: identifier domains, clients, tokens, permissions (JSON).") var clients: String
+        @Option(help: "TLS certificate chain (PEM) for the TCP listeners.") var tlsCert: String?
+        @Option(help: "TLS private key (PEM).") var tlsKey: String?
+        @Option(help: "CA certificates (PEM): clients must present a certificate they sign (mutual TLS).") var tlsCa: String?
+        @Option(help: "Use this job's blocking rules and thresholds instead of those stored with the model.") var job: String?
+        @Option(help: "Largest HL7 message or JSON request line, in bytes.") var maxMessageBytes = 1 << 20
+        @Option(help: "Close a connection idle for this many seconds.") var idleTimeout = 300
+        @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+
+        func validate() throws {
+            guard mllp != nil || json != nil || jsonUnix != nil else { throw ValidationError("give at least one of --mllp, --json, --json-unix") }
+            if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+            if tlsCa != nil, tlsCert == nil { throw ValidationError("--tls-ca needs --tls-cert and --tls-key") }
+            for (name, value) in [("--mllp", mllp), ("--json", json)] {
+                if let value, ServerConfiguration.Endpoint(value) == nil { throw ValidationError("\(name) must be HOST:PORT, e.g. 127.0.0.1:2575") }
+            }
+            guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        }
+
+        func run() async throws {
+            let level = Logger.Level(rawValue: logLevel) ?? .info
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            let logger = Logger(label: "mpi.serve")
+            let registry: ClientRegistry
+            do { registry = try ClientRegistry.load(path: clients) } catch { throw CLIError("\(error)") }
+            let store: IdentityStore
+            do { store = try IdentityStore(path: db, durableCommits: true) } catch { throw CLIError("cannot open the identity store \(db): \(error)") }
+            let settings = try job.map { path -> LinkSettings in
+                let linkageJob = try JobFile.load(path)
+                return LinkSettings(rules: linkageJob.blocking.rules, maximumBlockSize: linkageJob.blocking.maximumBlockSize,
+                                    thresholds: linkageJob.thresholds)
+            }
+            var clock = Stopwatch()
+            let index: IdentityIndex
+            do {
+                index = try IdentityIndex(store: store, builder: MatchRecordBuilder(variants: try ForenameVariantsFile.load()), settings: settings,
+                                          today: .today)
+            } catch let error as ServiceError {
+                throw CLIError(error.message)
+            }
+            logger.info("index loaded", metadata: ["records": "\(index.recordCount)", "seconds": "\(String(format: "%.1f", clock.lap()))"])
+
+            var configuration = ServerConfiguration()
+            configuration.mllp = mllp.flatMap(ServerConfiguration.Endpoint.init)
+            configuration.json = json.flatMap(ServerConfiguration.Endpoint.init)
+            configuration.jsonUnixPath = jsonUnix
+            configuration.maximumMessageSize = maxMessageBytes
+            configuration.idleTimeout = .seconds(Int64(idleTimeout))
+            if let tlsCert, let tlsKey {
+                var tls = TLSConfiguration.makeServerConfiguration(
+                    certificateChain: try NIOSSLCertificate.fromPEMFile(tlsCert).map { .certificate($0) },
+                    privateKey: .privateKey(try NIOSSLPrivateKey(file: tlsKey, format: .pem)))
+                if let tlsCa {
+                    tls.trustRoots = .file(tlsCa)
+                    tls.certificateVerification = .noHostnameVerification
+                }
+                configuration.tls = tls
+            }
+            let server = try await LookupServer(index: index, registry: registry, configuration: configuration, logger: logger)
+            if let address = server.mllpAddress { StandardError.write("mllp listening on \(address)\n") }
+            if let address = server.jsonAddress { StandardError.write("json listening on \(address)\n") }
+            if let jsonUnix { StandardError.write("json listening on unix:\(jsonUnix)\n") }
+            let group = ServiceGroup(configuration: .init(services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint],
+                                                          logger: logger))
+            try await group.run()
+        }
+    }
+}
