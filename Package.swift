@@ -69,15 +69,13 @@ let package = Package(
             "MPIProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOTestUtils", package: "swift-nio"),
         ]),
-        .testTarget(name: "MPIServiceTests", dependencies: [
-            "MPIService", "MPIProtocol", "MPIStore", "MPICore", "MPINormalize", "MPISynthetic", "MPITestSupport",
+        .testTarget(name: "mpiTests", dependencies: [
+            "mpi", "MPICore", "MPINormalize", "MPIStore", "MPISynthetic", "MPIService", "MPIProtocol",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
-        ]),
-        .testTarget(name: "mpiTests", dependencies: [
-            "mpi", "MPICore", "MPINormalize", "MPIStore", "MPISynthetic", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
     ],
     swiftLanguageModes: [.v6]

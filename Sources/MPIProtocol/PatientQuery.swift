@@ -38,6 +38,11 @@ public enum PatientQuery: Sendable, Hashable {
         /// The field path without the "@": "PID.5.1", "PID.7", "PID.3.1".
         public let field: String
         public let value: String
+
+        public init(field: String, value: String) {
+            self.field = field
+            self.value = value
+        }
     }
 
     public var tag: String {
