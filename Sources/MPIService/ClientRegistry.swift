@@ -51,6 +51,21 @@ public struct Client: Sendable, Hashable, Codable {
     public struct HL7Sender: Sendable, Hashable, Codable {
         public var application: String
         public var facility: String
+
+        public init(application: String, facility: String) {
+            self.application = application
+            self.facility = facility
+        }
+    }
+
+    public init(name: String, tokenSHA256: String?, permissions: [Permission], source: String?, hl7Senders: [HL7Sender]?,
+                maximumConnections: Int?) {
+        self.name = name
+        self.tokenSHA256 = tokenSHA256
+        self.permissions = permissions
+        self.source = source
+        self.hl7Senders = hl7Senders
+        self.maximumConnections = maximumConnections
     }
 
     public func may(_ permission: Permission) -> Bool { permissions.contains(permission) }

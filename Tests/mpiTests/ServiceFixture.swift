@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import MPICore
+import MPINormalize
+import MPIService
+import MPIStore
+import Testing
+@testable import mpi
+
+/// A linked identity store from a small synthetic population, the live index over it, and a clients
+/// file with three clients: an EHR at R1K (everything for R1K), a lab at RYJ (resolve only) and a
+/// PAS at RAS (register for RAS).
+struct ServiceFixture {
+    let directory: URL
+    let db: String
+    let store: IdentityStore
+    let index: IdentityIndex
+    let registry: ClientRegistry
+
+    static let ehrToken = "ehr-token-for-tests"
+    static let labToken = "lab-token-for-tests"
+
+    static func make(persons: Int = 300) async throws -> ServiceFixture {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mpi-service-\(UUID().uuidString)")
+        let generated = directory.appendingPathComponent("generated").path
+        try await (try #require(try MPI.parseAsRoot(["generate", "--persons", String(persons), "--seed", "4", "--out", generated]) as? MPI.Generate)).run()
+        let job = generated + "/job.json"
+        let db = directory.appendingPathComponent("mpi.sqlite").path
+        try await (try #require(try MPI.parseAsRoot(["import", job, "--db", db, "--actor", "test"]) as? MPI.Import)).run()
+        var link = try #require(try MPI.parseAsRoot(["link", job, "--db", db, "--out", directory.appendingPathComponent("out").path, "--quiet"]) as? MPI.Link)
+        try await link.run()
+        let store = try IdentityStore(path: db, durableCommits: true)
+        let index = try IdentityIndex(store: store, builder: MatchRecordBuilder(variants: try ForenameVariantsFile.load()), today: .today)
+        return ServiceFixture(directory: directory, db: db, store: store, index: index, registry: Self.clients)
+    }
+
+    static let clients = ClientRegistry(
+        domains: [
+            IdentifierDomain(name: "R1K", universalId: "2.16.840.1.113883.2.1.3.2.4.18.24.1", kind: .source),
+            IdentifierDomain(name: "RAS", kind: .source), IdentifierDomain(name: "RYJ", kind: .source), IdentifierDomain(name: "RQM", kind: .source),
+            IdentifierDomain(name: "NHS", universalId: "2.16.840.1.113883.2.1.4.1", kind: .nhsNumber),
+            IdentifierDomain(name: "MPI", kind: .enterprise),
+        ],
+        clients: [
+            Client(name: "r1k-ehr", tokenSHA256: ClientRegistry.tokenHash(ehrToken), permissions: [.resolve, .match, .register], source: "R1K",
+                   hl7Senders: [.init(application: "EHR", facility: "R1K")], maximumConnections: 4),
+            Client(name: "ryj-lab", tokenSHA256: ClientRegistry.tokenHash(labToken), permissions: [.resolve], source: "RYJ",
+                   hl7Senders: [.init(application: "LAB", facility: "RYJ")], maximumConnections: nil),
+        ])
+
+    func remove() { try? FileManager.default.removeItem(at: directory) }
+
+    /// A person with records at both R1K and RYJ, and one of its R1K records' normalised form.
+    func sharedPerson() throws -> (r1k: RecordKey, ryj: RecordKey, enterpriseId: EnterpriseID, record: NormalizedRecord) {
+        let memberships = try store.memberships()
+        var byPerson: [EnterpriseID: [RecordKey]] = [:]
+        for (key, id) in memberships { byPerson[id, default: []].append(key) }
+        for (id, keys) in byPerson.sorted(by: { $0.key.value < $1.key.value }) {
+            guard let r1k = keys.filter({ $0.source == "R1K" }).min(), let ryj = keys.filter({ $0.source == "RYJ" }).min() else { continue }
+            let record = try #require(try store.normalizedRecords([r1k])[r1k])
+            guard !record.name.family.isEmpty, !record.name.given.isEmpty, record.dateOfBirth?.date.precision == .day else { continue }
+            return (r1k, ryj, id, record)
+        }
+        throw CLIError("no person with records at R1K and RYJ")
+    }
+}
+
