@@ -1,0 +1,128 @@
+import Foundation
+import MPICore
+import MPIService
+import MPIStore
+import NIOCore
+import Testing
+@testable import mpi
+
+@Suite struct JSONLinesServiceTests {
+    private func ask(_ session: JSONLinesSession, _ request: [String: Any]) throws -> [String: Any] {
+        let line = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: request))
+        let response = session.handle(line).response
+        let text = String(buffer: response)
+        #expect(text.hasSuffix("\n") && text.dropLast().allSatisfy { $0 != "\n" })   // exactly one line
+        return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    private func errorCode(_ answer: [String: Any]) -> String? { (answer["error"] as? [String: Any])?["code"] as? String }
+
+    @Test func everyAnswerEchoesItsIdAndNothingRunsBeforeAuthentication() async throws {
+        let fixture = try await ServiceFixture.make()
+        defer { fixture.remove() }
+        let session = JSONLinesSession(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
+        let ping = try ask(session, ["id": "p-1", "op": "ping"])
+        #expect(ping["id"] as? String == "p-1")
+        #expect((ping["result"] as? [String: Any])?["status"] as? String == "ready")
+        let early = try ask(session, ["id": 7, "op": "resolve", "identifier": ["domain": "R1K", "value": "x"]])
+        #expect(early["id"] as? Int == 7)
+        #expect(errorCode(early) == "unauthenticated")
+        #expect(errorCode(try ask(session, ["id": 8, "op": "authenticate", "token": "wrong"])) == "unauthenticated")
+        let authenticated = try ask(session, ["id": 9, "op": "authenticate", "token": ServiceFixture.ehrToken])
+        #expect((authenticated["result"] as? [String: Any])?["client"] as? String == "r1k-ehr")
+        #expect(errorCode(try ask(session, ["id": 10, "op": "frobnicate"])) == "unknown_operation")
+        #expect(errorCode(try ask(session, ["id": 11])) == "invalid_request")
+        let notJSON = String(buffer: session.handle(ByteBuffer(string: "{nope")).response)
+        #expect(notJSON.contains("invalid_request"))
+    }
+
+    @Test func resolveMatchRegisterAndMerge() async throws {
+        let fixture = try await ServiceFixture.make()
+        defer { fixture.remove() }
+        let session = JSONLinesSession(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
+        _ = try ask(session, ["id": 0, "op": "authenticate", "token": ServiceFixture.ehrToken])
+        let shared = try fixture.sharedPerson()
+
+        let resolved = try ask(session, ["id": 1, "op": "resolve", "identifier": ["domain": "RYJ", "value": shared.ryj.recordId]])
+        let person = try #require(((resolved["result"] as? [String: Any])?["persons"] as? [[String: Any]])?.first)
+        #expect(person["enterpriseId"] as? String == shared.enterpriseId.description)
+        #expect(errorCode(try ask(session, ["id": 2, "op": "resolve", "identifier": ["domain": "NOWHERE", "value": "1"]])) == "unknown_domain")
+        #expect(errorCode(try ask(session, ["id": 3, "op": "resolve", "identifier": ["domain": "R1K", "value": "absent"]])) == "unknown_identifier")
+        #expect(errorCode(try ask(session, ["id": 4, "op": "resolve", "identifier": ["domain": "MPI", "value": "0000-0000-X"]])) == "unknown_identifier")
+
+        let date = try #require(shared.record.dateOfBirth?.date)
+        let demographics: [String: Any] = ["given": shared.record.name.given, "family": shared.record.name.family,
+                                           "dateOfBirth": String(format: "%04d-%02d-%02d", date.year, date.month, date.day)]
+        let matched = try ask(session, ["id": 5, "op": "match", "demographics": demographics, "limit": 3])
+        let best = try #require(((matched["result"] as? [String: Any])?["candidates"] as? [[String: Any]])?.first)
+        #expect(best["enterpriseId"] as? String == shared.enterpriseId.description)
+        #expect(["certain", "probable"].contains(best["grade"] as? String))
+        #expect(((best["explanation"] as? [String: Any])?["steps"] as? [Any])?.isEmpty == false)
+
+        // The same person arriving at R1K under a new number joins the existing person.
+        var arriving = demographics
+        arriving["nhsNumber"] = shared.record.nhsNumber?.digits ?? ""
+        arriving["sex"] = shared.record.sex?.rawValue == "female" ? "F" : "M"
+        arriving["postcode"] = shared.record.postcode?.description ?? ""
+        let registered = try ask(session, ["id": 6, "op": "register", "source": "R1K", "recordId": "NEW-77", "demographics": arriving])
+        let outcome = try #require(registered["result"] as? [String: Any])
+        #expect(outcome["enterpriseId"] as? String == shared.enterpriseId.description, "\(outcome)")
+        #expect(outcome["outcome"] as? String == "linked")
+        let resend = try ask(session, ["id": 7, "op": "register", "source": "R1K", "recordId": "NEW-77", "demographics": arriving])
+        #expect((resend["result"] as? [String: Any])?["outcome"] as? String == "unchanged")
+
+        #expect(errorCode(try ask(session, ["id": 8, "op": "register", "source": "RYJ", "recordId": "Z", "demographics": arriving])) == "forbidden")
+        #expect(errorCode(try ask(session, ["id": 9, "op": "update", "source": "R1K", "recordId": "NEVER-SEEN", "demographics": arriving]))
+            == "unknown_identifier")
+
+        let stranger = try ask(session, ["id": 10, "op": "register", "source": "R1K", "recordId": "NEW-78",
+                                         "demographics": ["given": "Peregrine", "family": "Zanzibar-Quince", "dateOfBirth": "1921-02-03"]])
+        #expect((stranger["result"] as? [String: Any])?["outcome"] as? String == "created")
+        let merged = try ask(session, ["id": 11, "op": "merge", "source": "R1K", "survivor": "NEW-77", "retired": "NEW-78"])
+        let mergedPerson = try #require((merged["result"] as? [String: Any])?["person"] as? [String: Any])
+        #expect(mergedPerson["enterpriseId"] as? String == shared.enterpriseId.description)
+        #expect(try fixture.store.auditTrail().contains { $0.action == "merge" && $0.actor == "r1k-ehr" })
+    }
+
+    @Test func aResolveOnlyClientCannotMatchOrRegister() async throws {
+        let fixture = try await ServiceFixture.make()
+        defer { fixture.remove() }
+        let session = JSONLinesSession(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
+        _ = try ask(session, ["id": 0, "op": "authenticate", "token": ServiceFixture.labToken])
+        #expect(errorCode(try ask(session, ["id": 1, "op": "match", "demographics": ["family": "SMITH"]])) == "forbidden")
+        #expect(errorCode(try ask(session, ["id": 2, "op": "register", "source": "RYJ", "recordId": "1", "demographics": ["family": "X"]])) == "forbidden")
+    }
+
+    @Test func lookupsAreAuditedWithTheClientAndNoDemographics() async throws {
+        let fixture = try await ServiceFixture.make()
+        defer { fixture.remove() }
+        let session = JSONLinesSession(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
+        _ = try ask(session, ["id": 0, "op": "authenticate", "token": ServiceFixture.ehrToken])
+        let shared = try fixture.sharedPerson()
+        _ = try ask(session, ["id": 1, "op": "match", "demographics": ["given": shared.record.name.given, "family": shared.record.name.family]])
+        _ = try ask(session, ["id": 2, "op": "resolve", "identifier": ["domain": "R1K", "value": shared.r1k.recordId]])
+        try fixture.index.audit.flush()
+        let entries = try fixture.store.auditTrail().filter { $0.actor == "r1k-ehr" }
+        #expect(Set(entries.map(\.action)) == ["match", "resolve"])
+        for entry in entries {
+            #expect(!entry.detail.contains(shared.record.name.family))
+            #expect(!entry.detail.contains(shared.record.name.given))
+        }
+    }
+
+    @Test func connectionsPerClientAreLimited() async throws {
+        let fixture = try await ServiceFixture.make()
+        defer { fixture.remove() }
+        let limiter = ConnectionLimiter()
+        var sessions: [JSONLinesSession] = []
+        for attempt in 0..<5 {
+            let session = JSONLinesSession(index: fixture.index, registry: fixture.registry, limiter: limiter)
+            let answer = try ask(session, ["id": attempt, "op": "authenticate", "token": ServiceFixture.ehrToken])
+            #expect((answer["ok"] as? Bool) == (attempt < 4), "attempt \(attempt)")   // the EHR may hold 4
+            sessions.append(session)
+        }
+        sessions.removeFirst()   // a connection closes
+        let again = JSONLinesSession(index: fixture.index, registry: fixture.registry, limiter: limiter)
+        #expect(try ask(again, ["id": 9, "op": "authenticate", "token": ServiceFixture.ehrToken])["ok"] as? Bool == true)
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+import Logging
+import MPICore
+import MPIProtocol
+import MPIService
+import MPIStore
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import ServiceLifecycleTestKit
+import Testing
+@testable import mpi
+
+/// The server on real loopback sockets (ephemeral ports), started and stopped inside each test.
+@Suite struct SocketServiceTests {
+    private func server(_ fixture: ServiceFixture) async throws -> LookupServer {
+        var configuration = ServerConfiguration()
+        configuration.mllp = .init(host: "127.0.0.1", port: 0)
+        configuration.json = .init(host: "127.0.0.1", port: 0)
+        configuration.auditFlushInterval = .milliseconds(20)
+        return try await LookupServer(index: fixture.index, registry: fixture.registry, configuration: configuration,
+                                      logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+    }
+
+    private func connect(_ address: SocketAddress?, mllp: Bool) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        let port = try #require(address?.port)
+        return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(mllp ? ByteToMessageHandler(MLLPFrameDecoder()) : ByteToMessageHandler(JSONLineDecoder()))
+                return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+            }
+        }
+    }
+
+    private func json(_ object: [String: Any]) throws -> ByteBuffer {
+        var buffer = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object))
+        buffer.writeString("\n")
+        return buffer
+    }
+
+    @Test func answersJSONLinesAndMLLPOverLoopback() async throws {
+        let fixture = try await ServiceFixture.make()
+        defer { fixture.remove() }
+        let server = try await server(fixture)
+        try await testGracefulShutdown { trigger in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.run() }
+
+                let client = try await connect(server.jsonAddress, mllp: false)
+                try await client.executeThenClose { inbound, outbound in
+                    try await outbound.write(try json(["id": 1, "op": "ping"]))
+                    try await outbound.write(try json(["id": 2, "op": "authenticate", "token": ServiceFixture.ehrToken]))
+                    var answers = inbound.makeAsyncIterator()
+                    let pong = try #require(try await answers.next())
+                    #expect(String(buffer: pong).contains("\"ready\""))
+                    let authenticated = try #require(try await answers.next())
+                    #expect(String(buffer: authenticated).contains("r1k-ehr"))
+                }
+
+                let hl7 = try await connect(server.mllpAddress, mllp: true)
+                try await hl7.executeThenClose { inbound, outbound in
+                    var frame = MLLP.frame("MSH|^~\\&|EHR|R1K|MPI|NWL|20261128||ADT^A04^ADT_A01|SOCK-1|P|2.5\rPID|||SOCK-1^^^R1K^MR||LOOPBACK^LOUIS||19990909|M\r")
+                    // Split mid-frame: the server must wait for the rest.
+                    let head = frame.readSlice(length: 20)!
+                    try await outbound.write(head)
+                    try await Task.sleep(for: .milliseconds(50))
+                    try await outbound.write(frame)
+                    var answers = inbound.makeAsyncIterator()
+                    let ack = try HL7Message(String(buffer: try #require(try await answers.next())))
+                    #expect(ack.segment("MSA")?[field: 1] == "AA")
+                    #expect(ack.segment("MSA")?[field: 2] == "SOCK-1")
+                    // Bytes that are not MLLP get an AR and the connection is closed.
+                    try await outbound.write(ByteBuffer(string: "GET / HTTP/1.1\r\n\r\n"))
+                    let rejection = try HL7Message(String(buffer: try #require(try await answers.next())))
+                    #expect(rejection.segment("MSA")?[field: 1] == "AR")
+                    #expect(try await answers.next() == nil)
+                }
+                trigger.triggerGracefulShutdown()
+                try await group.waitForAll()
+            }
+        }
+        #expect(fixture.index.resolve(.record(RecordKey(source: "R1K", recordId: "SOCK-1")), actor: "test").count == 1)
+    }
+
+    /// SIGTERM's path: stop accepting, finish the request in hand, answer it, close. Every request that
+    /// was answered is in the store; none that was not answered is.
+    @Test func gracefulShutdownFinishesWhatItStartedAndNothingElse() async throws {
+        let fixture = try await ServiceFixture.make()
+        defer { fixture.remove() }
+        let server = try await server(fixture)
+        let sent = 200
+        var answered = 0
+        try await testGracefulShutdown { trigger in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.run() }
+                let client = try await connect(server.jsonAddress, mllp: false)
+                try await client.executeThenClose { inbound, outbound in
+                    var burst = try json(["id": 0, "op": "authenticate", "token": ServiceFixture.ehrToken])
+                    for number in 1...sent {
+                        burst.writeImmutableBuffer(try json(["id": number, "op": "register", "source": "R1K", "recordId": "BURST-\(number)",
+                                                             "demographics": ["given": "Test", "family": "Burst\(number)", "dateOfBirth": "1970-01-01"]]))
+                    }
+                    try await outbound.write(burst)
+                    var answers = inbound.makeAsyncIterator()
+                    _ = try await answers.next()   // authenticated
+                    while let line = try await answers.next() {
+                        let object = try JSONSerialization.jsonObject(with: Data(String(buffer: line).utf8)) as? [String: Any]
+                        #expect(object?["ok"] as? Bool == true)
+                        answered += 1
+                        if answered == 1 { trigger.triggerGracefulShutdown() }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        #expect(answered >= 1)
+        #expect(answered < sent)   // shutdown came while requests were still queued
+        let stored = try fixture.store.memberships().keys.filter { $0.recordId.hasPrefix("BURST-") }
+        #expect(stored.count == answered)
+        #expect(try fixture.store.integrityCheck() == "ok")
+        // The listener is closed.
+        await #expect(throws: (any Error).self) { _ = try await connect(server.jsonAddress, mllp: false) }
+    }
+}
