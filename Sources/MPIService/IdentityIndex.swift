@@ -146,11 +146,18 @@ public final class IdentityIndex: Sendable {
     }
 
     private static func person(_ id: Int64, redirectedFrom: String?, in state: borrowing State) -> Person {
-        let indexes = (state.members[id] ?? []).filter { state.alive[Int($0)] }
-        let records = indexes.map { state.records[Int($0)] }
-        let nhs = Set(records.compactMap(\.nhsNumber)).sorted().map { String(format: "%010llu", $0) }
+        var keys: [RecordKey] = []
+        var numbers = Set<UInt64>()
+        for index in state.members[id] ?? [] where state.alive[Int(index)] {
+            keys.append(state.records[Int(index)].key)   // no copy of the whole record
+            if let number = state.records[Int(index)].nhsNumber { numbers.insert(number) }
+        }
+        let nhs = numbers.sorted().map { number in
+            let digits = String(number)
+            return String(repeating: "0", count: max(0, 10 - digits.count)) + digits
+        }
         return Person(enterpriseId: EnterpriseID(value: UInt64(id)).description, redirectedFrom: redirectedFrom,
-                      records: records.map(\.key).sorted(), nhsNumbers: nhs)
+                      records: keys.sorted(), nhsNumbers: nhs)
     }
 
     // MARK: match

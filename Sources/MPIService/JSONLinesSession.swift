@@ -10,6 +10,7 @@ public final class JSONLinesSession {
     private let registry: ClientRegistry
     private let limiter: ConnectionLimiter
     private(set) var client: Client?
+    private let decoder = JSONDecoder()
     private let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -91,7 +92,7 @@ public final class JSONLinesSession {
     public func handle(_ line: ByteBuffer) -> (response: ByteBuffer, handled: Handled) {
         var request: Request
         do {
-            request = try JSONDecoder().decode(Request.self, from: Data(line.readableBytesView))
+            request = try decoder.decode(Request.self, from: Data(line.readableBytesView))
         } catch {
             return (answer(nil, failure: ServiceError(.invalidRequest, "the line is not a JSON request object")), Handled(operation: "?", errorCode: "invalid_request"))
         }

@@ -165,25 +165,31 @@ public final class LookupServer: Service {
             try await connection.executeThenClose { inbound, outbound in
                 let hl7 = framing == .mllp ? HL7Session(index: index, registry: registry, limiter: limiter) : nil
                 let json = framing == .jsonLines ? JSONLinesSession(index: index, registry: registry, limiter: limiter) : nil
+                let logsRequests = connectionLogger.logLevel <= .debug
                 do {
                     for try await request in inbound.cancelOnGracefulShutdown() {
                         let requestId = requestCounter.wrappingAdd(1, ordering: .relaxed).newValue
                         let started = ContinuousClock.now
-                        var metadata: Logger.Metadata = ["request": "\(requestId)"]
+                        var metadata: Logger.Metadata = [:]
                         if let hl7 {
                             let (response, handled) = hl7.handle(String(buffer: request))
                             try await outbound.write(ByteBuffer(string: response))
-                            metadata["message"] = "\(handled.messageType)"
-                            metadata["ack"] = "\(handled.acknowledgement)"
+                            if logsRequests { metadata = ["message": "\(handled.messageType)", "ack": "\(handled.acknowledgement)"] }
                         } else if let json {
                             let (response, handled) = json.handle(request)
                             try await outbound.write(response)
-                            metadata["op"] = "\(handled.operation)"
-                            if let code = handled.errorCode { metadata["error"] = "\(code)" }
-                            if let client = json.clientName { metadata["client"] = "\(client)" }
+                            if logsRequests {
+                                metadata = ["op": "\(handled.operation)"]
+                                if let code = handled.errorCode { metadata["error"] = "\(code)" }
+                                if let client = json.clientName { metadata["client"] = "\(client)" }
+                            }
                         }
-                        metadata["micros"] = "\((ContinuousClock.now - started).microseconds)"
-                        connectionLogger.debug("request", metadata: metadata)
+                        if logsRequests {
+                            // Request id, kind, outcome and time: never an identifier or a demographic.
+                            metadata["request"] = "\(requestId)"
+                            metadata["micros"] = "\((ContinuousClock.now - started).microseconds)"
+                            connectionLogger.debug("request", metadata: metadata)
+                        }
                     }
                 } catch let error as MLLPFramingError {
                     connectionLogger.notice("closing connection: bad framing", metadata: ["reason": "\(error)"])

@@ -329,7 +329,17 @@ public final class IdentityStore: Sendable {
         public var description: String { "a stored record cannot be read" }
     }
 
-    static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
+    /// The current time as ISO 8601 UTC ("2026-11-28T19:00:27Z"), as the audit trail and lineage store
+    /// it. Formatted by hand: a formatter per call costs more than a lookup.
+    static func now() -> String { timestamp(Date().timeIntervalSince1970) }
+
+    static func timestamp(_ secondsSince1970: Double) -> String {
+        var seconds = time_t(secondsSince1970)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : String(value) }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+    }
 
     static func json<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()

@@ -148,13 +148,14 @@ extension IdentityStore {
         public let actor: String
         public let action: String
         public let detail: [String: String]
-        public let at: String
+        /// Seconds since 1970; formatted when written, off the lookup's path.
+        public let time: Double
 
         public init(actor: String, action: String, detail: [String: String]) {
             self.actor = actor
             self.action = action
             self.detail = detail
-            at = IdentityStore.now()
+            time = Date().timeIntervalSince1970
         }
     }
 
@@ -163,7 +164,9 @@ extension IdentityStore {
         guard !events.isEmpty else { return }
         try pool.write { db in
             let insert = try db.cachedStatement(sql: "INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)")
-            for event in events { try insert.execute(arguments: [event.at, event.actor, event.action, try Self.json(event.detail)]) }
+            for event in events {
+                try insert.execute(arguments: [Self.timestamp(event.time), event.actor, event.action, try Self.json(event.detail)])
+            }
         }
     }
 
