@@ -276,7 +276,7 @@ public final class IdentityIndex: Sendable {
         let rejected = row.rejections.map { "\($0.field): \($0.reason)" }
         return try registration.withLock { _ throws -> RegistrationOutcome in
             // Decide, reading memory.
-            let plan = state.withLock { state -> Plan in self.plan(for: record, normalized: row.record, in: state) }
+            let plan = state.withLock { state -> Plan in self.plan(for: record, in: state) }
             if case .unchanged(let person) = plan.kind {
                 return RegistrationOutcome(enterpriseId: EnterpriseID(value: UInt64(person)).description, record: key, outcome: "unchanged",
                                            probability: nil, review: [], rejectedFields: rejected)
@@ -324,6 +324,28 @@ public final class IdentityIndex: Sendable {
         }
     }
 
+    /// Places a record the index already holds but no person does yet, exactly as a registration of
+    /// it would: the replay behind `mpi agreement`, which measures real-time against batch linking.
+    /// Returns the record's enterprise id.
+    public func replay(_ key: RecordKey, actor: String) throws -> EnterpriseID {
+        try registration.withLock { _ throws -> EnterpriseID in
+            let planned = state.withLock { state -> (index: Int32, plan: Plan)? in
+                guard let index = state.indexOfKey[key], state.personOf[Int(index)] < 0 else { return nil }
+                return (index, self.plan(for: state.records[Int(index)], in: state))
+            }
+            guard let (index, plan) = planned else { throw ServiceError(.invalidRequest, "\(key) is not waiting to be placed") }
+            let review = plan.review.map {
+                IdentityStore.ReviewEntry(left: key, right: $0.key, matchWeight: $0.weight, probability: $0.probability, reason: $0.reason.rawValue)
+            }
+            let written = try store.assign(key, person: plan.person, review: review, modelVersion: modelVersion, actor: actor)
+            state.withLock { state in
+                state.personOf[Int(index)] = written.enterpriseId
+                state.members[written.enterpriseId, default: []].append(index)
+            }
+            return EnterpriseID(value: UInt64(written.enterpriseId))
+        }
+    }
+
     private struct Plan {
         enum Kind { case place, unchanged(Int64) }
         var kind: Kind = .place
@@ -333,7 +355,7 @@ public final class IdentityIndex: Sendable {
         var review: [(key: RecordKey, weight: Double, probability: Double, reason: ReviewReason)] = []
     }
 
-    private func plan(for record: MatchRecord, normalized: NormalizedRecord, in state: borrowing State) -> Plan {
+    private func plan(for record: MatchRecord, in state: borrowing State) -> Plan {
         var plan = Plan()
         plan.existing = state.indexOfKey[record.key]
         if let existing = plan.existing, state.records[Int(existing)] == record, state.personOf[Int(existing)] >= 0 {

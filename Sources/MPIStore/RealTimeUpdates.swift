@@ -72,41 +72,68 @@ extension IdentityStore {
                     content_hash = excluded.content_hash, active = 1, updated_at = excluded.updated_at, needs_link = 0
                 """, arguments: [key.source, key.recordId, Data(raw), Data(RecordCodec.encode(record.normalized)), record.contentHash, now])
 
-            let previous = try Int64.fetchOne(db, sql: "SELECT enterprise_id FROM membership WHERE source = ? AND record_id = ?",
-                                              arguments: [key.source, key.recordId])
-            var target = person
-            var minted = false
-            if target == nil {
-                target = try self.mintPerson(db, at: now, modelVersion: modelVersion, reason: action)
-                minted = true
-            }
-            let enterpriseId = target!
-            var retired: Int64? = nil
-            if previous != enterpriseId {
-                try db.execute(sql: """
-                    INSERT INTO membership (source, record_id, enterprise_id) VALUES (?, ?, ?)
-                    ON CONFLICT (source, record_id) DO UPDATE SET enterprise_id = excluded.enterprise_id
-                    """, arguments: [key.source, key.recordId, enterpriseId])
-                if let previous, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM membership WHERE enterprise_id = ?", arguments: [previous]) == 0 {
-                    try self.retire(db, previous, into: enterpriseId, at: now, modelVersion: modelVersion, reason: "\(action): its only record moved")
-                    retired = previous
-                }
-            }
-            if let modelVersion {
-                let insert = try db.cachedStatement(sql: """
-                    INSERT INTO review_item (model_version, source_l, record_id_l, source_r, record_id_r, match_weight, probability, reason)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-                for entry in review {
-                    try insert.execute(arguments: [modelVersion, entry.left.source, entry.left.recordId, entry.right.source, entry.right.recordId,
-                                                   entry.matchWeight, entry.probability, entry.reason])
-                }
-            }
-            try self.audit(db, actor: actor, action: action, detail: try Self.json([
-                "record": key.description, "enterpriseId": EnterpriseID(value: UInt64(enterpriseId)).description,
-                "minted": minted ? "yes" : "no", "reviewItems": String(review.count)]))
-            return Registration(enterpriseId: enterpriseId, minted: minted, movedFrom: previous == enterpriseId ? nil : previous, retired: retired)
+            return try self.place(db, key, person: person, review: review, modelVersion: modelVersion, actor: actor, action: action, at: now)
         }
+    }
+
+    /// Places a stored record in a person (a newly minted one when nil), for the replay that measures
+    /// how real-time linking agrees with batch linkage (`mpi agreement`).
+    public func assign(_ key: RecordKey, person: Int64?, review: [ReviewEntry], modelVersion: Int64?, actor: String) throws -> Registration {
+        try pool.write { db in
+            try self.place(db, key, person: person, review: review, modelVersion: modelVersion, actor: actor, action: "replay", at: Self.now())
+        }
+    }
+
+    /// Forgets every person placement (memberships and review items), keeping records, ids ever used,
+    /// lineage, decisions and models. Only for a scratch copy made by `copy(to:)`: the replay starts here.
+    public func forgetMembershipsForReplay() throws {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM membership")
+            try db.execute(sql: "DELETE FROM review_item")
+        }
+    }
+
+    /// A consistent copy of the whole store in a new file (SQLite's VACUUM INTO).
+    public func copy(to path: String) throws {
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) }
+    }
+
+    private func place(_ db: Database, _ key: RecordKey, person: Int64?, review: [ReviewEntry], modelVersion: Int64?, actor: String,
+                       action: String, at now: String) throws -> Registration {
+            let previous = try Int64.fetchOne(db, sql: "SELECT enterprise_id FROM membership WHERE source = ? AND record_id = ?",
+                                          arguments: [key.source, key.recordId])
+        var target = person
+        var minted = false
+        if target == nil {
+            target = try self.mintPerson(db, at: now, modelVersion: modelVersion, reason: action)
+            minted = true
+        }
+        let enterpriseId = target!
+        var retired: Int64? = nil
+        if previous != enterpriseId {
+            try db.execute(sql: """
+                INSERT INTO membership (source, record_id, enterprise_id) VALUES (?, ?, ?)
+                ON CONFLICT (source, record_id) DO UPDATE SET enterprise_id = excluded.enterprise_id
+                """, arguments: [key.source, key.recordId, enterpriseId])
+            if let previous, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM membership WHERE enterprise_id = ?", arguments: [previous]) == 0 {
+                try self.retire(db, previous, into: enterpriseId, at: now, modelVersion: modelVersion, reason: "\(action): its only record moved")
+                retired = previous
+            }
+        }
+        if let modelVersion {
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO review_item (model_version, source_l, record_id_l, source_r, record_id_r, match_weight, probability, reason)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for entry in review {
+                try insert.execute(arguments: [modelVersion, entry.left.source, entry.left.recordId, entry.right.source, entry.right.recordId,
+                                               entry.matchWeight, entry.probability, entry.reason])
+            }
+        }
+        try self.audit(db, actor: actor, action: action, detail: try Self.json([
+            "record": key.description, "enterpriseId": EnterpriseID(value: UInt64(enterpriseId)).description,
+            "minted": minted ? "yes" : "no", "reviewItems": String(review.count)]))
+        return Registration(enterpriseId: enterpriseId, minted: minted, movedFrom: previous == enterpriseId ? nil : previous, retired: retired)
     }
 
     /// A source says two of its records are one patient (HL7 A40: `retired` is MRG-1, `survivor` PID-3).
