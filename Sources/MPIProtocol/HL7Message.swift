@@ -31,11 +31,14 @@ public struct HL7Message: Sendable, Hashable {
     public enum ParseError: Error, Hashable, CustomStringConvertible {
         case missingMSH
         case shortMSH
+        case invalidEncodingCharacters
 
         public var description: String {
             switch self {
             case .missingMSH: "the message does not start with an MSH segment"
             case .shortMSH: "the MSH segment is too short to declare its encoding characters"
+            case .invalidEncodingCharacters:
+                "MSH-1 and MSH-2 must declare five different delimiter characters, none a letter, digit, space or line break"
             }
         }
     }
@@ -52,6 +55,11 @@ public struct HL7Message: Sendable, Hashable {
         encoding.repetition = characters[5]
         encoding.escape = characters[6]
         encoding.subcomponent = characters[7]
+        let declared = [encoding.field, encoding.component, encoding.repetition, encoding.escape, encoding.subcomponent]
+        // An answer is written in the request's delimiters, so they must be ones that can delimit.
+        guard Set(declared).count == 5, !declared.contains(where: { $0.isLetter || $0.isNumber || $0.isWhitespace || !$0.isASCII }) else {
+            throw .invalidEncodingCharacters
+        }
         self.encoding = encoding
         segments = lines.map { line in
             var fields = line.split(separator: encoding.field, omittingEmptySubsequences: false).map(String.init)

@@ -137,3 +137,12 @@ private func framed(_ text: String) -> ByteBuffer { MLLP.frame(text) }
         }
     }
 }
+
+@Suite struct EncodingCharacterTests {
+    /// Found by the fuzzer: an answer is written in the request's delimiters, so delimiters that are
+    /// letters, repeated or missing must make the message unreadable rather than the answer garbled.
+    @Test(arguments: ["MSHA01|CADT_A01|C2|P|2.3.1", "MSH|^^\\&|A|B", "MSH|^~\\|x", "MSH 12345|A"])
+    func unusableDelimitersAreRefused(header: String) {
+        #expect(throws: HL7Message.ParseError.self) { try HL7Message(header) }
+    }
+}
