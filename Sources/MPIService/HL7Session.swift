@@ -84,6 +84,13 @@ public final class HL7Session {
         case ("ADT", _):
             throw HL7Error(.unsupportedEventCode, at: ["MSH", "1", "9", "1", "2"],
                            "ADT^\(type.event) is not supported: send A01, A04, A05, A08 or A40", acknowledgement: .reject)
+        case ("NMQ", _):
+            // Health and readiness: a network management query (any client) answered with AA and the
+            // index's size in MSA-3, so an interface engine's link monitor can tell a live index from a socket.
+            var writer = HL7Writer(encoding: message.encoding)
+            header.write(into: &writer, messageType: writer.field(["ACK", type.event, "ACK"]))
+            writer.segment("MSA", ["AA", header.requestControlId, writer.escape("ready: \(index.recordCount) records")])
+            return writer.text
         case ("QBP", "Q23"):
             try require(client, .resolve)
             return try pixQuery(message, header: header, client: client)

@@ -176,6 +176,15 @@ import Testing
         #expect(unknown.component(unknown.segment("ERR")?[field: 3] ?? "", 1) == "204")
     }
 
+    @Test func aNetworkManagementQueryAnswersReadiness() async throws {
+        let fixture = try await ServiceFixture.make()
+        defer { fixture.remove() }
+        let session = HL7Session(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
+        let answer = try ask(session, message("MSH|^~\\&|LAB|RYJ|MPI|NWL|20261128120000||NMQ^N01^NMQ_N01|H-1|P|2.5"))
+        #expect(msa(answer) == ("AA", "H-1"))
+        #expect(answer.segment("MSA")?[field: 3] == "ready: \(fixture.index.recordCount) records")
+    }
+
     @Test func unknownSendersAndUnsupportedMessagesAreRejectedNotDropped() async throws {
         let fixture = try await ServiceFixture.make()
         defer { fixture.remove() }

@@ -6,6 +6,7 @@ import MPIService
 import MPIStore
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Testing
@@ -120,5 +121,76 @@ import Testing
         #expect(try fixture.store.integrityCheck() == "ok")
         // The listener is closed.
         await #expect(throws: (any Error).self) { _ = try await connect(server.jsonAddress, mllp: false) }
+    }
+
+    /// Mutual TLS: a client with a certificate from the configured CA is served; one without is not.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")))
+    func mutualTLSServesOnlyClientsWithACertificate() async throws {
+        let fixture = try await ServiceFixture.make()
+        defer { fixture.remove() }
+        let pki = fixture.directory.appendingPathComponent("pki").path
+        try FileManager.default.createDirectory(atPath: pki, withIntermediateDirectories: true)
+        func openssl(_ arguments: String) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+            process.arguments = arguments.split(separator: " ").map(String.init)
+            process.currentDirectoryURL = URL(fileURLWithPath: pki)
+            process.standardError = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0, "openssl \(arguments)")
+        }
+        try openssl("req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.pem -days 1 -subj /CN=test-ca")
+        for name in ["server", "client"] {
+            try openssl("req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout \(name).key -out \(name).csr -subj /CN=\(name)")
+            try openssl("x509 -req -in \(name).csr -CA ca.pem -CAkey ca.key -CAcreateserial -out \(name).pem -days 1")
+        }
+        var tls = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(pki + "/server.pem").map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: pki + "/server.key", format: .pem)))
+        tls.trustRoots = .file(pki + "/ca.pem")
+        tls.certificateVerification = .noHostnameVerification
+        var configuration = ServerConfiguration()
+        configuration.json = .init(host: "127.0.0.1", port: 0)
+        configuration.tls = tls
+        let server = try await LookupServer(index: fixture.index, registry: fixture.registry, configuration: configuration,
+                                            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let port = try #require(server.jsonAddress?.port)
+
+        func ping(withCertificate: Bool) async throws -> String? {
+            var client = TLSConfiguration.makeClientConfiguration()
+            client.trustRoots = .file(pki + "/ca.pem")
+            client.certificateVerification = .noHostnameVerification
+            if withCertificate {
+                client.certificateChain = try NIOSSLCertificate.fromPEMFile(pki + "/client.pem").map { .certificate($0) }
+                client.privateKey = .privateKey(try NIOSSLPrivateKey(file: pki + "/client.key", format: .pem))
+            }
+            let context = try NIOSSLContext(configuration: client)
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: nil))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(JSONLineDecoder()))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+            return try await channel.executeThenClose { inbound, outbound in
+                try await outbound.write(ByteBuffer(string: "{\"id\":1,\"op\":\"ping\"}\n"))
+                var answers = inbound.makeAsyncIterator()
+                return try await answers.next().map { String(buffer: $0) }
+            }
+        }
+
+        try await testGracefulShutdown { trigger in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.run() }
+                let served = try await ping(withCertificate: true)
+                #expect(served?.contains("\"ready\"") == true)
+                let refused = try? await ping(withCertificate: false)
+                #expect(refused == nil || refused! == nil)
+                trigger.triggerGracefulShutdown()
+                try await group.waitForAll()
+            }
+        }
     }
 }
