@@ -89,7 +89,7 @@ public final class IdentityIndex: Sendable {
 
     /// Keys a search falls back on, and the largest block it will score (a common surname alone
     /// is too broad to rank usefully: the caller should add a forename or a date of birth).
-    static let searchRules = ["nhs_number", "surname", "date_of_birth", "postcode", "forename"].compactMap { BlockingKey(parsing: $0) }.map { BlockingRule([$0]) }
+    static let searchRules = ["nhs_number", "surname", "date_of_birth", "year_of_birth", "postcode", "forename"].compactMap { BlockingKey(parsing: $0) }.map { BlockingRule([$0]) }
     static let searchBlockLimit = 2_000
 
     public var recordCount: Int { state.withLock { $0.indexOfKey.count } }

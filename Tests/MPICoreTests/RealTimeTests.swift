@@ -115,3 +115,27 @@ import Testing
         #expect(decision.review.map(\.reason) == [.placeholderIdentity])
     }
 }
+
+@Suite struct PartialDateLevelTests {
+    private func level(_ a: CalendarDate, _ b: CalendarDate) -> UInt8 {
+        var x = MatchRecord(key: RecordKey(source: "T", recordId: "1")), y = MatchRecord(key: RecordKey(source: "T", recordId: "2"))
+        x.dateOfBirth = a
+        y.dateOfBirth = b
+        return ComparisonKind.dateOfBirth.level(x, y)
+    }
+
+    /// A date known only to the year that agrees on the year is no evidence either way: it must not
+    /// fall in "within a year", whose weight is strongly against a match.
+    @Test func partialDatesAreComparedAtTheCoarserPrecision() throws {
+        let year1980 = try #require(CalendarDate(year: 1980, precision: .year))
+        let may1980 = try #require(CalendarDate(year: 1980, month: 5, precision: .month))
+        let june1980 = try #require(CalendarDate(year: 1980, month: 6, precision: .month))
+        let fifthMay1980 = try #require(CalendarDate(year: 1980, month: 5, day: 5))
+        let year1983 = try #require(CalendarDate(year: 1983, precision: .year))
+        #expect(level(year1980, may1980) == 0)         // null
+        #expect(level(year1980, fifthMay1980) == 0)
+        #expect(level(may1980, fifthMay1980) == 4)     // same year and month
+        #expect(level(may1980, june1980) == 5)         // within a year
+        #expect(level(year1980, year1983) == 6)        // else
+    }
+}

@@ -111,6 +111,38 @@ import Testing
         #expect(random.segment("ERR")?[field: 2] == "QPD^1^4^2^4")
     }
 
+    /// Two trusts register one patient with differing demographics but the same NHS number: the
+    /// explicit national identifier links them (OHIE-CR-06 and 18 use a national id in PID-3).
+    @Test func ohieCR06TheNationalIdentifierLinksAcrossSources() async throws {
+        let fixture = try await ServiceFixture.make()
+        defer { fixture.remove() }
+        let session = HL7Session(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
+        let first = try ask(session, message("MSH|^~\\&|EHR|R1K|MPI|NWL|20261128120000||ADT^A01^ADT_A01|CR06-1|P|2.3.1",
+                                             "PID|||RJ-449^^^R1K^MR~943 476 5919^^^NHS^NH||SMITHERINGALE^JOHN||1980|M"))
+        #expect(msa(first).code == "AA")
+        let second = try ask(session, message("MSH|^~\\&|PAS|RAS|MPI|NWL|20261128120000||ADT^A01^ADT_A01|CR06-2|P|2.3.1",
+                                              "PID|||RJ-449B^^^RAS^MR~9434765919^^^&2.16.840.1.113883.2.1.4.1&ISO^NH||SMITHERINGALE^JON||198005|M"))
+        #expect(msa(second).code == "AA")
+        let answer = try ask(session, pix("RJ-449^^^R1K^MR", domains: "^^^RAS"))
+        #expect(identifiers(answer).map(\.value) == ["RJ-449B"])
+    }
+
+    /// PDQ by a date of birth known only to the year or the month still finds the patient, first.
+    @Test func ohieCR14PartialDatesOfBirthMatch() async throws {
+        let fixture = try await ServiceFixture.make()
+        defer { fixture.remove() }
+        let session = HL7Session(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
+        _ = try ask(session, message("MSH|^~\\&|EHR|R1K|MPI|NWL|20261128120000||ADT^A01^ADT_A01|CR14-1|P|2.3.1",
+                                     "PID|||RJ-439^^^R1K||JONES-QUARTERMAINE^JENNIFER|SMITH|19840125|F|||123 Main Street West^^Newark^^UB8 1AA"))
+        for (control, dob) in [("CR14-2", "1984"), ("CR14-3", "198401"), ("CR14-4", "19840125")] {
+            let answer = try ask(session, message("MSH|^~\\&|EHR|R1K|MPI|NWL|20261128120000||QBP^Q22^QBP_Q21|\(control)|P|2.5",
+                                                  "QPD|Q22^Find Candidates^HL7|Q1420|@PID.5.1^JONES-QUARTERMAINE~@PID.7^\(dob)", "RCP|I|10^RD"))
+            #expect(msa(answer).code == "AA")
+            #expect(answer.segment("QAK")?[field: 2] == "OK", "\(dob)")
+            #expect(identifiers(answer).contains { $0.namespace == "R1K" && $0.value == "RJ-439" }, "\(dob)")   // the first PID's ids
+        }
+    }
+
     @Test func pixAnswersNotFoundWhenThePersonHasNothingInTheDomain() async throws {
         let fixture = try await ServiceFixture.make()
         defer { fixture.remove() }

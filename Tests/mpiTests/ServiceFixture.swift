@@ -44,6 +44,8 @@ struct ServiceFixture {
         clients: [
             Client(name: "r1k-ehr", tokenSHA256: ClientRegistry.tokenHash(ehrToken), permissions: [.resolve, .match, .register], source: "R1K",
                    hl7Senders: [.init(application: "EHR", facility: "R1K")], maximumConnections: 4),
+            Client(name: "ras-pas", tokenSHA256: nil, permissions: [.resolve, .match, .register], source: "RAS",
+                   hl7Senders: [.init(application: "PAS", facility: "RAS")], maximumConnections: nil),
             Client(name: "ryj-lab", tokenSHA256: ClientRegistry.tokenHash(labToken), permissions: [.resolve], source: "RYJ",
                    hl7Senders: [.init(application: "LAB", facility: "RYJ")], maximumConnections: nil),
         ])

@@ -221,10 +221,12 @@ enum Levels {
             if x.year == y.year, x.month == y.month { return 4 }
             return DateSimilarity.daysApart(x, y) <= 365 ? 5 : 6
         }
-        // A partial date agrees at most to its own precision.
+        // A partial date agrees at most to its own precision: compared at the coarser of the two.
         if x.year != y.year { return abs(x.year - y.year) <= 1 ? 5 : 6 }
-        if x.precision == .month, y.precision == .month { return x.month == y.month ? 4 : 5 }
-        return 5
+        // Same year, and one date knows no more than the year: nothing either way (null), never the
+        // "within a year" level, whose weight is strongly against a match.
+        if x.precision == .year || y.precision == .year { return 0 }
+        return x.month == y.month ? 4 : 5
     }
 
     static func sex(_ a: MatchRecord, _ b: MatchRecord) -> UInt8 {
