@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "MPIStore", targets: ["MPIStore"]),
         .library(name: "MPIProtocol", targets: ["MPIProtocol"]),
         .library(name: "MPIService", targets: ["MPIService"]),
+        .library(name: "MPIReport", targets: ["MPIReport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -37,6 +38,8 @@ let package = Package(
         .target(name: "MPIStore", dependencies: ["MPICore", "MPINormalize", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "MPISynthetic", dependencies: ["MPICore"]),
         .target(name: "MPIProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        // SVG charts and self-contained HTML pages (explanations, the linkage report, the review page).
+        .target(name: "MPIReport", dependencies: ["MPICore", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "MPIService", dependencies: [
             "MPICore", "MPINormalize", "MPIStore", "MPIProtocol",
             .product(name: "NIOCore", package: "swift-nio"),
@@ -50,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "mpi",
             dependencies: [
-                "MPICore", "MPINormalize", "MPIStore", "MPISynthetic", "MPIProtocol", "MPIService",
+                "MPICore", "MPINormalize", "MPIStore", "MPISynthetic", "MPIProtocol", "MPIService", "MPIReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
