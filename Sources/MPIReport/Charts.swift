@@ -63,7 +63,7 @@ public enum Charts {
             canvas.rect(x: x(min(0, item.value)), y: y + 3, width: abs(x(item.value) - x(0)), height: rowHeight - 6, fill: colour(item.value),
                         title: "\(item.label): \(format(item.value, 3))\(unit)")
             canvas.text(item.label, x: 0, y: y + rowHeight / 2 + 4, size: 11)
-            canvas.text(format(item.value, abs(item.value) >= 100 ? 0 : 2) + unit, x: labelWidth + chartWidth + valueWidth, y: y + rowHeight / 2 + 4,
+            canvas.text(format(item.value, abs(item.value) >= 100 || item.value == item.value.rounded() ? 0 : 2) + unit, x: labelWidth + chartWidth + valueWidth, y: y + rowHeight / 2 + 4,
                         anchor: .end, size: 11)
         }
         if lowest < 0 { canvas.line(x1: x(0), y1: 24, x2: x(0), y2: canvas.height - 8, stroke: "#444") }
