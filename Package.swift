@@ -41,9 +41,11 @@ let package = Package(
         // SVG charts and self-contained HTML pages (explanations, the linkage report, the review page).
         .target(name: "MPIReport", dependencies: ["MPICore", .product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "MPIService", dependencies: [
-            "MPICore", "MPINormalize", "MPIStore", "MPIProtocol",
+            "MPICore", "MPINormalize", "MPIStore", "MPIProtocol", "MPIReport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -390,6 +390,44 @@ public final class IdentityIndex: Sendable {
         return plan
     }
 
+    // MARK: review
+
+    /// Two records as the model sees them, and why they scored as they did (for the review page).
+    public func explain(_ left: RecordKey, _ right: RecordKey) -> (explanation: Explanation, kinds: [ComparisonKind], left: MatchRecord, right: MatchRecord)? {
+        state.withLock { state in
+            guard let a = state.indexOfKey[left], let b = state.indexOfKey[right] else { return nil }
+            let x = state.records[Int(a)], y = state.records[Int(b)]
+            return (state.scorer.explain(x, y), state.scorer.kinds, x, y)
+        }
+    }
+
+    /// The person each record belongs to now.
+    public func enterpriseId(of key: RecordKey) -> String? {
+        state.withLock { state in
+            guard let index = state.indexOfKey[key], state.personOf[Int(index)] >= 0 else { return nil }
+            return EnterpriseID(value: UInt64(state.personOf[Int(index)])).description
+        }
+    }
+
+    /// A steward's decision, recorded in the store and honoured by every later registration.
+    public func decide(_ left: RecordKey, _ right: RecordKey, _ kind: IdentityStore.DecisionKind, reason: String, steward: String) throws {
+        try registration.withLock { _ throws in
+            try store.decide(left, right, kind, reason: reason, steward: steward)
+            state.withLock { state in
+                state.linked[left]?.remove(right); state.linked[right]?.remove(left)
+                state.unlinked[left]?.remove(right); state.unlinked[right]?.remove(left)
+                switch kind {
+                case .link: state.linked[left, default: []].insert(right); state.linked[right, default: []].insert(left)
+                case .unlink: state.unlinked[left, default: []].insert(right); state.unlinked[right, default: []].insert(left)
+                case .notSure: break
+                }
+            }
+        }
+    }
+
+    public func reviewQueue(limit: Int) throws -> [IdentityStore.ReviewEntry] { try store.reviewQueue(limit: limit) }
+    public func reviewItem(_ id: Int64) throws -> IdentityStore.ReviewEntry? { try store.reviewItem(id) }
+
     // MARK: merge
 
     /// A source's merge (HL7 A40): `retired` is the same patient as `survivor`. Both must be known.

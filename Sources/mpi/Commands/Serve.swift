@@ -26,7 +26,9 @@ extension MPI {
         @Option(help: "Listen for HL7 v2 over MLLP on HOST:PORT.") var mllp: String?
         @Option(help: "Listen for JSON lines on HOST:PORT.") var json: String?
         @Option(help: "Listen for JSON lines on a Unix socket at PATH.") var jsonUnix: String?
-        @Option(help: "The clients file: identifier domains, clients, tokens, permissions (JSON).") var clients: String
+        @Option(help: "The clients file: identifier domains, clients, tokens, permissions (JSON). Needed with --mllp, --json, --json-unix.") var clients: String?
+        @Option(help: "Serve the review page over HTTP on HOST:PORT.") var http: String?
+        @Option(help: "The review page's users file: steward names and password hashes (see `mpi password-hash`).") var users: String?
         @Option(help: "TLS certificate chain (PEM) for the TCP listeners.") var tlsCert: String?
         @Option(help: "TLS private key (PEM).") var tlsKey: String?
         @Option(help: "CA certificates (PEM): clients must present a certificate they sign (mutual TLS).") var tlsCa: String?
@@ -36,7 +38,12 @@ extension MPI {
         @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
         func validate() throws {
-            guard mllp != nil || json != nil || jsonUnix != nil else { throw ValidationError("give at least one of --mllp, --json, --json-unix") }
+            guard mllp != nil || json != nil || jsonUnix != nil || http != nil else {
+                throw ValidationError("give at least one of --mllp, --json, --json-unix, --http")
+            }
+            if mllp != nil || json != nil || jsonUnix != nil, clients == nil { throw ValidationError("--mllp, --json and --json-unix need --clients") }
+            if http != nil, users == nil { throw ValidationError("--http needs --users") }
+            if let http, ServerConfiguration.Endpoint(http) == nil { throw ValidationError("--http must be HOST:PORT, e.g. 127.0.0.1:8080") }
             if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
             if tlsCa != nil, tlsCert == nil { throw ValidationError("--tls-ca needs --tls-cert and --tls-key") }
             for (name, value) in [("--mllp", mllp), ("--json", json)] {
@@ -53,8 +60,12 @@ extension MPI {
                 return handler
             }
             let logger = Logger(label: "mpi.serve")
-            let registry: ClientRegistry
-            do { registry = try ClientRegistry.load(path: clients) } catch { throw CLIError("\(error)") }
+            var registry = ClientRegistry(domains: [], clients: [])
+            if let clients {
+                do { registry = try ClientRegistry.load(path: clients) } catch { throw CLIError("\(error)") }
+            }
+            let stewards: Stewards?
+            do { stewards = try users.map(Stewards.load) } catch { throw CLIError("\(error)") }
             let store: IdentityStore
             do { store = try IdentityStore(path: db, durableCommits: true) } catch { throw CLIError("cannot open the identity store \(db): \(error)") }
             let settings = try job.map { path -> LinkSettings in
@@ -88,13 +99,34 @@ extension MPI {
                 }
                 configuration.tls = tls
             }
-            let server = try await LookupServer(index: index, registry: registry, configuration: configuration, logger: logger)
-            if let address = server.mllpAddress { StandardError.write("mllp listening on \(address)\n") }
-            if let address = server.jsonAddress { StandardError.write("json listening on \(address)\n") }
-            if let jsonUnix { StandardError.write("json listening on unix:\(jsonUnix)\n") }
-            let group = ServiceGroup(configuration: .init(services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint],
-                                                          logger: logger))
+            var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+            if mllp != nil || json != nil || jsonUnix != nil {
+                let server = try await LookupServer(index: index, registry: registry, configuration: configuration, logger: logger)
+                if let address = server.mllpAddress { StandardError.write("mllp listening on \(address)\n") }
+                if let address = server.jsonAddress { StandardError.write("json listening on \(address)\n") }
+                if let jsonUnix { StandardError.write("json listening on unix:\(jsonUnix)\n") }
+                services.append(.init(service: server))
+            }
+            if let http, let endpoint = ServerConfiguration.Endpoint(http), let stewards {
+                let review = try await ReviewServer(index: index, stewards: stewards, host: endpoint.host, port: endpoint.port, logger: logger)
+                if let address = review.address { StandardError.write("review page on http://\(endpoint.host):\(address.port ?? endpoint.port)/\n") }
+                services.append(.init(service: review))
+            }
+            let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
+            try? index.audit.flush()
+        }
+    }
+
+    struct PasswordHash: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "password-hash",
+            abstract: "Hash a review-page password for the users file (reads the password from standard input)."
+        )
+
+        func run() async throws {
+            guard let password = readLine(strippingNewline: true), !password.isEmpty else { throw CLIError("give the password on standard input") }
+            print(try Stewards.hash(password: password))
         }
     }
 }
