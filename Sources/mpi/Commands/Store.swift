@@ -44,18 +44,30 @@ extension MPI {
         @Option(help: "Write every rejected value and row to this CSV file.")
         var rejects: String?
 
+        @Flag(help: "No progress lines on standard error.")
+        var quiet = false
+
         func run() async throws {
             let linkageJob = try JobFile.load(job)
             let identityStore = try store.open()
             let directory = URL(fileURLWithPath: job).deletingLastPathComponent()
+            let progress = Progress(quiet: quiet)
+            var added = 0, changed = 0, unchanged = 0, markedInactive = 0
+            var totalRows = 0, totalRejected = 0
             var rejectWriter = try rejects.map { try CSVWriter(path: $0, header: ["source", "line", "record_id", "field", "code", "reason"]) }
             for mapping in linkageJob.sources {
                 guard let path = mapping.path else { throw CLIError("source \(mapping.code): no \"path\" to its extract") }
-                var normalization = ExtractNormalization(mapping: mapping, extract: URL(fileURLWithPath: path, relativeTo: directory))
+                let extract = URL(fileURLWithPath: path, relativeTo: directory)
+                var normalization = ExtractNormalization(mapping: mapping, extract: extract)
                 normalization.keepsRawValues = true
                 var records: [StoredRecord] = []
                 var rejected = 0
+                progress.line("\(mapping.code): reading \(extract.path)")
+                // Rows are counted as they come; the total is estimated from the file size (about 90 bytes a row).
+                let size = (try? FileManager.default.attributesOfItem(atPath: extract.path)[.size] as? Int) ?? 0
+                let stage = progress.stage("\(mapping.code): normalising", total: max(size / 90, 1))
                 let summary = try await normalization.run(today: .today) { result in
+                    stage.update(records.count)
                     switch result {
                     case .success(let row):
                         records.append(StoredRecord(key: row.record.key, raw: row.raw, normalized: row.record))
@@ -68,11 +80,22 @@ extension MPI {
                         rejectWriter?.write([mapping.code, String(problem.line), "", "row", problem.code, problem.message])
                     }
                 }
+                progress.line("\(mapping.code): storing \(records.count) records in one transaction")
                 let stored = try identityStore.importSource(code: mapping.code, records: records, fullExtract: full, actor: store.actor)
                 print("\(mapping.code): \(summary.rows) rows; \(stored.added) added, \(stored.changed) changed, \(stored.unchanged) unchanged, "
                       + "\(stored.markedInactive) marked inactive, \(stored.reactivated) reactivated; \(rejected) values or rows rejected")
+                added += stored.added
+                changed += stored.changed
+                unchanged += stored.unchanged
+                markedInactive += stored.markedInactive
+                totalRows += summary.rows
+                totalRejected += rejected
             }
             try rejectWriter?.close()
+            let rejectList = rejects.map { " (listed in \($0))" } ?? " (list them with --rejects FILE)"
+            let counts = "\(added) added, \(changed) changed, \(unchanged) unchanged, \(markedInactive) marked inactive"
+            progress.line("imported \(totalRows) rows from \(linkageJob.sources.count) sources into \(store.db): \(counts); "
+                          + "\(totalRejected) values or rows rejected\(rejectList); next: mpi link \(job) --db \(store.db) --out DIR")
         }
     }
 
