@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MPICore
+import MPINormalize
 import MPIProtocol
 import MPIService
 import MPIStore
@@ -32,8 +33,11 @@ extension MPI {
         @Option(help: "Requests in flight per connection.") var pipeline = 8
         @Option(help: "The source of registered records (the token's client must own it).") var source = "R1K"
         @Option(help: "Random seed for choosing requests.") var seed: UInt64 = 1
+        @Flag(help: "Resolve in this process through the live index, one at a time, and report per-lookup latency (no socket).")
+        var inProcess = false
 
         func run() async throws {
+            if inProcess { try runInProcess(); return }
             guard let endpoint = ServerConfiguration.Endpoint(json) else { throw ValidationError("--json must be HOST:PORT") }
             let requests = try makeRequests()
             StandardError.write("loadtest: \(requests.count) distinct \(operation.rawValue) requests, \(connections) connections x \(pipeline) in flight, \(seconds) s\n")
@@ -59,6 +63,31 @@ extension MPI {
                          operation.rawValue, latencies.count, elapsed, Double(latencies.count) / elapsed, percentile(0.5), percentile(0.99),
                          (latencies.last ?? 0) * 1000, errors))
             if errors > 0, let sample = results.compactMap(\.firstError).first { StandardError.write("first error: \(sample)\n") }
+        }
+
+        /// Lookups straight through the live index (what a resolve costs without the socket and JSON).
+        private func runInProcess() throws {
+            guard operation == .resolve else { throw ValidationError("--in-process measures resolve only") }
+            let store = try IdentityStore(path: db)
+            var clock = Stopwatch()
+            let index = try IdentityIndex(store: store, builder: MatchRecordBuilder(variants: try ForenameVariantsFile.load()), today: .today)
+            StandardError.write(String(format: "index of %d records loaded in %.1f s\n", index.recordCount, clock.lap()))
+            var keys = Array(try store.memberships().keys)
+            keys.sort()
+            var generator = SplitMix64(seed: seed)
+            let sample = (0..<100_000).map { _ in keys[Int(generator.next() % UInt64(keys.count))] }
+            var latencies: [Double] = []
+            latencies.reserveCapacity(sample.count)
+            for key in sample {
+                let started = ContinuousClock.now
+                let persons = index.resolve(.record(key), actor: "loadtest")
+                latencies.append((ContinuousClock.now - started).seconds)
+                precondition(!persons.isEmpty, "a stored membership must resolve")
+            }
+            try index.audit.flush()   // the lookups are audited, in batches, as in the service
+            latencies.sort()
+            print(String(format: "resolve in process: %d lookups; median %.1f µs, p99 %.1f µs, max %.1f µs (audit entries batched)",
+                         latencies.count, latencies[latencies.count / 2] * 1e6, latencies[latencies.count * 99 / 100] * 1e6, latencies.last! * 1e6))
         }
 
         /// Request lines (without ids) drawn from the store.
