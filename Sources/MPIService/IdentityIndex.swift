@@ -401,6 +401,15 @@ public final class IdentityIndex: Sendable {
         }
     }
 
+    /// The records of the person a record belongs to now (at most `limit`), for showing a held
+    /// cluster whole.
+    public func personRecords(of key: RecordKey, limit: Int = 12) -> [MatchRecord] {
+        state.withLock { state in
+            guard let index = state.indexOfKey[key], state.personOf[Int(index)] >= 0 else { return [] }
+            return (state.members[state.personOf[Int(index)]] ?? []).filter { state.alive[Int($0)] }.prefix(limit).map { state.records[Int($0)] }
+        }
+    }
+
     /// The person each record belongs to now.
     public func enterpriseId(of key: RecordKey) -> String? {
         state.withLock { state in

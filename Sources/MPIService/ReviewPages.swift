@@ -52,8 +52,23 @@ enum ReviewPages {
             """)
     }
 
+    /// The two persons the pair would join, every record side by side: a held cluster seen whole.
+    static func cluster(_ groups: [(person: String, records: [MatchRecord])], kinds: [ComparisonKind]) -> String {
+        let records = groups.flatMap { group in group.records.map { (group.person, $0) } }
+        guard records.count > 2 else { return "" }
+        var html = "<h2>The persons this pair would join</h2><table id=\"cluster\"><tr><th>field</th>"
+        html += records.map { "<th>\(escapeMarkup($0.0))<br>\(escapeMarkup($0.1.key.description))</th>" }.joined() + "</tr>"
+        for kind in kinds {
+            let values = records.map { ComparedValues.text(kind, $0.1) }
+            let distinct = Set(values.filter { !$0.isEmpty })
+            html += "<tr class=\"\(distinct.count > 1 ? "differ" : "agree")\"><td>\(escapeMarkup(kind.name))</td>"
+                + values.map { "<td>\(escapeMarkup($0.isEmpty ? "—" : $0))</td>" }.joined() + "</tr>"
+        }
+        return html + "</table><p class=\"note\">Orange rows hold different values within the two persons.</p>"
+    }
+
     static func item(_ item: IdentityStore.ReviewEntry, explanation: Explanation, kinds: [ComparisonKind], left: MatchRecord, right: MatchRecord,
-                     persons: (String?, String?), user: String, csrf: String) -> String {
+                     persons: (String?, String?), cluster: String = "", user: String, csrf: String) -> String {
         var rows = "<tr><th>field</th><th>\(escapeMarkup(item.left.description))</th><th>\(escapeMarkup(item.right.description))</th><th>level</th><th class=\"num\">weight</th></tr>"
         rows += "<tr><td>person now</td><td>\(escapeMarkup(persons.0 ?? "—"))</td><td>\(escapeMarkup(persons.1 ?? "—"))</td><td></td><td></td></tr>"
         for (index, step) in explanation.steps.enumerated() {
@@ -69,6 +84,7 @@ enum ReviewPages {
             <table id="pair">\(rows)</table>
             <p class="note">Green: the values agree or count for a match; orange: they differ; grey: one is missing.</p>
             <div class="chart">\(Charts.waterfall(explanation))</div>
+            \(cluster)
             <form method="post" action="/review/\(item.id)" id="decide">
             <input type="hidden" name="csrf" value="\(escapeMarkup(csrf))">
             <p><label>Reason (required)<br><textarea name="reason" id="reason" required></textarea></label></p>

@@ -209,9 +209,12 @@ public final class ReviewServer: Service {
                                                                           body: "<p>That review item is not in the queue (it may have been decided). <a href=\"/\">Back to the queue</a></p>"))
             }
             index.audit.record(actor: session!.user, action: "review_view", detail: ["item": String(id)])
+            let persons = (index.enterpriseId(of: item.left), index.enterpriseId(of: item.right))
+            var groups = [(person: persons.0 ?? "no person", records: index.personRecords(of: item.left))]
+            if persons.1 != persons.0 || persons.1 == nil { groups.append((persons.1 ?? "no person", index.personRecords(of: item.right))) }
             return Response(status: .ok, body: ReviewPages.item(item, explanation: explained.explanation, kinds: explained.kinds, left: explained.left,
-                                                                right: explained.right,
-                                                                persons: (index.enterpriseId(of: item.left), index.enterpriseId(of: item.right)),
+                                                                right: explained.right, persons: persons,
+                                                                cluster: ReviewPages.cluster(groups, kinds: explained.kinds),
                                                                 user: session!.user, csrf: session!.csrf))
         case (.POST, _) where path.hasPrefix("/review/"):
             let form = request.form
