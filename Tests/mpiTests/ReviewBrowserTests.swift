@@ -94,7 +94,7 @@ import Testing
                 let created = try await driver.call("POST", "session", ["capabilities": ["alwaysMatch": [
                     "browserName": "chrome",
                     "goog:chromeOptions": ["binary": Self.chromium,
-                                           "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1200,1500"]],
+                                           "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1200,1900"]],
                 ]]]) as? [String: Any]
                 driver.session = try #require(created?["sessionId"] as? String)
 
