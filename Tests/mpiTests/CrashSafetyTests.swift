@@ -61,4 +61,80 @@ private func mpiExecutable() -> URL? {
         // The kills must really have landed mid-import for the test to mean anything.
         #expect(interrupted >= 2)
     }
+
+    /// The persons of a store as a partition of its records (enterprise ids themselves are random).
+    private static func partition(_ store: IdentityStore) throws -> Set<Set<RecordKey>> {
+        var groups: [EnterpriseID: Set<RecordKey>] = [:]
+        for (key, id) in try store.memberships() { groups[id, default: []].insert(key) }
+        return Set(groups.values)
+    }
+
+    /// Kills `mpi link --db` with SIGKILL at several moments: the store stays sound, the persons are
+    /// either all applied or not at all (one transaction), and re-running the link gives the same
+    /// persons as an uninterrupted run. Meanwhile a second process reads the store throughout and
+    /// never waits long nor sees a half-applied link.
+    @Test func killedLinksLeaveASoundStoreAndReadersNeverSeeHalfALink() async throws {
+        let executable = try #require(mpiExecutable(), "swift test builds the mpi executable under .build")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crash-link-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try MPI.Generate.write(persons: 2_500, seed: 5, to: directory.path)
+        let job = directory.appendingPathComponent("job.json").path
+
+        func run(_ arguments: [String], killAfter delay: Double? = nil) throws {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            if let delay {
+                Thread.sleep(forTimeInterval: delay)
+                kill(process.processIdentifier, SIGKILL)
+            }
+            process.waitUntilExit()
+        }
+        func importAndLink(_ db: String, killLinkAfter delay: Double?) throws {
+            try run(["import", job, "--db", db, "--actor", "crash-test"])
+            try run(["link", job, "--db", db, "--out", directory.appendingPathComponent("out-\(UUID().uuidString)").path, "--quiet"],
+                    killAfter: delay)
+        }
+
+        let reference = directory.appendingPathComponent("reference.sqlite").path
+        try importAndLink(reference, killLinkAfter: nil)
+        let expected = try Self.partition(IdentityStore(path: reference))
+        let recordCount = expected.reduce(0) { $0 + $1.count }
+        #expect(recordCount > 4_000)
+
+        var interrupted = 0
+        for delay in [0.3, 1.2] {
+            let db = directory.appendingPathComponent("killed-\(delay).sqlite").path
+            try run(["import", job, "--db", db, "--actor", "crash-test"])
+            // A reader beside the link: every read is quick and sees no persons or all of them.
+            let reading = Task.detached { () -> (longest: Double, halfSeen: Bool) in
+                let store = try IdentityStore(path: db)
+                var longest = 0.0, halfSeen = false
+                let until = Date().addingTimeInterval(delay + 0.5)
+                while Date() < until {
+                    let started = Date()
+                    let count = try store.memberships().count
+                    longest = max(longest, Date().timeIntervalSince(started))
+                    if count != 0 && count != recordCount { halfSeen = true }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                return (longest, halfSeen)
+            }
+            try run(["link", job, "--db", db, "--out", directory.appendingPathComponent("out-\(delay)").path, "--quiet"], killAfter: delay)
+            let reader = try await reading.value
+            #expect(!reader.halfSeen, "a reader saw a half-applied link")
+            #expect(reader.longest < 2.0, "a read waited \(reader.longest) s")
+            let store = try IdentityStore(path: db)
+            #expect(try store.integrityCheck() == "ok")
+            let count = try store.memberships().count
+            #expect(count == 0 || count == recordCount, "half a link after a kill at \(delay) s")
+            if count == 0 { interrupted += 1 }
+            try run(["link", job, "--db", db, "--out", directory.appendingPathComponent("again-\(delay)").path, "--quiet"])
+            #expect(try Self.partition(IdentityStore(path: db)) == expected)
+        }
+        #expect(interrupted >= 2)   // the kills must really have landed mid-link
+    }
 }
