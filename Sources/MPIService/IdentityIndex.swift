@@ -94,6 +94,9 @@ public final class IdentityIndex: Sendable {
 
     public var recordCount: Int { state.withLock { $0.indexOfKey.count } }
 
+    /// True when the index holds the record (not a lookup: nothing is audited).
+    public func holds(_ key: RecordKey) -> Bool { state.withLock { $0.indexOfKey[key] != nil } }
+
     // MARK: resolve
 
     /// An identifier a client can ask about.

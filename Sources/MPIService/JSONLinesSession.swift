@@ -147,7 +147,7 @@ public final class JSONLinesSession {
                 throw ServiceError(.invalidRequest, "\(operation) needs source, recordId and demographics")
             }
             try ownSource(source, client)
-            if operation == "update", index.resolve(.record(RecordKey(source: source, recordId: recordId)), actor: client.name).isEmpty {
+            if operation == "update", !index.holds(RecordKey(source: source, recordId: recordId)) {
                 throw ServiceError(.unknownIdentifier, "update of a record the index does not hold: register it")
             }
             return try answer(request.id, try index.register(source: source, recordId: recordId, demographics: demographics, actor: client.name))
