@@ -295,8 +295,9 @@ public final class IdentityIndex: Sendable {
             state.withLock { state in
                 if let old = plan.existing {
                     state.alive[Int(old)] = false
-                    state.blocking.remove(old)
-                    state.search.remove(old)
+                    let previous = state.records[Int(old)]
+                    state.blocking.remove(previous, at: old)
+                    state.search.remove(previous, at: old)
                     let oldPerson = state.personOf[Int(old)]
                     state.members[oldPerson]?.removeAll { $0 == old }
                 }
@@ -459,8 +460,9 @@ public final class IdentityIndex: Sendable {
                 }
                 if let index = state.indexOfKey[retired] {
                     state.alive[Int(index)] = false
-                    state.blocking.remove(index)
-                    state.search.remove(index)
+                    let previous = state.records[Int(index)]
+                    state.blocking.remove(previous, at: index)
+                    state.search.remove(previous, at: index)
                     state.members[result.person]?.removeAll { $0 == index }
                     state.indexOfKey[retired] = nil
                 }

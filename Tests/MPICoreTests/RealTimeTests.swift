@@ -37,8 +37,29 @@ import Testing
         let records = population(seed: 3, count: 50)
         var index = BlockingIndex(records: records, rules: [BlockingRule([.surname])], maximumBlockSize: 1_000)
         let before = index.candidates(for: records[0]).candidates
-        index.remove(before.last!)
+        index.remove(records[Int(before.last!)], at: before.last!)
         #expect(!index.candidates(for: records[0]).candidates.contains(before.last!))
+    }
+
+    /// Found by the fuzzer: a record updated many times must not leave an entry per version, which
+    /// slowed every lookup and made its blocks look oversized, so they were skipped.
+    @Test func repeatedUpdatesLeaveOneEntryAndBlocksKeepTheirSize() {
+        let records = population(seed: 8, count: 20)
+        var index = BlockingIndex(records: records, rules: [BlockingRule([.surname])], maximumBlockSize: 30)
+        var current = records[0]
+        var slot = Int32(records.count)
+        index.remove(records[0], at: 0)
+        index.insert(current, at: slot)
+        for _ in 0..<100 {   // the same record, re-sent a hundred times as an update
+            index.remove(current, at: slot)
+            slot += 1
+            current = records[0]
+            index.insert(current, at: slot)
+        }
+        let found = index.candidates(for: records[0])
+        #expect(found.skippedBlocks == 0)
+        #expect(found.candidates.filter { $0 >= Int32(records.count) } == [slot])   // only the latest version
+        #expect(!found.candidates.contains(0))
     }
 
     @Test func oversizedBlocksAreSkippedAndCounted() {

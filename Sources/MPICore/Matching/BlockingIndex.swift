@@ -3,8 +3,10 @@
 /// proposes the pairs a link run would.
 ///
 /// Records loaded at start are held in one sorted array per rule (16 bytes per value); records added
-/// later go to a small dictionary. A record that is replaced is retired (`remove`) and re-added under
-/// a new index, so stale values are never returned.
+/// later go to a small dictionary. A record that is replaced is removed (`remove`) and re-added under
+/// a new index, so stale values are never returned: an added record's entries are deleted; a loaded
+/// record is marked retired, at most once, so repeated updates never pile up stale entries (which
+/// would also make a block look larger than it is and be skipped).
 public struct BlockingIndex: Sendable {
     public let rules: [BlockingRule]
     public let maximumBlockSize: Int
@@ -39,8 +41,19 @@ public struct BlockingIndex: Sendable {
         }
     }
 
-    /// Takes a record out of every later answer.
-    public mutating func remove(_ index: Int32) { retired.insert(index) }
+    /// Takes a record (as it was indexed) out of every later answer.
+    public mutating func remove(_ record: MatchRecord, at index: Int32) {
+        var wasAdded = false
+        for (ruleIndex, rule) in rules.enumerated() {
+            for hash in rule.hashes(record) {
+                guard var list = added[ruleIndex][hash], let position = list.firstIndex(of: index) else { continue }
+                list.remove(at: position)
+                added[ruleIndex][hash] = list.isEmpty ? nil : list
+                wasAdded = true
+            }
+        }
+        if !wasAdded { retired.insert(index) }
+    }
 
     public struct Lookup: Sendable, Hashable {
         /// Indexes of the records sharing a blocking value with the query, each once, ascending.
@@ -57,8 +70,9 @@ public struct BlockingIndex: Sendable {
             for hash in rule.hashes(query) {
                 let range = equalRange(of: hash, in: sortedHashes[ruleIndex])
                 let extra = added[ruleIndex][hash] ?? []
+                let loaded = retired.isEmpty ? range.count : range.reduce(0) { $0 + (retired.contains(sortedRecords[ruleIndex][$1]) ? 0 : 1) }
                 // The query itself would make the block one larger, exactly as a batch run sees it.
-                if range.count + extra.count + 1 > maximumBlockSize {
+                if loaded + extra.count + 1 > maximumBlockSize {
                     skipped += 1
                     continue
                 }

@@ -133,7 +133,8 @@ for number in 0..<inputs {
         if random(4) > 0 { _ = jsonSession.handle(ByteBuffer(string: jsonSeeds[0])) }   // mostly authenticated
     }
     if number % 1_000_000 == 0, number > 0 {
-        print("\(number) inputs, \(counts.messages) messages answered, \(counts.framingErrors) framing errors, \(Int(Date().timeIntervalSince(started))) s")
+        // Written unbuffered, so progress shows when the output goes to a file.
+        FileHandle.standardOutput.write(Data("\(number) inputs, \(counts.messages) messages answered, \(counts.framingErrors) framing errors, \(Int(Date().timeIntervalSince(started))) s\n".utf8))
         try? index.audit.flush()
     }
     let isHL7 = number % 2 == 0
