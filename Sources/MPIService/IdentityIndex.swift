@@ -293,24 +293,30 @@ public final class IdentityIndex: Sendable {
                                              action: plan.existing == nil ? "register" : "update")
             // Then show it.
             state.withLock { state in
+                let index: Int32
                 if let old = plan.existing {
-                    state.alive[Int(old)] = false
+                    // An update keeps the record's slot: its old values leave the indexes, the new ones enter.
+                    index = old
                     let previous = state.records[Int(old)]
                     state.blocking.remove(previous, at: old)
                     state.search.remove(previous, at: old)
-                    let oldPerson = state.personOf[Int(old)]
-                    state.members[oldPerson]?.removeAll { $0 == old }
+                    if let nhs = previous.nhsNumber { state.byNHSNumber[nhs]?.removeAll { $0 == old } }
+                    state.members[state.personOf[Int(old)]]?.removeAll { $0 == old }
+                    state.records[Int(old)] = record
+                    state.alive[Int(old)] = true
+                    state.personOf[Int(old)] = written.enterpriseId
+                } else {
+                    index = Int32(state.records.count)
+                    state.records.append(record)
+                    state.alive.append(true)
+                    state.personOf.append(written.enterpriseId)
+                    state.indexOfKey[key] = index
+                    state.scorer.addTermFrequencies(of: record)
                 }
-                let index = Int32(state.records.count)
-                state.records.append(record)
-                state.alive.append(true)
-                state.indexOfKey[key] = index
-                state.personOf.append(written.enterpriseId)
                 state.members[written.enterpriseId, default: []].append(index)
                 if let nhs = record.nhsNumber { state.byNHSNumber[nhs, default: []].append(index) }
                 state.blocking.insert(record, at: index)
                 state.search.insert(record, at: index)
-                if plan.existing == nil { state.scorer.addTermFrequencies(of: record) }
                 if let retired = written.retired {
                     state.members[retired] = nil
                     state.retiredInto[retired] = written.enterpriseId

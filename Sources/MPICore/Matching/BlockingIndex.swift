@@ -3,10 +3,11 @@
 /// proposes the pairs a link run would.
 ///
 /// Records loaded at start are held in one sorted array per rule (16 bytes per value); records added
-/// later go to a small dictionary. A record that is replaced is removed (`remove`) and re-added under
-/// a new index, so stale values are never returned: an added record's entries are deleted; a loaded
-/// record is marked retired, at most once, so repeated updates never pile up stale entries (which
-/// would also make a block look larger than it is and be skipped).
+/// later go to a small dictionary. A record that changes is removed (`remove`, with its old values)
+/// and inserted again, under the same index or a new one: an added record's entries are deleted; a
+/// loaded record's entries are marked retired, once each. So stale values are never returned, and
+/// repeated updates never pile up entries (which would also make a block look larger than it is and
+/// be skipped).
 public struct BlockingIndex: Sendable {
     public let rules: [BlockingRule]
     public let maximumBlockSize: Int
@@ -14,7 +15,14 @@ public struct BlockingIndex: Sendable {
     private var sortedHashes: [[UInt64]]
     private var sortedRecords: [[Int32]]
     private var added: [[UInt64: [Int32]]]
-    private var retired = Set<Int32>()
+    /// Loaded entries whose record has since changed or gone: (rule, value, record).
+    private var retired = Set<RetiredEntry>()
+
+    private struct RetiredEntry: Hashable, Sendable {
+        let rule: Int
+        let hash: UInt64
+        let record: Int32
+    }
 
     /// Indexes `records` (record i at index i).
     public init(records: [MatchRecord], rules: [BlockingRule], maximumBlockSize: Int) {
@@ -43,16 +51,16 @@ public struct BlockingIndex: Sendable {
 
     /// Takes a record (as it was indexed) out of every later answer.
     public mutating func remove(_ record: MatchRecord, at index: Int32) {
-        var wasAdded = false
         for (ruleIndex, rule) in rules.enumerated() {
             for hash in rule.hashes(record) {
-                guard var list = added[ruleIndex][hash], let position = list.firstIndex(of: index) else { continue }
-                list.remove(at: position)
-                added[ruleIndex][hash] = list.isEmpty ? nil : list
-                wasAdded = true
+                if var list = added[ruleIndex][hash], let position = list.firstIndex(of: index) {
+                    list.remove(at: position)
+                    added[ruleIndex][hash] = list.isEmpty ? nil : list
+                } else {
+                    retired.insert(RetiredEntry(rule: ruleIndex, hash: hash, record: index))
+                }
             }
         }
-        if !wasAdded { retired.insert(index) }
     }
 
     public struct Lookup: Sendable, Hashable {
@@ -70,17 +78,19 @@ public struct BlockingIndex: Sendable {
             for hash in rule.hashes(query) {
                 let range = equalRange(of: hash, in: sortedHashes[ruleIndex])
                 let extra = added[ruleIndex][hash] ?? []
-                let loaded = retired.isEmpty ? range.count : range.reduce(0) { $0 + (retired.contains(sortedRecords[ruleIndex][$1]) ? 0 : 1) }
+                func isLive(_ position: Int) -> Bool {
+                    retired.isEmpty || !retired.contains(RetiredEntry(rule: ruleIndex, hash: hash, record: sortedRecords[ruleIndex][position]))
+                }
+                let loaded = retired.isEmpty ? range.count : range.reduce(0) { $0 + (isLive($1) ? 1 : 0) }
                 // The query itself would make the block one larger, exactly as a batch run sees it.
                 if loaded + extra.count + 1 > maximumBlockSize {
                     skipped += 1
                     continue
                 }
-                for position in range { found.insert(sortedRecords[ruleIndex][position]) }
+                for position in range where isLive(position) { found.insert(sortedRecords[ruleIndex][position]) }
                 found.formUnion(extra)
             }
         }
-        if !retired.isEmpty { found.subtract(retired) }
         return Lookup(candidates: found.sorted(), skippedBlocks: skipped)
     }
 
