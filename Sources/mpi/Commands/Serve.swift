@@ -29,6 +29,7 @@ extension MPI {
         @Option(help: "The clients file: identifier domains, clients, tokens, permissions (JSON). Needed with --mllp, --json, --json-unix.") var clients: String?
         @Option(help: "Serve the review page over HTTP on HOST:PORT.") var http: String?
         @Option(help: "The review page's users file: steward names and password hashes (see `mpi password-hash`).") var users: String?
+        @Flag(help: "Mark the review page's cookies Secure (when it is reached through a TLS proxy).") var secureCookies = false
         @Option(help: "TLS certificate chain (PEM) for the TCP listeners.") var tlsCert: String?
         @Option(help: "TLS private key (PEM).") var tlsKey: String?
         @Option(help: "CA certificates (PEM): clients must present a certificate they sign (mutual TLS).") var tlsCa: String?
@@ -108,7 +109,8 @@ extension MPI {
                 services.append(.init(service: server))
             }
             if let http, let endpoint = ServerConfiguration.Endpoint(http), let stewards {
-                let review = try await ReviewServer(index: index, stewards: stewards, host: endpoint.host, port: endpoint.port, logger: logger)
+                let review = try await ReviewServer(index: index, stewards: stewards, host: endpoint.host, port: endpoint.port,
+                                                   secureCookies: secureCookies, logger: logger)
                 if let address = review.address { StandardError.write("review page on http://\(endpoint.host):\(address.port ?? endpoint.port)/\n") }
                 services.append(.init(service: review))
             }
