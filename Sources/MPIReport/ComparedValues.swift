@@ -8,9 +8,7 @@ public enum ComparedValues {
         if record.isPlaceholder, [.forename, .surname].contains(kind) { return "(placeholder name)" }
         switch kind {
         case .nhsNumber:
-            guard let number = record.nhsNumber else { return "" }
-            let digits = String(number)
-            return String(repeating: "0", count: max(0, 10 - digits.count)) + digits
+            return record.nhsNumber.map(NHSNumber.digits(of:)) ?? ""
         case .forename: return ([record.given] + record.middle).map(string).filter { !$0.isEmpty }.joined(separator: " ")
         case .surname:
             let previous = record.previousFamily.map(string).filter { !$0.isEmpty }

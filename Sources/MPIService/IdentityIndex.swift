@@ -155,10 +155,7 @@ public final class IdentityIndex: Sendable {
             keys.append(state.records[Int(index)].key)   // no copy of the whole record
             if let number = state.records[Int(index)].nhsNumber { numbers.insert(number) }
         }
-        let nhs = numbers.sorted().map { number in
-            let digits = String(number)
-            return String(repeating: "0", count: max(0, 10 - digits.count)) + digits
-        }
+        let nhs = numbers.sorted().map(NHSNumber.digits(of:))
         return Person(enterpriseId: EnterpriseID(value: UInt64(id)).description, redirectedFrom: redirectedFrom,
                       records: keys.sorted(), nhsNumbers: nhs)
     }

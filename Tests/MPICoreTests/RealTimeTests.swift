@@ -160,3 +160,10 @@ import Testing
         #expect(level(year1980, year1983) == 6)        // else
     }
 }
+
+@Suite struct NHSNumberDigitsTests {
+    @Test func leadingZerosAreKept() {
+        #expect(NHSNumber.digits(of: 12_345) == "0000012345")
+        #expect(NHSNumber.digits(of: 9_434_765_919) == "9434765919")
+    }
+}

@@ -82,6 +82,12 @@ public struct NHSNumber: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The source's status indicator, when it sends one.
     public var status: NHSNumberStatus?
 
+    /// The ten digits of a number held as an integer (as `MatchRecord` holds it), leading zeros kept.
+    public static func digits(of number: UInt64) -> String {
+        let digits = String(number)
+        return String(repeating: "0", count: max(0, 10 - digits.count)) + digits
+    }
+
     /// Trusted initialiser for digits already validated by the normaliser.
     public init(validatedDigits: String, status: NHSNumberStatus? = nil) {
         digits = validatedDigits
