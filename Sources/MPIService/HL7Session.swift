@@ -369,12 +369,14 @@ public final class HL7Session {
         return "MPI\(UInt32.random(in: 0...UInt32.max))-\(nextControlId)"
     }
 
+    /// Now as an HL7 TS in UTC (yyyyMMddHHmmss+0000), formatted by hand: a formatter per message
+    /// would cost more than answering most of them.
     static func timestamp() -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMddHHmmss"
-        return formatter.string(from: Date()) + "+0000"
+        var seconds = time_t(Date().timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : String(value) }
+        return "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))+0000"
     }
 }
 

@@ -40,6 +40,7 @@ import Testing
         #expect([msh[field: 5], msh[field: 6]] == ["EHR", "R1K"])   // sender and receiver swapped
         #expect(msh[field: 9] == "ACK^A01^ACK")
         #expect(msh[field: 12] == "2.3.1")
+        #expect(msh[field: 7].count == 19 && msh[field: 7].hasSuffix("+0000") && msh[field: 7].prefix(14).allSatisfy(\.isNumber))
 
         let answer = try ask(session, pix("NEW-0001^^^R1K^MR", domains: "^^^MPI"))
         #expect(msa(answer) == ("AA", "PIX1"))
