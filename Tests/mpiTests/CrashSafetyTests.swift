@@ -12,6 +12,21 @@ private func mpiExecutable() -> URL? {
     return candidates.map { root.appendingPathComponent($0) }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
 }
 
+/// Runs the `mpi` executable with output discarded, killing it with SIGKILL after `delay` seconds when given.
+private func runMPI(_ executable: URL, _ arguments: [String], killAfter delay: Double? = nil) throws {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    if let delay {
+        Thread.sleep(forTimeInterval: delay)
+        kill(process.processIdentifier, SIGKILL)
+    }
+    process.waitUntilExit()
+}
+
 @Suite(.serialized) struct CrashSafetyTests {
     /// Kills `mpi import` with SIGKILL at several moments, then checks that the store is sound, that each
     /// source is either wholly in or wholly out (one transaction per source), and that re-running the
@@ -24,17 +39,7 @@ private func mpiExecutable() -> URL? {
         let job = directory.appendingPathComponent("job.json").path
 
         func importInto(_ db: String, killAfter delay: Double?) throws {
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = ["import", job, "--db", db, "--actor", "crash-test"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            if let delay {
-                Thread.sleep(forTimeInterval: delay)
-                kill(process.processIdentifier, SIGKILL)
-            }
-            process.waitUntilExit()
+            try runMPI(executable, ["import", job, "--db", db, "--actor", "crash-test"], killAfter: delay)
         }
 
         let reference = directory.appendingPathComponent("reference.sqlite").path
@@ -81,17 +86,7 @@ private func mpiExecutable() -> URL? {
         let job = directory.appendingPathComponent("job.json").path
 
         func run(_ arguments: [String], killAfter delay: Double? = nil) throws {
-            let process = Process()
-            process.executableURL = executable
-            process.arguments = arguments
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            if let delay {
-                Thread.sleep(forTimeInterval: delay)
-                kill(process.processIdentifier, SIGKILL)
-            }
-            process.waitUntilExit()
+            try runMPI(executable, arguments, killAfter: delay)
         }
         func importAndLink(_ db: String, killLinkAfter delay: Double?) throws {
             try run(["import", job, "--db", db, "--actor", "crash-test"])
