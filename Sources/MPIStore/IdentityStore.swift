@@ -152,6 +152,13 @@ public final class IdentityStore: Sendable {
             // registration exactly as the link run did.
             try db.execute(sql: "ALTER TABLE model_version ADD COLUMN settings TEXT")
         }
+        migrator.registerMigration("v6 link keys with each record") { db in
+            // Each record's blocking and term-frequency hashes (MPICore.LinkKeys), written by link runs,
+            // so an incremental run finds candidates without loading every record. NULL: not computed yet.
+            try db.execute(sql: "ALTER TABLE record ADD COLUMN link_keys BLOB")
+            // Finds the few records waiting to be linked without reading every record.
+            try db.execute(sql: "CREATE INDEX record_waiting ON record(needs_link) WHERE needs_link = 1")
+        }
         return migrator
     }
 
@@ -189,15 +196,19 @@ public final class IdentityStore: Sendable {
     public func replaceReviewQueue(_ entries: [ReviewEntry], modelVersion: Int64) throws {
         try pool.write { db in
             try db.execute(sql: "DELETE FROM review_item")
-            let decided = Set(try self.latestDecisions(db).filter { $0.kind != .notSure }.map { Self.pairKey($0.left, $0.right) })
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO review_item (model_version, source_l, record_id_l, source_r, record_id_r, match_weight, probability, reason)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            for entry in entries where !decided.contains(Self.pairKey(entry.left, entry.right)) {
-                try insert.execute(arguments: [modelVersion, entry.left.source, entry.left.recordId, entry.right.source, entry.right.recordId,
-                                               entry.matchWeight, entry.probability, entry.reason])
-            }
+            try self.insertReviewItems(db, entries, modelVersion: modelVersion)
+        }
+    }
+
+    func insertReviewItems(_ db: Database, _ entries: [ReviewEntry], modelVersion: Int64) throws {
+        let decided = Set(try latestDecisions(db).filter { $0.kind != .notSure }.map { Self.pairKey($0.left, $0.right) })
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO review_item (model_version, source_l, record_id_l, source_r, record_id_r, match_weight, probability, reason)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        for entry in entries where !decided.contains(Self.pairKey(entry.left, entry.right)) {
+            try insert.execute(arguments: [modelVersion, entry.left.source, entry.left.recordId, entry.right.source, entry.right.recordId,
+                                           entry.matchWeight, entry.probability, entry.reason])
         }
     }
 
@@ -273,9 +284,9 @@ public final class IdentityStore: Sendable {
     public func normalizedRecords(_ keys: [RecordKey]) throws -> [RecordKey: NormalizedRecord] {
         try pool.read { db in
             var result: [RecordKey: NormalizedRecord] = [:]
+            let select = try db.cachedStatement(sql: "SELECT normalized FROM record WHERE source = ? AND record_id = ?")
             for key in keys {
-                if let value = try DatabaseValue.fetchOne(db, sql: "SELECT normalized FROM record WHERE source = ? AND record_id = ?",
-                                                          arguments: [key.source, key.recordId]) {
+                if let value = try DatabaseValue.fetchOne(select, arguments: [key.source, key.recordId]) {
                     result[key] = try Self.normalized(value)
                 }
             }
@@ -326,7 +337,15 @@ public final class IdentityStore: Sendable {
 
     public enum StoreError: Error, CustomStringConvertible {
         case corruptRecord
-        public var description: String { "a stored record cannot be read" }
+        /// A person gained a record outside an incremental run's scope while the run was linking (the
+        /// lookup service registered one): nothing was applied, and running the link again takes it in.
+        case changedDuringRun
+        public var description: String {
+            switch self {
+            case .corruptRecord: "a stored record cannot be read"
+            case .changedDuringRun: "the store's persons changed while the link run was working; nothing was applied; run it again"
+            }
+        }
     }
 
     /// The current time as ISO 8601 UTC ("2026-11-28T19:00:27Z"), as the audit trail and lineage store
@@ -431,8 +450,13 @@ public final class IdentityStore: Sendable {
     ///   them (a merge), and redirects there;
     /// - a group with no earlier id gets a new one (minted).
     /// Records whose person did not change are not written, so re-linking unchanged data changes nothing.
+    ///
+    /// With `scope`, the groups cover only these records (an incremental run) and every other record
+    /// keeps its person untouched; the scope must hold every record of each person any of its records
+    /// belongs to, so that no person is seen in part. `linkKeys` (each record's `LinkKeys`, encoded) are
+    /// stored in the same transaction.
     public func applyPersons(_ groups: [[RecordKey]], modelJSON: String, settingsJSON: String? = nil, reason: String,
-                             actor: String) throws -> LinkApplySummary {
+                             actor: String, scope: Set<RecordKey>? = nil, linkKeys: [(RecordKey, [UInt8])] = []) throws -> LinkApplySummary {
         try pool.write { db in
             var summary = LinkApplySummary(persons: groups.count)
             let now = Self.now()
@@ -442,11 +466,30 @@ public final class IdentityStore: Sendable {
             summary.modelVersion = modelVersion
 
             var current: [RecordKey: Int64] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT source, record_id, enterprise_id FROM membership")
-            while let row = try rows.next() { current[RecordKey(source: row[0], recordId: row[1])] = row[2] }
             var created: [Int64: String] = [:]
-            let people = try Row.fetchCursor(db, sql: "SELECT enterprise_id, created_at FROM person WHERE retired_into IS NULL")
-            while let row = try people.next() { created[row[0]] = row[1] }
+            if let scope {
+                let personOf = try db.cachedStatement(sql: """
+                    SELECT m.enterprise_id, p.created_at FROM membership m JOIN person p ON p.enterprise_id = m.enterprise_id
+                    WHERE m.source = ? AND m.record_id = ?
+                    """)
+                let membersOf = try db.cachedStatement(sql: "SELECT source, record_id FROM membership WHERE enterprise_id = ?")
+                for key in scope where current[key] == nil {
+                    guard let person = try Row.fetchOne(personOf, arguments: [key.source, key.recordId]) else { continue }
+                    let id: Int64 = person[0]
+                    created[id] = person[1]
+                    let rows = try Row.fetchCursor(membersOf, arguments: [id])
+                    while let row = try rows.next() {
+                        let member = RecordKey(source: row[0], recordId: row[1])
+                        guard scope.contains(member) else { throw StoreError.changedDuringRun }
+                        current[member] = id
+                    }
+                }
+            } else {
+                let rows = try Row.fetchCursor(db, sql: "SELECT source, record_id, enterprise_id FROM membership")
+                while let row = try rows.next() { current[RecordKey(source: row[0], recordId: row[1])] = row[2] }
+                let people = try Row.fetchCursor(db, sql: "SELECT enterprise_id, created_at FROM person WHERE retired_into IS NULL")
+                while let row = try people.next() { created[row[0]] = row[1] }
+            }
             var recordsOfOld: [Int64: [RecordKey]] = [:]
             for (key, id) in current { recordsOfOld[id, default: []].append(key) }
             var groupOfKey: [RecordKey: Int] = [:]
@@ -473,13 +516,20 @@ public final class IdentityStore: Sendable {
             }
 
             // Every id the store has ever used, so a new one is never a reused one.
-            var usedIds = Set(try Int64.fetchAll(db, sql: "SELECT enterprise_id FROM person"))
+            // (An incremental run mints few: it asks the store about each rather than loading them all.)
+            var usedIds = scope == nil ? Set(try Int64.fetchAll(db, sql: "SELECT enterprise_id FROM person")) : []
+            let idExists = try db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM person WHERE enterprise_id = ?)")
+            func isNew(_ id: Int64) throws -> Bool {
+                guard usedIds.insert(id).inserted else { return false }
+                guard scope != nil else { return true }
+                return try Bool.fetchOne(idExists, arguments: [id]) == false
+            }
             let insertPerson = try db.cachedStatement(sql: "INSERT INTO person (enterprise_id, created_at) VALUES (?, ?)")
             let insertMint = try db.cachedStatement(sql: "INSERT INTO lineage (at, action, enterprise_id, model_version, reason) VALUES (?, 'mint', ?, ?, ?)")
             var generator = SystemRandomNumberGenerator()
             for index in groups.indices where idOfGroup[index] == nil {
                 var id: Int64
-                repeat { id = Int64(generator.next() & ((1 << 40) - 1)) } while !usedIds.insert(id).inserted
+                repeat { id = Int64(generator.next() & ((1 << 40) - 1)) } while !(try isNew(id))
                 try insertPerson.execute(arguments: [id, now])
                 idOfGroup[index] = id
                 // Minted for records that had another person: a split from that person, else new.
@@ -524,6 +574,8 @@ public final class IdentityStore: Sendable {
                 }
             }
             try db.execute(sql: "UPDATE record SET needs_link = 0 WHERE needs_link = 1 AND active = 1")
+            let storeKeys = try db.cachedStatement(sql: "UPDATE record SET link_keys = ? WHERE source = ? AND record_id = ?")
+            for (key, bytes) in linkKeys { try storeKeys.execute(arguments: [Data(bytes), key.source, key.recordId]) }
             try self.audit(db, actor: actor, action: "link", detail: try Self.json(summary))
             return summary
         }

@@ -143,6 +143,19 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
         #expect(result.reports[1].pairsAdded == 2)
     }
 
+    /// An incremental run blocks only part of the store: a block small there but too large in the
+    /// whole store is skipped, as a run over the whole store would skip it.
+    @Test func blocksFollowTheirSizeInTheWholeStore() {
+        let records = (0..<3).map { record("\($0)", family: "SMITH", dob: (1970, 1, 1 + $0)) }
+        let rules = [BlockingRule([.surname])]
+        #expect(Blocking.candidatePairs(records: records, rules: rules, maximumBlockSize: 10).pairs.count == 3)
+        let capped = Blocking.candidatePairs(records: records, rules: rules, maximumBlockSize: 10, storeBlockSize: { _, _ in 11 })
+        #expect(capped.pairs.isEmpty)
+        #expect(capped.reports[0].skippedBlocks == 1)
+        let fits = Blocking.candidatePairs(records: records, rules: rules, maximumBlockSize: 10, storeBlockSize: { _, _ in 10 })
+        #expect(fits.pairs.count == 3)
+    }
+
     @Test func multiValuedKeysEmitAPairOnce() {
         var a = record("a", family: "SMITHJONES")
         a.familyParts = [Array("SMITH".utf8), Array("JONES".utf8)]
@@ -342,5 +355,60 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
         #expect(!full.isEmpty)
         #expect(Set(restricted) == Set(full))
         #expect(restricted.count == full.count)
+    }
+}
+
+@Suite struct LinkKeysTests {
+    private let rules = BlockingRule.nhsDefaults
+
+    private func sample() -> MatchRecord {
+        var a = record("a", given: "ANNE", family: "SMITHJONES", dob: (1980, 2, 3), nhs: 9_434_765_919, postcode: "HA2 8SL")
+        a.familyParts = [Array("SMITH".utf8), Array("JONES".utf8)]
+        return a
+    }
+
+    @Test func roundTripAndAgreeWithBlocking() throws {
+        let keys = LinkKeys(sample(), rules: rules, termFrequencyKinds: [.forename, .surname, .postcode])
+        #expect(keys.blocking[4].count == 3)            // surname_part: the whole surname and both parts
+        #expect(keys.blocking[0] == [LinkKeys.short(rules[0].singleHash(sample())!)])
+        #expect(keys.termFrequencies[1] == TermFrequencyTable.key(of: Array("SMITHJONES".utf8)))
+        let bytes = keys.encoded(fingerprint: 7)
+        let decoded = bytes.withUnsafeBytes { LinkKeys(decoding: $0, fingerprint: 7, ruleCount: rules.count, termFrequencyCount: 3) }
+        #expect(decoded == keys)
+    }
+
+    /// Keys stored under other settings, or damaged, are refused whole, so they are recomputed.
+    @Test func staleOrMalformedKeysAreRefused() {
+        let bytes = LinkKeys(sample(), rules: rules, termFrequencyKinds: [.surname]).encoded(fingerprint: 7)
+        func decode(_ bytes: [UInt8], fingerprint: UInt32 = 7, rules ruleCount: Int = 8) -> LinkKeys? {
+            bytes.withUnsafeBytes { LinkKeys(decoding: $0, fingerprint: fingerprint, ruleCount: ruleCount, termFrequencyCount: 1) }
+        }
+        #expect(decode(bytes) != nil)
+        #expect(decode(bytes, fingerprint: 8) == nil)
+        #expect(decode(bytes, rules: 7) == nil)
+        #expect(decode(Array(bytes.dropLast())) == nil)
+        #expect(decode(bytes + [0]) == nil)
+        #expect(decode([]) == nil)
+        var visited = 0
+        let valid = Array(bytes.dropLast()).withUnsafeBytes {
+            LinkKeys.visit($0, fingerprint: 7, ruleCount: 8, termFrequencyCount: 1, blocking: { _, _ in visited += 1 },
+                           termFrequency: { _, _ in visited += 1 })
+        }
+        #expect(!valid && visited == 0)
+        #expect(LinkKeys.fingerprint(rules: rules, termFrequencyKinds: [.surname])
+                != LinkKeys.fingerprint(rules: Array(rules.dropLast()), termFrequencyKinds: [.surname]))
+    }
+
+    /// Term frequencies rebuilt from stored hashes equal those counted from the values.
+    @Test func termFrequenciesFromHashesEqualThoseFromValues() {
+        var fromValues = TermFrequencyTable(), fromHashes = TermFrequencyTable()
+        for name in ["SMITH", "SMITH", "JONES", "SMITH", "ZELINSKI"] { fromValues.add(Array(name.utf8)) }
+        fromHashes.add(key: TermFrequencyTable.key(of: Array("SMITH".utf8)), count: 3)
+        fromHashes.add(key: TermFrequencyTable.key(of: Array("JONES".utf8)))
+        fromHashes.add(key: TermFrequencyTable.key(of: Array("ZELINSKI".utf8)))
+        for name in ["SMITH", "JONES", "ZELINSKI", "NEVERSEEN"] {
+            #expect(fromValues.frequency(of: Array(name.utf8)) == fromHashes.frequency(of: Array(name.utf8)))
+        }
+        #expect(fromValues.frequency(of: Array("SMITH".utf8)) == 0.6)
     }
 }

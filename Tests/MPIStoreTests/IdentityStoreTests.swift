@@ -80,6 +80,28 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
         #expect(after[RecordKey(source: "A", recordId: "3")] != original)
     }
 
+    /// An incremental run applies persons for part of the store: the rest keeps its persons unread,
+    /// and a person seen only in part (a record added meanwhile by the service) stops the whole run.
+    @Test func scopedApplyLeavesOtherPersonsAndRefusesHalfAPerson() throws {
+        let (store, url) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: url) }
+        _ = try store.importSource(code: "A", records: (1...5).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
+        _ = try store.applyPersons([keys(["1", "2"]), keys(["3"]), keys(["4"])], modelJSON: "{}", reason: "first", actor: "t")
+        let before = try store.memberships()
+        // Record 5 joins record 3's person; persons 1+2 and 4 are outside the scope.
+        let applied = try store.applyPersons([keys(["3", "5"])], modelJSON: "{}", reason: "incremental", actor: "t",
+                                             scope: Set(keys(["3", "5"])), linkKeys: [(RecordKey(source: "A", recordId: "5"), [1, 2, 3])])
+        #expect(applied.kept == 1 && applied.minted == 0 && applied.merged == 0)
+        let after = try store.memberships()
+        #expect(after[RecordKey(source: "A", recordId: "5")] == before[RecordKey(source: "A", recordId: "3")])
+        for id in ["1", "2", "3", "4"] { #expect(after[RecordKey(source: "A", recordId: id)] == before[RecordKey(source: "A", recordId: id)]) }
+
+        #expect(throws: IdentityStore.StoreError.self) {
+            try store.applyPersons([keys(["1"]), keys(["4"])], modelJSON: "{}", reason: "half a person", actor: "t", scope: Set(keys(["1", "4"])))
+        }
+        #expect(try store.memberships() == after)
+    }
+
     @Test func resolveListsThePersonsIdentifiersAndIsAudited() throws {
         let (store, url) = try temporaryStore()
         defer { try? FileManager.default.removeItem(at: url) }

@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import MPICore
+import MPINormalize
 import MPIStore
 import Testing
+@testable import mpi
 @testable import mpi
 
 private let samples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -223,5 +225,68 @@ private func temporaryDirectory() -> URL {
         let again = try await importAndLink(full, "c")
         #expect(again == after)
         #expect(try store.integrityCheck() == "ok")
+    }
+
+    /// An incremental run loads only the new records, the stored records sharing a blocking value with
+    /// them and those records' persons. It must link exactly as a run over every record of the store
+    /// would: the same persons and the same review items. Blocks are capped at four records, so some
+    /// blocks are too large in the whole store but small among the loaded records: the cap must follow
+    /// the store.
+    @Test func anIncrementalRunLinksAsARunOverTheWholeStoreWould() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("incremental-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let full = directory.appendingPathComponent("full"), first = directory.appendingPathComponent("first")
+        _ = try MPI.Generate.write(persons: 1_500, seed: 8, to: full.path)
+        let jobURL = full.appendingPathComponent("job.json")
+        var job = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: jobURL)) as? [String: Any])
+        job["blocking"] = ["maximumBlockSize": 4]
+        try JSONSerialization.data(withJSONObject: job).write(to: jobURL)
+        try FileManager.default.createDirectory(at: first, withIntermediateDirectories: true)
+        for name in ["job.json", "ras.tsv", "ryj.csv", "rqm.csv"] {
+            try FileManager.default.copyItem(at: full.appendingPathComponent(name), to: first.appendingPathComponent(name))
+        }
+        let r1k = try String(contentsOf: full.appendingPathComponent("r1k.csv"), encoding: .utf8).split(separator: "\n")
+        try (r1k.prefix(r1k.count / 2).joined(separator: "\n") + "\n").write(to: first.appendingPathComponent("r1k.csv"), atomically: true, encoding: .utf8)
+
+        let db = directory.appendingPathComponent("mpi.sqlite").path
+        func run(_ arguments: [String]) async throws {
+            var command = try MPI.parseAsRoot(arguments)
+            if var command = command as? any AsyncParsableCommand { try await command.run() } else { try command.run() }
+        }
+        try await run(["import", first.appendingPathComponent("job.json").path, "--db", db])
+        try await run(["link", first.appendingPathComponent("job.json").path, "--db", db, "--out", directory.appendingPathComponent("a").path, "--quiet"])
+        try await run(["import", jobURL.path, "--db", db])
+
+        // The reference: every active record loaded, persons held together, only pairs with a new record scored.
+        let reference = try IdentityStore(path: db)
+        let pending = try reference.recordsWaitingToBeLinked()
+        let memberships = try reference.memberships()
+        let model = try JSONDecoder().decode(LinkageModel.self, from: Data(try #require(try reference.latestModel()).utf8))
+        var constraints = LinkRun.Constraints()
+        constraints.onlyPairsTouching = pending
+        var byPerson: [EnterpriseID: [RecordKey]] = [:]
+        for (key, id) in memberships where !pending.contains(key) { byPerson[id, default: []].append(key) }
+        for members in byPerson.values {
+            let sorted = members.sorted()
+            for index in sorted.indices.dropFirst() { constraints.link.append((sorted[index - 1], sorted[index])) }
+        }
+        let linkRun = LinkRun(job: try JobFile.load(jobURL.path), jobDirectory: full, workers: 2, progress: Progress(quiet: true))
+        let whole = try await linkRun.run(loaded: try LinkRun.loaded(from: reference.activeRecords()), model: model, readSeconds: 0,
+                                          constraints: constraints)
+        #expect(whole.candidates.reports.contains { $0.skippedBlocks > 0 })
+        var expectedPersons: [Int32: Set<RecordKey>] = [:]
+        for (index, record) in whole.loaded.records.enumerated() { expectedPersons[whole.clusters.personOf[index], default: []].insert(record.key) }
+        let expectedReview = Set(whole.clusters.review.map { "\(whole.loaded.records[Int($0.pair.i)].key) ~ \(whole.loaded.records[Int($0.pair.j)].key)" })
+
+        try await run(["link", jobURL.path, "--db", db, "--out", directory.appendingPathComponent("b").path, "--quiet"])
+        let store = try IdentityStore(path: db)
+        var persons: [EnterpriseID: Set<RecordKey>] = [:]
+        for (key, id) in try store.memberships() { persons[id, default: []].insert(key) }
+        let differing = Set(persons.values).symmetricDifference(Set(expectedPersons.values))
+        #expect(differing.isEmpty, "\(differing.count) persons differ from the whole-store run's")
+        let review = Set(try store.reviewQueue(limit: 100_000).filter { pending.contains($0.left) || pending.contains($0.right) }
+            .map { "\($0.left) ~ \($0.right)" })
+        #expect(review.symmetricDifference(expectedReview).isEmpty, "review items differ: \(review.symmetricDifference(expectedReview).count)")
+        #expect(!review.isEmpty)
     }
 }

@@ -311,8 +311,13 @@ public enum Blocking {
     ///
     /// With `touching`, only pairs in which at least one record is marked are produced (an incremental
     /// run: new records against everything), without enumerating the others.
+    ///
+    /// With `storeBlockSize`, `records` are only part of the store (an incremental run loads the new
+    /// records and their candidates): it gives a block's size in the whole store, by rule index and
+    /// hash, so that a block too large there is skipped here too.
     public static func candidatePairs(records: [MatchRecord], rules: [BlockingRule], maximumBlockSize: Int,
-                                      touching: [Bool]? = nil) -> CandidatePairs {
+                                      touching: [Bool]? = nil,
+                                      storeBlockSize: ((_ rule: Int, _ hash: UInt64) -> Int?)? = nil) -> CandidatePairs {
         let hashes: [RuleHashes] = rules.map { rule in
             if rule.isSingleValued {
                 return .single(records.map { record in
@@ -342,8 +347,8 @@ public enum Blocking {
             while start < entries.count {
                 var end = start + 1
                 while end < entries.count, entries[end].hash == entries[start].hash { end += 1 }
-                let size = end - start
                 let key = entries[start].hash
+                let size = max(end - start, storeBlockSize?(ruleIndex, key) ?? 0)
                 if size > maximumBlockSize {
                     skippedKeys[ruleIndex].insert(key)
                     report.skippedBlocks += 1

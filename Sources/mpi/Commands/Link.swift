@@ -44,73 +44,22 @@ extension MPI {
             }
             let run = LinkRun(job: linkageJob, jobDirectory: URL(fileURLWithPath: job).deletingLastPathComponent(),
                               workers: ProcessInfo.processInfo.activeProcessorCount, progress: Progress(quiet: quiet))
-            var outcome: LinkRun.Outcome
-            var personIds: [String]? = nil
+            let outcome: LinkRun.Outcome
+            var store: IdentityStore? = nil
             if let db {
-                let store: IdentityStore
-                do { store = try IdentityStore(path: db) } catch { throw CLIError("cannot open the identity store \(db): \(error)") }
-                var clock = Stopwatch()
-                var constraints = LinkRun.Constraints()
-                var model = given
-                let current = try store.memberships()
-                if !relink, !current.isEmpty, let stored = try store.latestModel(),
-                   let storedModel = try? JSONDecoder().decode(LinkageModel.self, from: Data(stored.utf8)) {
-                    // Incremental: persons already formed stay as they are; new and changed records are
-                    // linked against everything with the store's model.
-                    // Records a steward unlinked are re-linked too, so the decision can take effect.
-                    let unlinked = try store.decisions().filter { $0.kind == .unlink }.flatMap { [$0.left, $0.right] }
-                    let pending = try store.recordsWaitingToBeLinked().union(unlinked)
-                    model = model ?? storedModel
-                    if pending.isEmpty {
-                        // Nothing new or changed: the persons stand as they are.
-                        run.progress.line("incremental: nothing new or changed since the last run; persons unchanged")
-                        try Self.writeCurrentPersons(current, to: out)
-                        return
-                    }
-                    constraints.onlyPairsTouching = pending
-                    var byPerson: [EnterpriseID: [RecordKey]] = [:]
-                    for (key, id) in current where !pending.contains(key) { byPerson[id, default: []].append(key) }
-                    for members in byPerson.values {
-                        let sorted = members.sorted()
-                        for index in sorted.indices.dropFirst() { constraints.link.append((sorted[index - 1], sorted[index])) }
-                    }
-                    run.progress.line("incremental: \(pending.count) new or changed records against \(current.count) linked ones")
-                }
-                let loaded = try LinkRun.loaded(from: store.activeRecords())
-                for decision in try store.decisions() {
-                    switch decision.kind {
-                    case .link: constraints.link.append((decision.left, decision.right))
-                    case .unlink: constraints.unlink.append((decision.left, decision.right))
-                    case .notSure: break
-                    }
-                }
-                outcome = try await run.run(loaded: loaded, model: model, readSeconds: clock.lap(), constraints: constraints)
-                var groups = [[RecordKey]](repeating: [], count: outcome.clusters.personCount)
-                for (index, record) in outcome.loaded.records.enumerated() { groups[Int(outcome.clusters.personOf[index])].append(record.key) }
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                let settings = LinkSettings(rules: linkageJob.blocking.rules, maximumBlockSize: linkageJob.blocking.maximumBlockSize,
-                                            thresholds: linkageJob.thresholds)
-                let applied = try store.applyPersons(groups, modelJSON: String(decoding: try encoder.encode(outcome.model), as: UTF8.self),
-                                                     settingsJSON: String(decoding: try encoder.encode(settings), as: UTF8.self),
-                                                     reason: "mpi link \(job)", actor: actor)
-                run.progress.line("store: \(applied.persons) persons; \(applied.kept) ids kept, \(applied.minted) minted, \(applied.merged) merged, "
-                                  + "\(applied.split) split; \(applied.recordsMoved) records moved; model version \(applied.modelVersion)")
-                let records = outcome.loaded.records
-                try store.replaceReviewQueue(outcome.clusters.review.map { item in
-                    IdentityStore.ReviewEntry(left: records[Int(item.pair.i)].key, right: records[Int(item.pair.j)].key,
-                                              matchWeight: item.pair.weight, probability: item.pair.probability, reason: item.reason.rawValue)
-                }, modelVersion: applied.modelVersion)
-                let memberships = try store.memberships()
-                personIds = outcome.loaded.records.map { memberships[$0.key]?.description ?? "" }
+                let opened: IdentityStore
+                do { opened = try IdentityStore(path: db) } catch { throw CLIError("cannot open the identity store \(db): \(error)") }
+                guard let linked = try await linkStore(opened, run: run, given: given) else { return }
+                outcome = linked
+                store = opened
             } else {
                 outcome = try await run.run(model: given)
             }
             var clock = Stopwatch()
-            try LinkOutputs(directory: out, job: linkageJob, personIds: personIds).write(outcome)
+            try LinkOutputs(directory: out, job: linkageJob, store: store).write(outcome)
             var timings = outcome.timings
             timings.append(("write", clock.lap()))
-            try LinkOutputs(directory: out, job: linkageJob, personIds: personIds).writeSummary(outcome, timings: timings)
+            try LinkOutputs(directory: out, job: linkageJob, store: store).writeSummary(outcome, timings: timings)
             run.progress.line("wrote \(out)/clusters.csv, pairs.csv, review.csv, rejects.csv, model.json, summary.json")
         }
     }
@@ -140,13 +89,102 @@ extension MPI {
     }
 }
 
+
 extension MPI.Link {
-    /// clusters.csv from the store's memberships, when a run has nothing to link.
-    static func writeCurrentPersons(_ memberships: [RecordKey: EnterpriseID], to directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        var clusters = try CSVWriter(path: (directory as NSString).appendingPathComponent("clusters.csv"), header: ["source", "record_id", "person_id"])
-        for (key, id) in memberships.sorted(by: { $0.key < $1.key }) { clusters.write([key.source, key.recordId, id.description]) }
-        try clusters.close()
+    /// Links the store's records and applies the persons; nil when there was nothing to link (the
+    /// current persons are written instead). Persons, review items and link keys are each written in
+    /// one transaction.
+    ///
+    /// Once the store has persons and a model, a run is incremental: only new and changed records (and
+    /// records a steward unlinked) are linked, against the stored records that share a blocking value
+    /// with them (`IncrementalScope`); every other person stays as it is without being loaded. With
+    /// `--relink`, or on the first run, every record is linked and the model re-trained.
+    func linkStore(_ store: IdentityStore, run: LinkRun, given: LinkageModel?) async throws -> LinkRun.Outcome? {
+        let linkageJob = run.job
+        var clock = Stopwatch()
+        let builder = MatchRecordBuilder(variants: try ForenameVariantsFile.load())
+        let decisions = try store.decisions()
+        var constraints = LinkRun.Constraints()
+        for decision in decisions {
+            switch decision.kind {
+            case .link: constraints.link.append((decision.left, decision.right))
+            case .unlink: constraints.unlink.append((decision.left, decision.right))
+            case .notSure: break
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let settings = LinkSettings(rules: linkageJob.blocking.rules, maximumBlockSize: linkageJob.blocking.maximumBlockSize,
+                                    thresholds: linkageJob.thresholds)
+        let settingsJSON = String(decoding: try encoder.encode(settings), as: UTF8.self)
+
+        let storedModel = try store.latestModel().flatMap { try? JSONDecoder().decode(LinkageModel.self, from: Data($0.utf8)) }
+        if !relink, let storedModel, try store.hasPersons() {
+            // Records a steward unlinked are re-linked too, so the decision can take effect.
+            let unlinked = Set(decisions.filter { $0.kind == .unlink }.flatMap { [$0.left, $0.right] })
+            let waiting = try store.recordsWaitingToBeLinked()
+            let pending = waiting.union(unlinked)
+            if pending.isEmpty {
+                run.progress.line("incremental: nothing new or changed since the last run; persons unchanged")
+                try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+                try LinkOutputs(directory: out, job: linkageJob, store: store).writeClusters()
+                return nil
+            }
+            let model = given ?? storedModel
+            let scope = try IncrementalScope.gather(store: store, waiting: waiting, unlinked: unlinked,
+                                                    decisionRecords: Set(decisions.flatMap { [$0.left, $0.right] }),
+                                                    rules: linkageJob.blocking.rules, model: model,
+                                                    maximumBlockSize: linkageJob.blocking.maximumBlockSize, builder: builder)
+            run.progress.line("incremental: \(pending.count) new or changed records against \(scope.scanned) linked ones; "
+                              + "\(scope.candidates) share a blocking value; \(scope.loaded.records.count) records loaded with their persons")
+            constraints.onlyPairsTouching = pending
+            var byPerson: [EnterpriseID: [RecordKey]] = [:]
+            for (key, id) in scope.persons where !pending.contains(key) { byPerson[id, default: []].append(key) }
+            for members in byPerson.values {
+                let sorted = members.sorted()
+                for index in sorted.indices.dropFirst() { constraints.link.append((sorted[index - 1], sorted[index])) }
+            }
+            let outcome = try await run.run(loaded: scope.loaded, model: model, readSeconds: clock.lap(), constraints: constraints, scope: scope)
+            let keys = outcome.loaded.records.map(\.key)
+            let applied = try store.applyPersons(groups(of: outcome), modelJSON: String(decoding: try encoder.encode(outcome.model), as: UTF8.self),
+                                                 settingsJSON: settingsJSON, reason: "mpi link \(job)", actor: actor,
+                                                 scope: Set(keys), linkKeys: scope.computedKeys)
+            report(applied, run: run)
+            try store.updateReviewQueue(reviewEntries(of: outcome), modelVersion: applied.modelVersion, replacingItemsInvolving: pending)
+            return outcome
+        }
+
+        let loaded = try LinkRun.loaded(from: store.activeRecords())
+        let outcome = try await run.run(loaded: loaded, model: given, readSeconds: clock.lap(), constraints: constraints)
+        let termFrequencyKinds = outcome.model.comparisons.filter(\.termFrequencies).map(\.kind)
+        let fingerprint = LinkKeys.fingerprint(rules: linkageJob.blocking.rules, termFrequencyKinds: termFrequencyKinds)
+        let linkKeys = outcome.loaded.records.map { record in
+            (record.key, LinkKeys(record, rules: linkageJob.blocking.rules, termFrequencyKinds: termFrequencyKinds).encoded(fingerprint: fingerprint))
+        }
+        let applied = try store.applyPersons(groups(of: outcome), modelJSON: String(decoding: try encoder.encode(outcome.model), as: UTF8.self),
+                                             settingsJSON: settingsJSON, reason: "mpi link \(job)", actor: actor, linkKeys: linkKeys)
+        report(applied, run: run)
+        try store.replaceReviewQueue(reviewEntries(of: outcome), modelVersion: applied.modelVersion)
+        return outcome
+    }
+
+    private func groups(of outcome: LinkRun.Outcome) -> [[RecordKey]] {
+        var groups = [[RecordKey]](repeating: [], count: outcome.clusters.personCount)
+        for (index, record) in outcome.loaded.records.enumerated() { groups[Int(outcome.clusters.personOf[index])].append(record.key) }
+        return groups
+    }
+
+    private func reviewEntries(of outcome: LinkRun.Outcome) -> [IdentityStore.ReviewEntry] {
+        let records = outcome.loaded.records
+        return outcome.clusters.review.map { item in
+            IdentityStore.ReviewEntry(left: records[Int(item.pair.i)].key, right: records[Int(item.pair.j)].key,
+                                      matchWeight: item.pair.weight, probability: item.pair.probability, reason: item.reason.rawValue)
+        }
+    }
+
+    private func report(_ applied: LinkApplySummary, run: LinkRun) {
+        run.progress.line("store: \(applied.persons) persons; \(applied.kept) ids kept, \(applied.minted) minted, \(applied.merged) merged, "
+                          + "\(applied.split) split; \(applied.recordsMoved) records moved; model version \(applied.modelVersion)")
     }
 }
 
@@ -171,9 +209,10 @@ enum ModelFile {
 struct LinkOutputs {
     let directory: String
     let job: LinkageJob
-    /// Enterprise ids per record (same order as the run's records) when linking a store; else persons are
-    /// numbered P0000001 ... for the run.
-    var personIds: [String]? = nil
+    /// When linking a store: clusters.csv lists every active record with its enterprise id, read from
+    /// the store after the run (an incremental run loads only part of it). Else persons are numbered
+    /// P0000001 ... for the run.
+    var store: IdentityStore? = nil
 
     private func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
 
@@ -183,11 +222,15 @@ struct LinkOutputs {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let records = outcome.loaded.records
 
-        var clusters = try CSVWriter(path: path("clusters.csv"), header: ["source", "record_id", "person_id"])
-        for (index, record) in records.enumerated() {
-            clusters.write([record.key.source, record.key.recordId, personIds?[index] ?? Self.personId(outcome.clusters.personOf[index])])
+        if store != nil {
+            try writeClusters()
+        } else {
+            var clusters = try CSVWriter(path: path("clusters.csv"), header: ["source", "record_id", "person_id"])
+            for (index, record) in records.enumerated() {
+                clusters.write([record.key.source, record.key.recordId, Self.personId(outcome.clusters.personOf[index])])
+            }
+            try clusters.close()
         }
-        try clusters.close()
 
         let kinds = outcome.model.comparisons.map(\.kind)
         var pairs = try CSVWriter(path: path("pairs.csv"), header: ["source_l", "record_id_l", "source_r", "record_id_r", "match_weight",
@@ -220,6 +263,14 @@ struct LinkOutputs {
         try rejects.close()
 
         try ModelFile.write(outcome.model, to: path("model.json"))
+    }
+
+    /// clusters.csv from the store's memberships.
+    func writeClusters() throws {
+        guard let store else { return }
+        var clusters = try CSVWriter(path: path("clusters.csv"), header: ["source", "record_id", "person_id"])
+        try store.forEachMembership { key, id in clusters.write([key.source, key.recordId, id.description]) }
+        try clusters.close()
     }
 
     func writeSummary(_ outcome: LinkRun.Outcome, timings: [(stage: String, seconds: Double)]) throws {

@@ -116,7 +116,7 @@ extension MPI {
             }
             let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
-            try? index.audit.flush()
+            _ = try? index.audit.flush()
         }
     }
 

@@ -95,13 +95,17 @@ struct LinkRun {
         var onlyPairsTouching: Set<RecordKey>? = nil
     }
 
-    func run(loaded: Loaded, model given: LinkageModel?, readSeconds: Double, constraints: Constraints = Constraints()) async throws -> Outcome {
+    /// With `scope`, the records are only part of an identity store (an incremental run): blocks too
+    /// large in the whole store are skipped, and term frequencies are the whole store's.
+    func run(loaded: Loaded, model given: LinkageModel?, readSeconds: Double, constraints: Constraints = Constraints(),
+             scope: IncrementalScope? = nil) async throws -> Outcome {
         var timings: [(String, Double)] = [("read and normalise", readSeconds)]
         var clock = Stopwatch()
         let records = loaded.records
 
         let candidates = Blocking.candidatePairs(records: records, rules: job.blocking.rules, maximumBlockSize: job.blocking.maximumBlockSize,
-                                                 touching: constraints.onlyPairsTouching.map { pending in records.map { pending.contains($0.key) } })
+                                                 touching: constraints.onlyPairsTouching.map { pending in records.map { pending.contains($0.key) } },
+                                                 storeBlockSize: scope.map { scope in { scope.storeBlockSize(rule: $0, hash: $1) } })
         for report in candidates.reports {
             var line = "blocking \(report.rule): \(report.pairsAdded) pairs"
             if report.skippedBlocks > 0 {
@@ -132,7 +136,7 @@ struct LinkRun {
             timings.append(("train", clock.lap()))
         }
 
-        let scorer = Scorer(model: model, termFrequencies: Scorer.termFrequencies(for: model, records: records))
+        let scorer = Scorer(model: model, termFrequencies: scope?.termFrequencies ?? Scorer.termFrequencies(for: model, records: records))
         let scored = await levels.score(records: records, pairs: candidates.pairs, scorer: scorer, floor: 0, workers: workers)
         timings.append(("score", clock.lap()))
 
