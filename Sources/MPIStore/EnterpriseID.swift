@@ -34,15 +34,18 @@ public struct EnterpriseID: Sendable, Hashable, Comparable, CustomStringConverti
     }
 
     public var description: String {
-        var symbols: [Character] = []
+        // "XXXX-XXXX-C": eight symbols, most significant first, with hyphens, then the check symbol.
+        var bytes = [UInt8](repeating: UInt8(ascii: "-"), count: 11)
         var remaining = value
-        for _ in 0..<8 {
-            symbols.append(Self.alphabet[Int(remaining & 31)])
+        for position in [8, 7, 6, 5, 3, 2, 1, 0] {
+            bytes[position] = Self.asciiAlphabet[Int(remaining & 31)]
             remaining >>= 5
         }
-        let body = String(symbols.reversed())
-        return "\(body.prefix(4))-\(body.suffix(4))-\(Self.alphabet[Int(value % 37)])"
+        bytes[10] = Self.asciiAlphabet[Int(value % 37)]
+        return String(decoding: bytes, as: UTF8.self)
     }
+
+    private static let asciiAlphabet = alphabet.map { $0.asciiValue! }
 
     public static func < (lhs: EnterpriseID, rhs: EnterpriseID) -> Bool { lhs.value < rhs.value }
 }

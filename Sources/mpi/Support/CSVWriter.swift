@@ -4,33 +4,39 @@ import MPINormalize
 /// Writes RFC 4180 CSV to a file, buffered.
 struct CSVWriter {
     private let handle: FileHandle
-    private var buffer = Data()
+    private var buffer: [UInt8] = []
 
     init(path: String, header: [String]) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
             throw CLIError("cannot write \(path)")
         }
         self.handle = handle
+        buffer.reserveCapacity(1 << 20 + 4096)
         write(header)
     }
 
+    /// One row; a field holding a comma, quote or line break is quoted, its quotes doubled.
     mutating func write(_ fields: [String]) {
-        var line = ""
         for (index, field) in fields.enumerated() {
-            if index > 0 { line += "," }
-            if field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-                line += "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            if index > 0 { buffer.append(UInt8(ascii: ",")) }
+            let bytes = field.utf8
+            if bytes.contains(where: { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }) {
+                buffer.append(UInt8(ascii: "\""))
+                for byte in bytes {
+                    if byte == UInt8(ascii: "\"") { buffer.append(byte) }
+                    buffer.append(byte)
+                }
+                buffer.append(UInt8(ascii: "\""))
             } else {
-                line += field
+                buffer.append(contentsOf: bytes)
             }
         }
-        line += "\n"
-        buffer.append(contentsOf: line.utf8)
+        buffer.append(0x0A)
         if buffer.count >= 1 << 20 { flush() }
     }
 
     private mutating func flush() {
-        handle.write(buffer)
+        handle.write(Data(buffer))
         buffer.removeAll(keepingCapacity: true)
     }
 
