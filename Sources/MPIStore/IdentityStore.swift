@@ -192,14 +192,16 @@ public final class IdentityStore: Sendable {
         public let at: String
     }
 
-    /// Replaces the review queue with a link run's items, leaving out pairs a steward has decided.
-    public func replaceReviewQueue(_ entries: [ReviewEntry], modelVersion: Int64) throws {
-        try pool.write { db in
-            try db.execute(sql: "DELETE FROM review_item")
-            try self.insertReviewItems(db, entries, modelVersion: modelVersion)
-        }
+    /// What a link run does to the review queue.
+    public enum ReviewUpdate: Sendable {
+        /// A run over every record: its items replace the queue.
+        case replaceAll([ReviewEntry])
+        /// An incremental run, which re-scores only pairs with one of these records: its items replace
+        /// those involving them; items between other records stay.
+        case replaceItemsInvolving(Set<RecordKey>, [ReviewEntry])
     }
 
+    /// Adds a link run's review items, leaving out pairs a steward has decided.
     func insertReviewItems(_ db: Database, _ entries: [ReviewEntry], modelVersion: Int64) throws {
         let decided = Set(try latestDecisions(db).filter { $0.kind != .notSure }.map { Self.pairKey($0.left, $0.right) })
         let insert = try db.cachedStatement(sql: """
@@ -453,10 +455,12 @@ public final class IdentityStore: Sendable {
     ///
     /// With `scope`, the groups cover only these records (an incremental run) and every other record
     /// keeps its person untouched; the scope must hold every record of each person any of its records
-    /// belongs to, so that no person is seen in part. `linkKeys` (each record's `LinkKeys`, encoded) are
-    /// stored in the same transaction.
+    /// belongs to, so that no person is seen in part. `linkKeys` (each record's `LinkKeys`, encoded) and
+    /// the run's review items are stored in the same transaction: a run killed at any moment leaves
+    /// all of it or none.
     public func applyPersons(_ groups: [[RecordKey]], modelJSON: String, settingsJSON: String? = nil, reason: String,
-                             actor: String, scope: Set<RecordKey>? = nil, linkKeys: [(RecordKey, [UInt8])] = []) throws -> LinkApplySummary {
+                             actor: String, scope: Set<RecordKey>? = nil, linkKeys: [(RecordKey, [UInt8])] = [],
+                             review: ReviewUpdate? = nil) throws -> LinkApplySummary {
         try pool.write { db in
             var summary = LinkApplySummary(persons: groups.count)
             let now = Self.now()
@@ -576,6 +580,16 @@ public final class IdentityStore: Sendable {
             try db.execute(sql: "UPDATE record SET needs_link = 0 WHERE needs_link = 1 AND active = 1")
             let storeKeys = try db.cachedStatement(sql: "UPDATE record SET link_keys = ? WHERE source = ? AND record_id = ?")
             for (key, bytes) in linkKeys { try storeKeys.execute(arguments: [Data(bytes), key.source, key.recordId]) }
+            switch review {
+            case .replaceAll(let entries):
+                try db.execute(sql: "DELETE FROM review_item")
+                try self.insertReviewItems(db, entries, modelVersion: modelVersion)
+            case .replaceItemsInvolving(let records, let entries):
+                try self.deleteReviewItems(db, involving: records)
+                try self.insertReviewItems(db, entries, modelVersion: modelVersion)
+            case nil:
+                break
+            }
             try self.audit(db, actor: actor, action: "link", detail: try Self.json(summary))
             return summary
         }

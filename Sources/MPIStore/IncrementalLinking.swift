@@ -77,18 +77,12 @@ extension IdentityStore {
         }
     }
 
-    /// Replaces the review items that involve any of `records` with a link run's items (an
-    /// incremental run re-scores only pairs with a new or changed record; items between other records
-    /// stay as they were). Pairs a steward has decided are left out.
-    public func updateReviewQueue(_ entries: [ReviewEntry], modelVersion: Int64, replacingItemsInvolving records: Set<RecordKey>) throws {
-        try pool.write { db in
-            let items = try Row.fetchAll(db, sql: "SELECT id, source_l, record_id_l, source_r, record_id_r FROM review_item")
-            let delete = try db.cachedStatement(sql: "DELETE FROM review_item WHERE id = ?")
-            for item in items {
-                let left = RecordKey(source: item[1], recordId: item[2]), right = RecordKey(source: item[3], recordId: item[4])
-                if records.contains(left) || records.contains(right) { try delete.execute(arguments: [item[0] as Int64]) }
-            }
-            try self.insertReviewItems(db, entries, modelVersion: modelVersion)
+    func deleteReviewItems(_ db: Database, involving records: Set<RecordKey>) throws {
+        let items = try Row.fetchAll(db, sql: "SELECT id, source_l, record_id_l, source_r, record_id_r FROM review_item")
+        let delete = try db.cachedStatement(sql: "DELETE FROM review_item WHERE id = ?")
+        for item in items {
+            let left = RecordKey(source: item[1], recordId: item[2]), right = RecordKey(source: item[3], recordId: item[4])
+            if records.contains(left) || records.contains(right) { try delete.execute(arguments: [item[0] as Int64]) }
         }
     }
 }

@@ -132,4 +132,68 @@ private func runMPI(_ executable: URL, _ arguments: [String], killAfter delay: D
         }
         #expect(interrupted >= 2)   // the kills must really have landed mid-link
     }
+
+    /// Kills an incremental `mpi link --db` (a second delivery linked into a linked store) at several
+    /// moments: the store stays sound; the run's persons, cleared flags and review items are all there or
+    /// none (one transaction); and re-running it gives the persons and review queue of an uninterrupted run.
+    @Test func killedIncrementalLinksApplyAllOrNothing() async throws {
+        let executable = try #require(mpiExecutable(), "swift test builds the mpi executable under .build")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crash-incremental-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let full = directory.appendingPathComponent("full"), first = directory.appendingPathComponent("first")
+        _ = try MPI.Generate.write(persons: 2_500, seed: 6, to: full.path)
+        try FileManager.default.createDirectory(at: first, withIntermediateDirectories: true)
+        for name in ["job.json", "ras.tsv", "ryj.csv", "rqm.csv"] {
+            try FileManager.default.copyItem(at: full.appendingPathComponent(name), to: first.appendingPathComponent(name))
+        }
+        let r1k = try String(contentsOf: full.appendingPathComponent("r1k.csv"), encoding: .utf8).split(separator: "\n")
+        try (r1k.prefix(r1k.count / 2).joined(separator: "\n") + "\n").write(to: first.appendingPathComponent("r1k.csv"), atomically: true, encoding: .utf8)
+        func run(_ arguments: [String], killAfter delay: Double? = nil) throws {
+            try runMPI(executable, arguments, killAfter: delay)
+        }
+        func link(_ db: String, killAfter delay: Double? = nil) throws {
+            try run(["link", full.appendingPathComponent("job.json").path, "--db", db,
+                     "--out", directory.appendingPathComponent("out-\(UUID().uuidString)").path, "--quiet"], killAfter: delay)
+        }
+        func reviewPairs(_ store: IdentityStore) throws -> Set<String> {
+            Set(try store.reviewQueue(limit: 1_000_000).map { "\($0.left) ~ \($0.right)" })
+        }
+
+        // A store linked once, with the second delivery imported and waiting.
+        let base = directory.appendingPathComponent("base.sqlite").path
+        try run(["import", first.appendingPathComponent("job.json").path, "--db", base])
+        try run(["link", first.appendingPathComponent("job.json").path, "--db", base, "--out", directory.appendingPathComponent("a").path, "--quiet"])
+        try run(["import", full.appendingPathComponent("job.json").path, "--db", base])
+        let waiting = try IdentityStore(path: base).recordsWaitingToBeLinked()
+        #expect(waiting.count > 300)
+        let before = try Self.partition(IdentityStore(path: base))
+        let queueBefore = try reviewPairs(IdentityStore(path: base))
+
+        let reference = directory.appendingPathComponent("reference.sqlite").path
+        try IdentityStore(path: base).copy(to: reference)
+        try link(reference)
+        let expected = try Self.partition(IdentityStore(path: reference))
+        let expectedQueue = try reviewPairs(IdentityStore(path: reference))
+        #expect(expected != before && expectedQueue != queueBefore)
+
+        var interrupted = 0
+        for delay in [0.1, 0.2, 0.3, 0.45] {   // the run takes about 0.3 s in a debug build
+            let db = directory.appendingPathComponent("killed-\(delay).sqlite").path
+            try IdentityStore(path: base).copy(to: db)
+            try link(db, killAfter: delay)
+            let store = try IdentityStore(path: db)
+            #expect(try store.integrityCheck() == "ok")
+            let applied = try Self.partition(store), queue = try reviewPairs(store), stillWaiting = try store.recordsWaitingToBeLinked()
+            if applied == before {
+                #expect(queue == queueBefore && stillWaiting == waiting, "a kill at \(delay) s left part of the run")
+                interrupted += 1
+            } else {
+                #expect(applied == expected && queue == expectedQueue && stillWaiting.isEmpty, "a kill at \(delay) s left part of the run")
+            }
+            try link(db)
+            #expect(try Self.partition(IdentityStore(path: db)) == expected)
+            #expect(try reviewPairs(IdentityStore(path: db)) == expectedQueue)
+        }
+        #expect(interrupted >= 1)   // at least one kill must have landed mid-run
+    }
 }

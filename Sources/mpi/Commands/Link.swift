@@ -148,9 +148,9 @@ extension MPI.Link {
             let keys = outcome.loaded.records.map(\.key)
             let applied = try store.applyPersons(groups(of: outcome), modelJSON: String(decoding: try encoder.encode(outcome.model), as: UTF8.self),
                                                  settingsJSON: settingsJSON, reason: "mpi link \(job)", actor: actor,
-                                                 scope: Set(keys), linkKeys: scope.computedKeys)
+                                                 scope: Set(keys), linkKeys: scope.computedKeys,
+                                                 review: .replaceItemsInvolving(pending, reviewEntries(of: outcome)))
             report(applied, run: run)
-            try store.updateReviewQueue(reviewEntries(of: outcome), modelVersion: applied.modelVersion, replacingItemsInvolving: pending)
             return outcome
         }
 
@@ -162,9 +162,9 @@ extension MPI.Link {
             (record.key, LinkKeys(record, rules: linkageJob.blocking.rules, termFrequencyKinds: termFrequencyKinds).encoded(fingerprint: fingerprint))
         }
         let applied = try store.applyPersons(groups(of: outcome), modelJSON: String(decoding: try encoder.encode(outcome.model), as: UTF8.self),
-                                             settingsJSON: settingsJSON, reason: "mpi link \(job)", actor: actor, linkKeys: linkKeys)
+                                             settingsJSON: settingsJSON, reason: "mpi link \(job)", actor: actor, linkKeys: linkKeys,
+                                             review: .replaceAll(reviewEntries(of: outcome)))
         report(applied, run: run)
-        try store.replaceReviewQueue(reviewEntries(of: outcome), modelVersion: applied.modelVersion)
         return outcome
     }
 
