@@ -52,9 +52,19 @@ extension MPI {
             for rejection in row.rejections { StandardError.write("ignored \(rejection.field): \(rejection.reason)\n") }
             let builder = MatchRecordBuilder(variants: try ForenameVariantsFile.load())
             let query = builder.build(row.record)
-            let records = try identityStore.activeRecords().map(builder.build)
-            let scorer = Scorer(model: model, termFrequencies: Scorer.termFrequencies(for: model, records: records))
-            let memberships = try identityStore.memberships()
+            // Candidates from the stored link keys (one scan, no record loaded but the candidates), plus
+            // any records imported since the last link run; blocked again on full values below.
+            let scanner = StoredKeyScan(rules: linkageJob.blocking.rules, model: model)
+            var found = try scanner.scan(identityStore, for: [scanner.keys(of: query)], skipping: [], builder: builder)
+            let waiting = try StoredKeyScan.loadAndBuild(identityStore.recordsWaitingToBeLinked(), store: identityStore, builder: builder)
+            for record in waiting {
+                for (index, hash) in scanner.keys(of: record).termFrequencies.enumerated() where hash != 0 {
+                    found.termCounts[index][hash, default: 0] += 1
+                }
+            }
+            let records = try StoredKeyScan.loadAndBuild(found.candidates(), store: identityStore, builder: builder) + waiting
+            let scorer = Scorer(model: model, termFrequencies: StoredKeyScan.termFrequencyTables(found.termCounts, model: model))
+            let memberships = try identityStore.memberships(of: records.map(\.key))
 
             struct Candidate: Encodable {
                 let rank: Int
