@@ -68,7 +68,8 @@ let package = Package(
         .target(name: "MPITestSupport", path: "Tests/MPITestSupport"),
         .testTarget(name: "MPICoreTests", dependencies: ["MPICore", "MPITestSupport"]),
         .testTarget(name: "MPINormalizeTests", dependencies: ["MPINormalize", "MPICore", "MPITestSupport"]),
-        .testTarget(name: "MPIStoreTests", dependencies: ["MPIStore", "MPICore"]),
+        // GRDB directly only to hold a write lock as another process would (ConcurrentUseTests).
+        .testTarget(name: "MPIStoreTests", dependencies: ["MPIStore", "MPICore", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "MPISyntheticTests", dependencies: ["MPISynthetic", "MPICore"]),
         .testTarget(name: "MPIProtocolTests", dependencies: [
             "MPIProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),

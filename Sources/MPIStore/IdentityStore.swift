@@ -59,8 +59,14 @@ public struct Resolution: Sendable, Hashable, Codable {
 public final class IdentityStore: Sendable {
 
     let pool: DatabasePool
+    let lookups: LookupLog
 
-    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    /// How long a change waits for another process's write (a link run applying its persons) before
+    /// it gives up with "database is locked". Reads and lookups never wait (see `LookupLog`).
+    public static let writeWaitSeconds = 60.0
+
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date. Opening a
+    /// store that is up to date only reads, so it succeeds while a link run is writing.
     ///
     /// - Parameter durableCommits: fsync the write-ahead log at every commit (SQLite's
     ///   `synchronous = FULL`), so a transaction acknowledged to a client survives a power cut. Batch
@@ -68,11 +74,13 @@ public final class IdentityStore: Sendable {
     public init(path: String, durableCommits: Bool = false) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(Self.writeWaitSeconds)
         configuration.prepareDatabase { db in
             try db.execute(sql: durableCommits ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
         }
         pool = try DatabasePool(path: path, configuration: configuration)
-        try Self.migrator.migrate(pool)
+        if try !pool.read({ try Self.migrator.hasCompletedMigrations($0) }) { try Self.migrator.migrate(pool) }
+        lookups = try LookupLog(storePath: path)
     }
 
     static var migrator: DatabaseMigrator {
@@ -598,20 +606,25 @@ public final class IdentityStore: Sendable {
     // MARK: lookups
 
     /// The person a source record belongs to, with all the person's records and NHS numbers.
+    ///
+    /// The lookup and its audit entry are one write transaction, with prepared statements and the
+    /// entry's JSON written by hand: the lookup a lab system makes most often, kept well under 100 µs.
     public func resolve(source: String, recordId: String, actor: String) throws -> Resolution? {
-        try pool.write { db in
-            guard let id = try Int64.fetchOne(db, sql: "SELECT enterprise_id FROM membership WHERE source = ? AND record_id = ?",
-                                              arguments: [source, recordId]) else { return nil }
-            let resolution = try self.resolution(db, id: id, redirectedFrom: nil)
-            try self.audit(db, actor: actor, action: "resolve", detail: try Self.json(["source": source, "recordId": recordId,
-                                                                                       "enterpriseId": resolution.enterpriseId]))
-            return resolution
+        let resolution = try pool.read { db -> Resolution? in
+            let membership = try db.cachedStatement(sql: "SELECT enterprise_id FROM membership WHERE source = ? AND record_id = ?")
+            guard let id = try Int64.fetchOne(membership, arguments: [source, recordId]) else { return nil }
+            return try self.resolution(db, id: id, redirectedFrom: nil)
         }
+        // The same text Self.json gives for ["enterpriseId", "recordId", "source"] (sorted keys).
+        let detail = "{\"enterpriseId\":\(JSONText.quoted(resolution?.enterpriseId ?? "")),\"recordId\":\(JSONText.quoted(recordId)),"
+            + "\"source\":\(JSONText.quoted(source))}"
+        try lookups.append([(Self.now(), actor, "resolve", detail)])
+        return resolution
     }
 
     /// The person with an enterprise id, following redirects from ids retired by merges.
     public func person(_ enterpriseId: EnterpriseID, actor: String) throws -> Resolution? {
-        try pool.write { db in
+        let resolution = try pool.read { db -> Resolution? in
             var id = Int64(enterpriseId.value)
             var redirectedFrom: String? = nil
             var hops = 0
@@ -624,17 +637,17 @@ public final class IdentityStore: Sendable {
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM person WHERE enterprise_id = ?)", arguments: [id]) == true else {
                 return nil
             }
-            let resolution = try self.resolution(db, id: id, redirectedFrom: redirectedFrom)
-            try self.audit(db, actor: actor, action: "person", detail: try Self.json(["enterpriseId": resolution.enterpriseId]))
-            return resolution
+            return try self.resolution(db, id: id, redirectedFrom: redirectedFrom)
         }
+        try lookups.append([(Self.now(), actor, "person", try Self.json(["enterpriseId": resolution?.enterpriseId ?? enterpriseId.description]))])
+        return resolution
     }
 
     func resolution(_ db: Database, id: Int64, redirectedFrom: String?) throws -> Resolution {
-        let rows = try Row.fetchAll(db, sql: """
+        let rows = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT m.source, m.record_id, r.normalized FROM membership m JOIN record r USING (source, record_id)
             WHERE m.enterprise_id = ? ORDER BY m.source, m.record_id
-            """, arguments: [id])
+            """), arguments: [id])
         var nhs = Set<String>()
         for row in rows {
             if let record = try? Self.normalized(row[2]), let number = record.nhsNumber { nhs.insert(number.digits) }
@@ -657,16 +670,14 @@ public final class IdentityStore: Sendable {
 
     /// Audits a demographic search: how many candidates and the top person, never the demographics.
     public func recordSearch(candidates: Int, top: EnterpriseID?, actor: String) throws {
-        try pool.write { db in
-            try self.audit(db, actor: actor, action: "search", detail: try Self.json([
-                "candidates": String(candidates), "enterpriseId": top?.description ?? ""]))
-        }
+        try lookups.append([(Self.now(), actor, "search", try Self.json(["candidates": String(candidates), "enterpriseId": top?.description ?? ""]))])
     }
 
     // MARK: audit
 
     func audit(_ db: Database, actor: String, action: String, detail: String) throws {
-        try db.execute(sql: "INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)", arguments: [Self.now(), actor, action, detail])
+        try db.cachedStatement(sql: "INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [Self.now(), actor, action, detail])
     }
 
     public struct AuditEntry: Sendable, Hashable, Codable {
@@ -677,12 +688,27 @@ public final class IdentityStore: Sendable {
     }
 
     /// Audit entries at or after `since` (ISO 8601), optionally only those naming one enterprise id.
+    /// Changes come from the store's `audit` table, lookups from the lookup log; merged in time order
+    /// (changes first within one second).
     public func auditTrail(since: String? = nil, person: EnterpriseID? = nil) throws -> [AuditEntry] {
-        try pool.read { db in
+        let changes = try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT at, actor, action, detail FROM audit WHERE at >= ? ORDER BY id", arguments: [since ?? ""])
                 .map { AuditEntry(at: $0[0], actor: $0[1], action: $0[2], detail: $0[3]) }
-                .filter { entry in person.map { entry.detail.contains($0.description) } ?? true }
         }
+        let lookups = try lookups.entries(since: since ?? "")
+        var merged: [AuditEntry] = []
+        merged.reserveCapacity(changes.count + lookups.count)
+        var change = changes.startIndex, lookup = lookups.startIndex
+        while change < changes.endIndex || lookup < lookups.endIndex {
+            if lookup == lookups.endIndex || (change < changes.endIndex && changes[change].at <= lookups[lookup].at) {
+                merged.append(changes[change])
+                change += 1
+            } else {
+                merged.append(lookups[lookup])
+                lookup += 1
+            }
+        }
+        return merged.filter { entry in person.map { entry.detail.contains($0.description) } ?? true }
     }
 
     public struct LineageEntry: Sendable, Hashable, Codable {
@@ -709,7 +735,36 @@ public final class IdentityStore: Sendable {
     }
 
     /// SQLite's own consistency check: "ok" when the file is sound.
+    /// SQLite's integrity check of the store and of its lookup log: "ok" when both are sound.
     public func integrityCheck() throws -> String {
-        try pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
+        let store = try pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
+        let log = try lookups.integrityCheck()
+        return log == "ok" ? store : "\(store); lookup log: \(log)"
+    }
+}
+
+/// JSON string literals written by hand, for audit entries on hot paths.
+enum JSONText {
+    /// The value as a JSON string literal, as JSONEncoder writes it (quotes, backslashes and control
+    /// characters escaped; "/" escaped too, as Foundation's encoder does).
+    static func quoted(_ value: String) -> String {
+        var text = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": text += "\\\""
+            case "\\": text += "\\\\"
+            case "/": text += "\\/"
+            case "\n": text += "\\n"
+            case "\r": text += "\\r"
+            case "\t": text += "\\t"
+            case "\u{08}": text += "\\b"
+            case "\u{0C}": text += "\\f"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: text.unicodeScalars.append(scalar)
+            }
+        }
+        return text + "\""
     }
 }

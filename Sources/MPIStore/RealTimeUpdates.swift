@@ -188,13 +188,7 @@ extension IdentityStore {
 
     /// Writes many lookup audit entries in one transaction (the service batches them).
     public func appendAudit(_ events: [AuditEvent]) throws {
-        guard !events.isEmpty else { return }
-        try pool.write { db in
-            let insert = try db.cachedStatement(sql: "INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)")
-            for event in events {
-                try insert.execute(arguments: [Self.timestamp(event.time), event.actor, event.action, try Self.json(event.detail)])
-            }
-        }
+        try lookups.append(events.map { event in (Self.timestamp(event.time), event.actor, event.action, try Self.json(event.detail)) })
     }
 
     private func mintPerson(_ db: Database, at now: String, modelVersion: Int64?, reason: String) throws -> Int64 {

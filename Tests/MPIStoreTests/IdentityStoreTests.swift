@@ -1,6 +1,7 @@
 import Foundation
+import GRDB
 import MPICore
-import MPIStore
+@testable import MPIStore
 import Testing
 
 private func temporaryStore() throws -> (IdentityStore, URL) {
@@ -115,7 +116,7 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
         #expect(EnterpriseID(resolution.enterpriseId) != nil)
         #expect(try store.resolve(source: "B", recordId: "nope", actor: "lab") == nil)
         let trail = try store.auditTrail()
-        #expect(trail.map(\.action) == ["import", "import", "link", "resolve"])
+        #expect(trail.map(\.action) == ["import", "import", "link", "resolve", "resolve"])   // a lookup that finds nobody is audited too
         #expect(trail.last?.actor == "lab")
         #expect(!trail.contains { $0.detail.contains("SMITH") || $0.detail.contains("JOHN") })   // no demographics in the audit detail
     }
@@ -131,5 +132,51 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
                                    fullExtract: false, actor: "t")
         #expect(try store.rawRecord(key) == raw)
         #expect(try store.rawRecord(RecordKey(source: "A", recordId: "2")) == nil)
+    }
+}
+
+@Suite struct ConcurrentUseTests {
+    /// A link run holds the store's write lock while it applies its persons. Meanwhile another process
+    /// must still open the store and resolve, promptly, with the lookup audited (in the lookup log).
+    @Test func lookupsNeitherWaitNorFailWhileAnotherProcessWrites() throws {
+        let (store, url) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: url) }
+        _ = try store.importSource(code: "A", records: [record("A", "1", nhs: "9434765919")], fullExtract: false, actor: "t")
+        _ = try store.applyPersons([keys(["1"])], modelJSON: "{}", reason: "t", actor: "t")
+
+        // Another connection (as another process would) takes the write lock and keeps it for two seconds.
+        let writer = try IdentityStore(path: url.path)
+        let writing = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            try? writer.pool.write { db in
+                try db.execute(sql: "INSERT INTO source (code, first_seen) VALUES ('HOLD', 'now')")
+                writing.signal()
+                Thread.sleep(forTimeInterval: 2)
+            }
+            done.signal()
+        }
+        writing.wait()
+        defer { done.wait() }
+
+        let started = Date()
+        let reader = try IdentityStore(path: url.path)
+        let found = try reader.resolve(source: "A", recordId: "1", actor: "lab")
+        let id = try #require(found?.enterpriseId)
+        let person = try reader.person(try #require(EnterpriseID(id)), actor: "lab")
+        #expect(person?.records == [RecordKey(source: "A", recordId: "1")])
+        #expect(Date().timeIntervalSince(started) < 1)
+        #expect(try reader.auditTrail().suffix(2).map(\.action) == ["resolve", "person"])
+    }
+}
+
+@Suite struct AuditTextTests {
+    /// The hand-written audit JSON of a lookup must read exactly as the encoder's would.
+    @Test func handWrittenJSONStringsMatchTheEncoder() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        for value in ["R1K0000001", "a/b", "quote\"back\\slash", "line\nbreak\ttab\r", "\u{01}\u{1F}\u{08}\u{0C}", "Siobhán é 日本", ""] {
+            let expected = String(decoding: try encoder.encode([value]), as: UTF8.self)
+            #expect("[" + JSONText.quoted(value) + "]" == expected, "\(value.debugDescription)")
+        }
     }
 }
