@@ -231,8 +231,9 @@ private func temporaryDirectory() -> URL {
     /// them and those records' persons. It must link exactly as a run over every record of the store
     /// would: the same persons and the same review items. Blocks are capped at four records, so some
     /// blocks are too large in the whole store but small among the loaded records: the cap must follow
-    /// the store.
-    @Test func anIncrementalRunLinksAsARunOverTheWholeStoreWould() async throws {
+    /// the store. In the second case the rules change after the first run (their order), so every
+    /// stored key is stale and the run must compute them all.
+    @Test(arguments: [false, true]) func anIncrementalRunLinksAsARunOverTheWholeStoreWould(rulesChangedSinceLastRun: Bool) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("incremental-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let full = directory.appendingPathComponent("full"), first = directory.appendingPathComponent("first")
@@ -256,6 +257,10 @@ private func temporaryDirectory() -> URL {
         try await run(["import", first.appendingPathComponent("job.json").path, "--db", db])
         try await run(["link", first.appendingPathComponent("job.json").path, "--db", db, "--out", directory.appendingPathComponent("a").path, "--quiet"])
         try await run(["import", jobURL.path, "--db", db])
+        if rulesChangedSinceLastRun {
+            job["blocking"] = ["maximumBlockSize": 4, "rules": BlockingRule.nhsDefaults.reversed().map(\.description)]
+            try JSONSerialization.data(withJSONObject: job).write(to: jobURL)
+        }
 
         // The reference: every active record loaded, persons held together, only pairs with a new record scored.
         let reference = try IdentityStore(path: db)
