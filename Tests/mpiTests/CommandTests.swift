@@ -23,7 +23,7 @@ private var samples: URL {
     @Test func normaliseWritesOneLinePerRowAndKeepsGoing() async throws {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("normalise-\(UUID().uuidString).jsonl")
         defer { try? FileManager.default.removeItem(at: output) }
-        var command = try #require(try MPI.parseAsRoot(["normalise", samples.appendingPathComponent("r1k.mapping.json").path,
+        let command = try #require(try MPI.parseAsRoot(["normalise", samples.appendingPathComponent("r1k.mapping.json").path,
                                                        "--output", output.path]) as? MPI.Normalise)
         try await command.run()
         let lines = try String(contentsOf: output, encoding: .utf8).split(separator: "\n")

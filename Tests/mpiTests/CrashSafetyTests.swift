@@ -140,14 +140,8 @@ private func runMPI(_ executable: URL, _ arguments: [String], killAfter delay: D
         let executable = try #require(mpiExecutable(), "swift test builds the mpi executable under .build")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("crash-incremental-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let full = directory.appendingPathComponent("full"), first = directory.appendingPathComponent("first")
-        _ = try MPI.Generate.write(persons: 2_500, seed: 6, to: full.path)
-        try FileManager.default.createDirectory(at: first, withIntermediateDirectories: true)
-        for name in ["job.json", "ras.tsv", "ryj.csv", "rqm.csv"] {
-            try FileManager.default.copyItem(at: full.appendingPathComponent(name), to: first.appendingPathComponent(name))
-        }
-        let r1k = try String(contentsOf: full.appendingPathComponent("r1k.csv"), encoding: .utf8).split(separator: "\n")
-        try (r1k.prefix(r1k.count / 2).joined(separator: "\n") + "\n").write(to: first.appendingPathComponent("r1k.csv"), atomically: true, encoding: .utf8)
+        let deliveries = try TwoDeliveries(persons: 2_500, seed: 6, in: directory)
+        let full = deliveries.full, first = deliveries.first
         func run(_ arguments: [String], killAfter delay: Double? = nil) throws {
             try runMPI(executable, arguments, killAfter: delay)
         }

@@ -19,7 +19,7 @@ private func temporaryDirectory() -> URL {
         let out = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: out) }
         let job = samples.appendingPathComponent("sample.job.json").path
-        var link = try #require(try MPI.parseAsRoot(["link", job, "--out", out.path, "--quiet"]) as? MPI.Link)
+        let link = try #require(try MPI.parseAsRoot(["link", job, "--out", out.path, "--quiet"]) as? MPI.Link)
         try await link.run()
 
         let clusters = try CSVFile.read(out.appendingPathComponent("clusters.csv").path)
@@ -45,7 +45,7 @@ private func temporaryDirectory() -> URL {
         // The written model links the same way when given back.
         let again = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: again) }
-        var reuse = try #require(try MPI.parseAsRoot(["link", job, "--out", again.path, "--quiet",
+        let reuse = try #require(try MPI.parseAsRoot(["link", job, "--out", again.path, "--quiet",
                                                       "--model", out.appendingPathComponent("model.json").path]) as? MPI.Link)
         try await reuse.run()
         let reclustered = try CSVFile.read(again.appendingPathComponent("clusters.csv").path)
@@ -101,10 +101,10 @@ private func temporaryDirectory() -> URL {
             let command = try #require(try MPI.parseAsRoot(["import", job, "--db", db, "--full", "--actor", "test"]) as? MPI.Import)
             try await command.run()
         }
-        var first = try #require(try MPI.parseAsRoot(["link", job, "--db", db, "--out", directory.appendingPathComponent("a").path,
+        let first = try #require(try MPI.parseAsRoot(["link", job, "--db", db, "--out", directory.appendingPathComponent("a").path,
                                                       "--quiet"]) as? MPI.Link)
         try await first.run()
-        var second = try #require(try MPI.parseAsRoot(["link", job, "--db", db, "--out", directory.appendingPathComponent("b").path,
+        let second = try #require(try MPI.parseAsRoot(["link", job, "--db", db, "--out", directory.appendingPathComponent("b").path,
                                                        "--quiet"]) as? MPI.Link)
         try await second.run()
         let a = try CSVFile.read(directory.appendingPathComponent("a/clusters.csv").path)
@@ -132,7 +132,7 @@ private func temporaryDirectory() -> URL {
         let db = directory.appendingPathComponent("mpi.sqlite").path
         let job = samples.appendingPathComponent("sample.job.json").path
         func link(_ name: String) async throws -> [String: String] {
-            var command = try #require(try MPI.parseAsRoot(["link", job, "--db", db, "--out", directory.appendingPathComponent(name).path,
+            let command = try #require(try MPI.parseAsRoot(["link", job, "--db", db, "--out", directory.appendingPathComponent(name).path,
                                                             "--quiet"]) as? MPI.Link)
             try await command.run()
             let clusters = try CSVFile.read(directory.appendingPathComponent("\(name)/clusters.csv").path)
@@ -168,7 +168,7 @@ private func temporaryDirectory() -> URL {
         let db = directory.appendingPathComponent("mpi.sqlite").path
         let job = samples.appendingPathComponent("sample.job.json").path
         try await (try #require(try MPI.parseAsRoot(["import", job, "--db", db]) as? MPI.Import)).run()
-        var link = try #require(try MPI.parseAsRoot(["link", job, "--db", db, "--out", directory.appendingPathComponent("out").path, "--quiet"]) as? MPI.Link)
+        let link = try #require(try MPI.parseAsRoot(["link", job, "--db", db, "--out", directory.appendingPathComponent("out").path, "--quiet"]) as? MPI.Link)
         try await link.run()
         let search = try #require(try MPI.parseAsRoot(["search", "--job", job, "--db", db, "--given", "Siobhán", "--family", "O'Brien",
                                                       "--dob", "1985-11-02", "--json"]) as? MPI.Search)
@@ -191,20 +191,13 @@ private func temporaryDirectory() -> URL {
     @Test func newRecordsJoinWithoutMovingExistingOnes() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("incremental-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let full = directory.appendingPathComponent("full"), first = directory.appendingPathComponent("first")
-        _ = try MPI.Generate.write(persons: 1_500, seed: 8, to: full.path)
-        try FileManager.default.createDirectory(at: first, withIntermediateDirectories: true)
-        for name in ["job.json", "ras.tsv", "ryj.csv", "rqm.csv"] {
-            try FileManager.default.copyItem(at: full.appendingPathComponent(name), to: first.appendingPathComponent(name))
-        }
-        // The first delivery of R1K holds only its first half.
-        let r1k = try String(contentsOf: full.appendingPathComponent("r1k.csv"), encoding: .utf8).split(separator: "\n")
-        try (r1k.prefix(r1k.count / 2).joined(separator: "\n") + "\n").write(to: first.appendingPathComponent("r1k.csv"), atomically: true, encoding: .utf8)
+        let deliveries = try TwoDeliveries(persons: 1_500, seed: 8, in: directory)
+        let full = deliveries.full, first = deliveries.first
 
         let db = directory.appendingPathComponent("mpi.sqlite").path
         func importAndLink(_ folder: URL, _ out: String) async throws -> [String: String] {
             try await (try #require(try MPI.parseAsRoot(["import", folder.appendingPathComponent("job.json").path, "--db", db]) as? MPI.Import)).run()
-            var link = try #require(try MPI.parseAsRoot(["link", folder.appendingPathComponent("job.json").path, "--db", db,
+            let link = try #require(try MPI.parseAsRoot(["link", folder.appendingPathComponent("job.json").path, "--db", db,
                                                          "--out", directory.appendingPathComponent(out).path, "--quiet"]) as? MPI.Link)
             try await link.run()
             let clusters = try CSVFile.read(directory.appendingPathComponent("\(out)/clusters.csv").path)
@@ -236,18 +229,10 @@ private func temporaryDirectory() -> URL {
     @Test(arguments: [false, true]) func anIncrementalRunLinksAsARunOverTheWholeStoreWould(rulesChangedSinceLastRun: Bool) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("incremental-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let full = directory.appendingPathComponent("full"), first = directory.appendingPathComponent("first")
-        _ = try MPI.Generate.write(persons: 1_500, seed: 8, to: full.path)
+        let deliveries = try TwoDeliveries(persons: 1_500, seed: 8, in: directory) { $0["blocking"] = ["maximumBlockSize": 4] }
+        let full = deliveries.full, first = deliveries.first
         let jobURL = full.appendingPathComponent("job.json")
         var job = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: jobURL)) as? [String: Any])
-        job["blocking"] = ["maximumBlockSize": 4]
-        try JSONSerialization.data(withJSONObject: job).write(to: jobURL)
-        try FileManager.default.createDirectory(at: first, withIntermediateDirectories: true)
-        for name in ["job.json", "ras.tsv", "ryj.csv", "rqm.csv"] {
-            try FileManager.default.copyItem(at: full.appendingPathComponent(name), to: first.appendingPathComponent(name))
-        }
-        let r1k = try String(contentsOf: full.appendingPathComponent("r1k.csv"), encoding: .utf8).split(separator: "\n")
-        try (r1k.prefix(r1k.count / 2).joined(separator: "\n") + "\n").write(to: first.appendingPathComponent("r1k.csv"), atomically: true, encoding: .utf8)
 
         let db = directory.appendingPathComponent("mpi.sqlite").path
         func run(_ arguments: [String]) async throws {

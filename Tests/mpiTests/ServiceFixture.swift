@@ -27,7 +27,7 @@ struct ServiceFixture {
         let job = generated + "/job.json"
         let db = directory.appendingPathComponent("mpi.sqlite").path
         try await (try #require(try MPI.parseAsRoot(["import", job, "--db", db, "--actor", "test"]) as? MPI.Import)).run()
-        var link = try #require(try MPI.parseAsRoot(["link", job, "--db", db, "--out", directory.appendingPathComponent("out").path, "--quiet"]) as? MPI.Link)
+        let link = try #require(try MPI.parseAsRoot(["link", job, "--db", db, "--out", directory.appendingPathComponent("out").path, "--quiet"]) as? MPI.Link)
         try await link.run()
         let store = try IdentityStore(path: db, durableCommits: true)
         let index = try IdentityIndex(store: store, builder: MatchRecordBuilder(variants: try ForenameVariantsFile.load()), today: .today)
