@@ -13,16 +13,25 @@ import Synchronization
 /// at a time decides, writes to the store (durably, before the answer) and then updates memory, so
 /// memory never shows what the store does not hold.
 public final class IdentityIndex: Sendable {
-    public let settings: LinkSettings
-    public let modelVersion: Int64?
     private let store: IdentityStore
     private let builder: MatchRecordBuilder
     private let normalizer: DemographicsNormalizer
     private let state: Mutex<State>
     private let registration = Mutex(())
+    /// Settings given at start (`mpi serve --job`), kept over reloads; nil: the store's.
+    private let givenSettings: LinkSettings?
+    /// While a reload builds its new state: the records this index changed meanwhile, to carry over.
+    private let changedDuringReload = Mutex<[RecordKey]?>(nil)
     public let audit: AuditBuffer
 
+    /// The blocking rules and thresholds registrations are placed with.
+    public var settings: LinkSettings { state.withLock { $0.settings } }
+    /// The model version the index was loaded from (the store's latest link run when it loaded).
+    public var modelVersion: Int64? { state.withLock { $0.modelVersion } }
+
     struct State: ~Copyable {
+        var settings: LinkSettings
+        var modelVersion: Int64?
         var records: [MatchRecord]
         var alive: [Bool]
         var indexOfKey: [RecordKey: Int32]
@@ -42,7 +51,16 @@ public final class IdentityIndex: Sendable {
 
     /// Loads the index from the store: the latest model and its settings (or `settings` when given).
     public init(store: IdentityStore, builder: MatchRecordBuilder, settings given: LinkSettings? = nil, today: CalendarDate) throws {
-        let snapshot = try store.liveSnapshot()
+        self.store = store
+        self.builder = builder
+        givenSettings = given
+        normalizer = try DemographicsNormalizer(today: today)
+        audit = AuditBuffer(store: store)
+        state = Mutex(try Self.load(try store.liveSnapshot(), builder: builder, given: given))
+    }
+
+    /// A state built from a snapshot of the store.
+    private static func load(_ snapshot: IdentityStore.LiveSnapshot, builder: MatchRecordBuilder, given: LinkSettings?) throws -> State {
         guard let modelJSON = snapshot.modelJSON else {
             throw ServiceError(.notReady, "the store has no model yet: run `mpi link JOB --db PATH` first")
         }
@@ -50,13 +68,6 @@ public final class IdentityIndex: Sendable {
         guard let settings = given ?? snapshot.settingsJSON.flatMap({ try? JSONDecoder().decode(LinkSettings.self, from: Data($0.utf8)) }) else {
             throw ServiceError(.notReady, "the store's model has no link settings: re-run `mpi link JOB --db PATH` or pass --job")
         }
-        self.settings = settings
-        self.store = store
-        self.builder = builder
-        modelVersion = snapshot.modelVersion
-        normalizer = try DemographicsNormalizer(today: today)
-        audit = AuditBuffer(store: store)
-
         let records = snapshot.records.map(builder.build)
         var indexOfKey: [RecordKey: Int32] = [:]
         indexOfKey.reserveCapacity(records.count)
@@ -71,20 +82,114 @@ public final class IdentityIndex: Sendable {
             }
             if let nhs = record.nhsNumber { byNHSNumber[nhs, default: []].append(Int32(index)) }
         }
+        let (linked, unlinked) = Self.constraints(snapshot.decisions)
+        return State(settings: settings, modelVersion: snapshot.modelVersion,
+                     records: records, alive: Array(repeating: true, count: records.count), indexOfKey: indexOfKey,
+                     personOf: personOf, members: members, retiredInto: snapshot.retiredInto, byNHSNumber: byNHSNumber,
+                     blocking: BlockingIndex(records: records, rules: settings.rules, maximumBlockSize: settings.maximumBlockSize),
+                     search: BlockingIndex(records: records, rules: Self.searchRules, maximumBlockSize: Self.searchBlockLimit),
+                     scorer: Scorer(model: model, termFrequencies: Scorer.termFrequencies(for: model, records: records)),
+                     linked: linked, unlinked: unlinked)
+    }
+
+    private static func constraints(_ decisions: [IdentityStore.Decision]) -> (linked: [RecordKey: Set<RecordKey>], unlinked: [RecordKey: Set<RecordKey>]) {
         var linked: [RecordKey: Set<RecordKey>] = [:], unlinked: [RecordKey: Set<RecordKey>] = [:]
-        for decision in snapshot.decisions {
+        for decision in decisions {
             switch decision.kind {
             case .link: linked[decision.left, default: []].insert(decision.right); linked[decision.right, default: []].insert(decision.left)
             case .unlink: unlinked[decision.left, default: []].insert(decision.right); unlinked[decision.right, default: []].insert(decision.left)
             case .notSure: break
             }
         }
-        state = Mutex(State(records: records, alive: Array(repeating: true, count: records.count), indexOfKey: indexOfKey,
-                            personOf: personOf, members: members, retiredInto: snapshot.retiredInto, byNHSNumber: byNHSNumber,
-                            blocking: BlockingIndex(records: records, rules: settings.rules, maximumBlockSize: settings.maximumBlockSize),
-                            search: BlockingIndex(records: records, rules: Self.searchRules, maximumBlockSize: Self.searchBlockLimit),
-                            scorer: Scorer(model: model, termFrequencies: Scorer.termFrequencies(for: model, records: records)),
-                            linked: linked, unlinked: unlinked))
+        return (linked, unlinked)
+    }
+
+    // MARK: reload
+
+    /// True when a link run has committed persons since the index loaded (another process, `mpi link`).
+    public func storeHasNewerLinkRun() throws -> Bool {
+        try store.latestModelVersion() != modelVersion
+    }
+
+    /// Rebuilds the index from the store, as a restart would, without stopping: lookups keep answering
+    /// from the old state and registrations keep being placed until the new state replaces it. The
+    /// records this index changes meanwhile are read back from the store into the new state before
+    /// the swap, so nothing registered during a reload is lost. Blocks its caller for as long as loading
+    /// takes (12.5 s for a million records): call it off the request path.
+    ///
+    /// - Parameter beforeSwap: runs after the new state is built and before it is completed and swapped
+    ///   in (tests register a record there).
+    public func reload(beforeSwap: () throws -> Void = {}) throws {
+        registration.withLock { _ in changedDuringReload.withLock { $0 = [] } }
+        var fresh: State?
+        do {
+            fresh = try Self.load(try store.liveSnapshot(), builder: builder, given: givenSettings)
+            try beforeSwap()
+        } catch {
+            changedDuringReload.withLock { $0 = nil }
+            throw error
+        }
+        try registration.withLock { _ throws in
+            let changed = changedDuringReload.withLock { changed in
+                defer { changed = nil }
+                return changed ?? []
+            }
+            for key in Set(changed).sorted() { try carryOver(key, into: &fresh!) }
+            // Merges retire persons and decisions change constraints: both are small, read them whole.
+            let retired = try store.retiredPersons()
+            for (gone, survivor) in retired where fresh!.retiredInto[gone] == nil {
+                let moved = fresh!.members[gone] ?? []
+                for index in moved { fresh!.personOf[Int(index)] = survivor }
+                fresh!.members[survivor, default: []].append(contentsOf: moved)
+                fresh!.members[gone] = nil
+            }
+            fresh!.retiredInto = retired
+            (fresh!.linked, fresh!.unlinked) = Self.constraints(try store.decisions())
+            state.withLock { $0 = fresh.take()! }
+        }
+    }
+
+    /// Notes a record this index changed, when a reload is building its new state.
+    private func noteChanged(_ keys: RecordKey...) {
+        changedDuringReload.withLock { $0?.append(contentsOf: keys) }
+    }
+
+    /// Puts the record's current stored form and person into `state`, replacing what it held.
+    private func carryOver(_ key: RecordKey, into state: inout State) throws {
+        let stored = try store.liveRecord(key)
+        if let index = state.indexOfKey[key] {
+            let previous = state.records[Int(index)]
+            state.blocking.remove(previous, at: index)
+            state.search.remove(previous, at: index)
+            if let nhs = previous.nhsNumber { state.byNHSNumber[nhs]?.removeAll { $0 == index } }
+            if state.personOf[Int(index)] >= 0 { state.members[state.personOf[Int(index)]]?.removeAll { $0 == index } }
+            guard let stored, stored.active else {
+                state.alive[Int(index)] = false
+                state.personOf[Int(index)] = -1
+                state.indexOfKey[key] = nil
+                return
+            }
+            place(builder.build(stored.record), person: stored.person, at: index, in: &state)
+        } else if let stored, stored.active {
+            let record = builder.build(stored.record)
+            let index = Int32(state.records.count)
+            state.records.append(record)
+            state.alive.append(true)
+            state.personOf.append(-1)
+            state.indexOfKey[key] = index
+            state.scorer.addTermFrequencies(of: record)
+            place(record, person: stored.person, at: index, in: &state)
+        }
+    }
+
+    private func place(_ record: MatchRecord, person: Int64?, at index: Int32, in state: inout State) {
+        state.records[Int(index)] = record
+        state.alive[Int(index)] = true
+        state.personOf[Int(index)] = person ?? -1
+        if let person { state.members[person, default: []].append(index) }
+        if let nhs = record.nhsNumber { state.byNHSNumber[nhs, default: []].append(index) }
+        state.blocking.insert(record, at: index)
+        state.search.insert(record, at: index)
     }
 
     /// Keys a search falls back on, and the largest block it will score (a common surname alone
@@ -288,6 +393,7 @@ public final class IdentityIndex: Sendable {
             let stored = StoredRecord(key: key, raw: row.raw, normalized: row.record)
             let written = try store.register(stored, person: plan.person, review: reviewEntries, modelVersion: modelVersion, actor: actor,
                                              action: plan.existing == nil ? "register" : "update")
+            noteChanged(key)
             // Then show it.
             state.withLock { state in
                 let index: Int32
@@ -345,6 +451,7 @@ public final class IdentityIndex: Sendable {
                 IdentityStore.ReviewEntry(left: key, right: $0.key, matchWeight: $0.weight, probability: $0.probability, reason: $0.reason.rawValue)
             }
             let written = try store.assign(key, person: plan.person, review: review, modelVersion: modelVersion, actor: actor)
+            noteChanged(key)
             state.withLock { state in
                 state.personOf[Int(index)] = written.enterpriseId
                 state.members[written.enterpriseId, default: []].append(index)
@@ -387,7 +494,7 @@ public final class IdentityIndex: Sendable {
         }
         func indexes(_ keys: Set<RecordKey>?) -> Set<Int32> { Set((keys ?? []).compactMap { state.indexOfKey[$0] }) }
         let decision = RealTimeLinking.assign(newRecordIsPlaceholder: record.isPlaceholder, newNHSNumber: record.nhsNumber,
-                                              candidates: candidates, members: members, thresholds: settings.thresholds,
+                                              candidates: candidates, members: members, thresholds: state.settings.thresholds,
                                               linked: indexes(state.linked[record.key]), unlinked: indexes(state.unlinked[record.key]))
         plan.person = decision.person
         if let person = decision.person {
@@ -453,6 +560,7 @@ public final class IdentityIndex: Sendable {
             guard known, let result = try store.mergeRecords(survivor: survivor, retired: retired, actor: actor) else {
                 throw ServiceError(.unknownIdentifier, "both records of a merge must be known: \(survivor) and \(retired)")
             }
+            noteChanged(survivor, retired)
             return state.withLock { state in
                 if let gone = result.retiredPerson {
                     let moved = state.members[gone] ?? []

@@ -37,6 +37,34 @@ extension IdentityStore {
         }
     }
 
+    /// The latest link run's model version; nil before the first.
+    public func latestModelVersion() throws -> Int64? {
+        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM model_version") }
+    }
+
+    /// One record as the live index holds it: its normalised form, whether it is active, its person.
+    public func liveRecord(_ key: RecordKey) throws -> (record: NormalizedRecord, active: Bool, person: Int64?)? {
+        try pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT r.normalized, r.active, m.enterprise_id FROM record r
+                LEFT JOIN membership m ON m.source = r.source AND m.record_id = r.record_id
+                WHERE r.source = ? AND r.record_id = ?
+                """, arguments: [key.source, key.recordId]) else { return nil }
+            return (try Self.normalized(row[0]), row[1], row[2])
+        }
+    }
+
+    /// Every retired enterprise id and the id it was merged into.
+    public func retiredPersons() throws -> [Int64: Int64] {
+        try pool.read { db in
+            var retired: [Int64: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT enterprise_id, retired_into FROM person WHERE retired_into IS NOT NULL") {
+                retired[row[0]] = row[1]
+            }
+            return retired
+        }
+    }
+
     /// The blocking rules and thresholds stored with the latest model, as JSON.
     public func latestSettings() throws -> String? {
         try pool.read { db in try String.fetchOne(db, sql: "SELECT settings FROM model_version ORDER BY id DESC LIMIT 1") }

@@ -114,6 +114,7 @@ extension MPI {
                 if let address = review.address { StandardError.write("review page on http://\(endpoint.host):\(address.port ?? endpoint.port)/\n") }
                 services.append(.init(service: review))
             }
+            if !services.isEmpty { services.append(.init(service: StoreWatcher(index: index, logger: logger))) }
             let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
             _ = try? index.audit.flush()
