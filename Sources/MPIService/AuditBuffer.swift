@@ -1,4 +1,4 @@
-public import MPIStore
+import MPIStore
 import Synchronization
 
 /// Lookup audit entries, written to the store in batches: a lookup answers from memory in

@@ -1,4 +1,4 @@
-public import MPICore
+import MPICore
 import Crypto
 import Foundation
 

@@ -1,6 +1,6 @@
-public import MPICore
+import MPICore
 import Foundation
-public import MPIProtocol
+import MPIProtocol
 import MPINormalize
 import MPIStore
 

@@ -1,5 +1,5 @@
-public import MPICore
-public import MPINormalize
+import MPICore
+import MPINormalize
 import Synchronization
 
 /// Demographics as a client sends them (a PID segment, a JSON object), before normalisation.

@@ -1,7 +1,7 @@
 public import Logging
 import Foundation
 import MPICore
-public import MPIStore
+import MPIStore
 public import NIOCore
 import NIOHTTP1
 public import NIOPosix
