@@ -21,9 +21,9 @@ public struct StoreWatcher: Service {
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                try await Task.sleep(for: interval)
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             } catch {
-                return   // cancelled: the service is stopping
+                return   // the service is stopping
             }
             do {
                 guard try index.storeHasNewerLinkRun() else { continue }
