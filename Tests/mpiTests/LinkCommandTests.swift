@@ -224,13 +224,28 @@ private func temporaryDirectory() -> URL {
     /// them and those records' persons. It must link exactly as a run over every record of the store
     /// would: the same persons and the same review items. Blocks are capped at four records, so some
     /// blocks are too large in the whole store but small among the loaded records: the cap must follow
-    /// the store. In the second case the rules change after the first run (their order), so every
-    /// stored key is stale and the run must compute them all.
-    @Test(arguments: [false, true]) func anIncrementalRunLinksAsARunOverTheWholeStoreWould(rulesChangedSinceLastRun: Bool) async throws {
+    /// the store. Also when the rules changed after the first run (their order), so that every stored
+    /// key is stale and the run must compute them all; and when the second delivery changes 40 RAS
+    /// records already linked (new surname and NHS number), so that records leave their persons.
+    enum SecondRun: CaseIterable { case newRecords, rulesChanged, recordsChanged }
+
+    @Test(arguments: SecondRun.allCases) func anIncrementalRunLinksAsARunOverTheWholeStoreWould(_ variant: SecondRun) async throws {
+        let rulesChangedSinceLastRun = variant == .rulesChanged
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("incremental-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let deliveries = try TwoDeliveries(persons: 1_500, seed: 8, in: directory) { $0["blocking"] = ["maximumBlockSize": 4] }
         let full = deliveries.full, first = deliveries.first
+        if variant == .recordsChanged {
+            let ras = full.appendingPathComponent("ras.tsv")
+            var lines = try String(contentsOf: ras, encoding: .windowsCP1252).components(separatedBy: "\r\n")
+            for row in 1...40 where row < lines.count {
+                var fields = lines[row].components(separatedBy: "\t")
+                fields[2] = "Changedname\(row)"                      // SURNAME
+                fields[5] = ""                                       // NHS_NUMBER
+                lines[row] = fields.joined(separator: "\t")
+            }
+            try lines.joined(separator: "\r\n").write(to: ras, atomically: true, encoding: .windowsCP1252)
+        }
         let jobURL = full.appendingPathComponent("job.json")
         var job = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: jobURL)) as? [String: Any])
 
@@ -250,6 +265,7 @@ private func temporaryDirectory() -> URL {
         // The reference: every active record loaded, persons held together, only pairs with a new record scored.
         let reference = try IdentityStore(path: db)
         let pending = try reference.recordsWaitingToBeLinked()
+        #expect(pending.filter { $0.source == "RAS" }.count == (variant == .recordsChanged ? 40 : 0))
         let memberships = try reference.memberships()
         let model = try JSONDecoder().decode(LinkageModel.self, from: Data(try #require(try reference.latestModel()).utf8))
         var constraints = LinkRun.Constraints()
