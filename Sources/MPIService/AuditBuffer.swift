@@ -8,10 +8,10 @@ import Synchronization
 /// What is at risk: entries of the last flush interval if the process is killed (SIGKILL or power
 /// loss); a graceful stop flushes everything.
 public final class AuditBuffer: Sendable {
-    private let store: IdentityStore
+    private let store: any IdentityBackend
     private let pending = Mutex<[IdentityStore.AuditEvent]>([])
 
-    init(store: IdentityStore) {
+    init(store: any IdentityBackend) {
         self.store = store
     }
 

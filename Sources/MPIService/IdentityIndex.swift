@@ -13,7 +13,7 @@ import Synchronization
 /// at a time decides, writes to the store (durably, before the answer) and then updates memory, so
 /// memory never shows what the store does not hold.
 public final class IdentityIndex: Sendable {
-    private let store: IdentityStore
+    private let store: any IdentityBackend
     private let builder: MatchRecordBuilder
     private let normalizer: DemographicsNormalizer
     private let state: Mutex<State>
@@ -50,7 +50,7 @@ public final class IdentityIndex: Sendable {
     }
 
     /// Loads the index from the store: the latest model and its settings (or `settings` when given).
-    public init(store: IdentityStore, builder: MatchRecordBuilder, settings given: LinkSettings? = nil, today: CalendarDate) throws {
+    public init(store: any IdentityBackend, builder: MatchRecordBuilder, settings given: LinkSettings? = nil, today: CalendarDate) throws {
         self.store = store
         self.builder = builder
         givenSettings = given
