@@ -347,15 +347,7 @@ public final class IdentityStore: Sendable {
 
     public enum StoreError: Error, CustomStringConvertible {
         case corruptRecord
-        /// A person gained a record outside an incremental run's scope while the run was linking (the
-        /// lookup service registered one): nothing was applied, and running the link again takes it in.
-        case changedDuringRun
-        public var description: String {
-            switch self {
-            case .corruptRecord: "a stored record cannot be read"
-            case .changedDuringRun: "the store's persons changed while the link run was working; nothing was applied; run it again"
-            }
-        }
+        public var description: String { "a stored record cannot be read" }
     }
 
     /// The current time as ISO 8601 UTC ("2026-11-28T19:00:27Z"), as the audit trail and lineage store
@@ -462,8 +454,9 @@ public final class IdentityStore: Sendable {
     /// Records whose person did not change are not written, so re-linking unchanged data changes nothing.
     ///
     /// With `scope`, the groups cover only these records (an incremental run) and every other record
-    /// keeps its person untouched; the scope must hold every record of each person any of its records
-    /// belongs to, so that no person is seen in part. `linkKeys` (each record's `LinkKeys`, encoded) and
+    /// keeps its person untouched. The scope should hold every record of each person any of its records
+    /// belongs to; a record a person gained after the run read the store (the lookup service registered
+    /// it) keeps its person, and follows the person's id if the run retires it. `linkKeys` (each record's `LinkKeys`, encoded) and
     /// the run's review items are stored in the same transaction: a run killed at any moment leaves
     /// all of it or none.
     public func applyPersons(_ groups: [[RecordKey]], modelJSON: String, settingsJSON: String? = nil, reason: String,
@@ -479,6 +472,9 @@ public final class IdentityStore: Sendable {
 
             var current: [RecordKey: Int64] = [:]
             var created: [Int64: String] = [:]
+            // Records of persons in scope that the run did not see: registered by the lookup service
+            // since the run read the store. They keep their person; if its id is retired, they follow it.
+            var unseen: [RecordKey: Int64] = [:]
             if let scope {
                 let personOf = try db.cachedStatement(sql: """
                     SELECT m.enterprise_id, p.created_at FROM membership m JOIN person p ON p.enterprise_id = m.enterprise_id
@@ -492,8 +488,7 @@ public final class IdentityStore: Sendable {
                     let rows = try Row.fetchCursor(membersOf, arguments: [id])
                     while let row = try rows.next() {
                         let member = RecordKey(source: row[0], recordId: row[1])
-                        guard scope.contains(member) else { throw StoreError.changedDuringRun }
-                        current[member] = id
+                        if scope.contains(member) { current[member] = id } else { unseen[member] = id }
                     }
                 }
             } else {
@@ -561,6 +556,7 @@ public final class IdentityStore: Sendable {
             summary.kept = groupOfId.count
 
             // Old ids no group kept: merged into the id that took most of their records.
+            var retiredNow: [Int64: Int64] = [:]
             for (oldId, keys) in recordsOfOld.sorted(by: { $0.key < $1.key }) where groupOfId[oldId] == nil {
                 var destinations: [Int64: Int] = [:]
                 for key in keys {
@@ -568,6 +564,7 @@ public final class IdentityStore: Sendable {
                 }
                 guard let target = destinations.max(by: { ($0.value, $1.key) < ($1.value, $0.key) })?.key else { continue }
                 try db.execute(sql: "UPDATE person SET retired_into = ? WHERE enterprise_id = ?", arguments: [target, oldId])
+                retiredNow[oldId] = target
                 try db.execute(sql: """
                     INSERT INTO lineage (at, action, enterprise_id, other_id, model_version, reason) VALUES (?, 'merge', ?, ?, ?, ?)
                     """, arguments: [now, target, oldId, modelVersion, reason])
@@ -584,6 +581,11 @@ public final class IdentityStore: Sendable {
                     try upsert.execute(arguments: [key.source, key.recordId, id])
                     if current[key] != nil { summary.recordsMoved += 1 }
                 }
+            }
+            for (key, id) in unseen.sorted(by: { $0.key < $1.key }) {
+                guard let target = retiredNow[id] else { continue }
+                try upsert.execute(arguments: [key.source, key.recordId, target])
+                summary.recordsMoved += 1
             }
             try db.execute(sql: "UPDATE record SET needs_link = 0 WHERE needs_link = 1 AND active = 1")
             let storeKeys = try db.cachedStatement(sql: "UPDATE record SET link_keys = ? WHERE source = ? AND record_id = ?")
