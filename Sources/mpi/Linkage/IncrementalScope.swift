@@ -26,6 +26,7 @@ struct IncrementalScope {
     var computedKeys: [(RecordKey, [UInt8])]
     /// Stored records scanned.
     var scanned = 0
+    /// Stored records sharing a blocking value with a pending record, in a block within the cap.
     var candidates = 0
 
     /// - Parameters:
