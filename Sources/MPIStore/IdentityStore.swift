@@ -456,9 +456,10 @@ public final class IdentityStore: Sendable {
     /// With `scope`, the groups cover only these records (an incremental run) and every other record
     /// keeps its person untouched. The scope should hold every record of each person any of its records
     /// belongs to; a record a person gained after the run read the store (the lookup service registered
-    /// it) keeps its person, and follows the person's id if the run retires it. `linkKeys` (each record's `LinkKeys`, encoded) and
-    /// the run's review items are stored in the same transaction: a run killed at any moment leaves
-    /// all of it or none.
+    /// it) keeps its person, and follows the person's id if the run retires it.
+    ///
+    /// `linkKeys` (each record's `LinkKeys`, encoded) and the run's review items are stored in the same
+    /// transaction: a run killed at any moment leaves all of it or none.
     public func applyPersons(_ groups: [[RecordKey]], modelJSON: String, settingsJSON: String? = nil, reason: String,
                              actor: String, scope: Set<RecordKey>? = nil, linkKeys: [(RecordKey, [UInt8])] = [],
                              review: ReviewUpdate? = nil) throws -> LinkApplySummary {
