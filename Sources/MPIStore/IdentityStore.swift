@@ -589,7 +589,8 @@ public final class IdentityStore: Sendable {
                 summary.recordsMoved += 1
             }
             try db.execute(sql: "UPDATE record SET needs_link = 0 WHERE needs_link = 1 AND active = 1")
-            let storeKeys = try db.cachedStatement(sql: "UPDATE record SET link_keys = ? WHERE source = ? AND record_id = ?")
+            // Unchanged keys are not rewritten: a re-link of a million records would otherwise rewrite every row.
+            let storeKeys = try db.cachedStatement(sql: "UPDATE record SET link_keys = ?1 WHERE source = ?2 AND record_id = ?3 AND link_keys IS NOT ?1")
             for (key, bytes) in linkKeys { try storeKeys.execute(arguments: [Data(bytes), key.source, key.recordId]) }
             switch review {
             case .replaceAll(let entries):
