@@ -150,7 +150,7 @@ extension MPI.Link {
                                                  settingsJSON: settingsJSON, reason: "mpi link \(job)", actor: actor,
                                                  scope: Set(keys), linkKeys: scope.computedKeys,
                                                  review: .replaceItemsInvolving(pending, reviewEntries(of: outcome)))
-            report(applied, run: run)
+            report(applied, run: run, incremental: true)
             return outcome
         }
 
@@ -182,8 +182,10 @@ extension MPI.Link {
         }
     }
 
-    private func report(_ applied: LinkApplySummary, run: LinkRun) {
-        run.progress.line("store: \(applied.persons) persons; \(applied.kept) ids kept, \(applied.minted) minted, \(applied.merged) merged, "
+    private func report(_ applied: LinkApplySummary, run: LinkRun, incremental: Bool = false) {
+        // An incremental run sees only the persons of its scope: say so, lest the count read as the store's.
+        let persons = incremental ? "\(applied.persons) persons re-examined" : "\(applied.persons) persons"
+        run.progress.line("store: \(persons); \(applied.kept) ids kept, \(applied.minted) minted, \(applied.merged) merged, "
                           + "\(applied.split) split; \(applied.recordsMoved) records moved; model version \(applied.modelVersion)")
     }
 }
