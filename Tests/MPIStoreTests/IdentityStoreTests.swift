@@ -119,6 +119,23 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
         #expect(try store.person(survivor, actor: "t")?.records.count == 3)
     }
 
+    /// `mpi status` counts: records by state, persons, the review queue, the last link run.
+    @Test func statusCountsWhatTheStoreHolds() throws {
+        let (store, url) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: url) }
+        #expect(try store.status().latestModelVersion == nil)
+        _ = try store.importSource(code: "A", records: (1...3).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
+        #expect(try store.status().waitingToBeLinked == 3)
+        _ = try store.applyPersons([keys(["1", "2"]), keys(["3"])], modelJSON: "{}", reason: "t", actor: "t",
+                                   linkKeys: [(RecordKey(source: "A", recordId: "1"), [1])])
+        _ = try store.importSource(code: "A", records: (1...2).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
+        let status = try store.status()
+        #expect(status.activeRecords == 2 && status.inactiveRecords == 1 && status.waitingToBeLinked == 0)
+        #expect(status.withoutLinkKeys == 1)                  // record 2; record 1 has keys, record 3 left
+        #expect(status.persons == 2 && status.retiredIds == 0 && status.reviewItems == 0)
+        #expect(status.latestModelVersion == 1 && status.storeBytes > 0)
+    }
+
     @Test func resolveListsThePersonsIdentifiersAndIsAudited() throws {
         let (store, url) = try temporaryStore()
         defer { try? FileManager.default.removeItem(at: url) }

@@ -190,6 +190,38 @@ extension MPI {
         }
     }
 
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "What the identity store holds: records, persons, the review queue, the last link run; counts only.")
+
+        @OptionGroup var store: StoreOptions
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() async throws {
+            guard FileManager.default.fileExists(atPath: store.db) else { throw CLIError("no identity store at \(store.db)") }
+            let status = try store.open().status()
+            if json {
+                try printJSON(status)
+                return
+            }
+            func count(_ value: Int) -> String { value.formatted(.number.grouping(.automatic)) }
+            func megabytes(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }
+            let lines = [
+                ("store", "\(store.db), \(megabytes(status.storeBytes)); lookup log \(megabytes(status.lookupLogBytes))"),
+                ("records", "\(count(status.activeRecords)) active, \(count(status.inactiveRecords)) inactive"),
+                ("waiting to be linked", count(status.waitingToBeLinked)),
+                ("without link keys", count(status.withoutLinkKeys) + (status.withoutLinkKeys > 0 ? " (the next link run computes them)" : "")),
+                ("persons", "\(count(status.persons)); \(count(status.retiredIds)) retired ids redirect to them"),
+                ("review queue", "\(count(status.reviewItems)) items; \(count(status.decisions)) steward decisions"),
+                ("last link run", status.latestModelVersion.map { "model version \($0) at \(status.latestLinkRunAt ?? "")" } ?? "none yet"),
+            ]
+            let width = lines.map(\.0.count).max() ?? 0
+            for (label, value) in lines { print(label + String(repeating: " ", count: width - label.count + 2) + value) }
+        }
+    }
+
     struct Audit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Read the audit trail: who did what, when, to which ids.")
 
