@@ -92,8 +92,8 @@ extension MPI {
 
 extension MPI.Link {
     /// Links the store's records and applies the persons; nil when there was nothing to link (the
-    /// current persons are written instead). Persons, review items and link keys are each written in
-    /// one transaction.
+    /// current persons are written instead). Persons, review items and link keys are written in one
+    /// transaction: all of a run or none of it.
     ///
     /// Once the store has persons and a model, a run is incremental: only new and changed records (and
     /// records a steward unlinked) are linked, against the stored records that share a blocking value
