@@ -167,6 +167,12 @@ public final class IdentityStore: Sendable {
             // Finds the few records waiting to be linked without reading every record.
             try db.execute(sql: "CREATE INDEX record_waiting ON record(needs_link) WHERE needs_link = 1")
         }
+        migrator.registerMigration("v7 lineage by person") { db in
+            // `mpi history` and the age of a person (its first lineage entry, see `creationOrder`) look
+            // lineage up by id; without these they read every entry of the store.
+            try db.execute(sql: "CREATE INDEX lineage_by_person ON lineage(enterprise_id)")
+            try db.execute(sql: "CREATE INDEX lineage_by_other ON lineage(other_id) WHERE other_id IS NOT NULL")
+        }
         return migrator
     }
 
@@ -510,10 +516,18 @@ public final class IdentityStore: Sendable {
                 for key in group { if let id = current[key] { counts[id, default: 0] += 1 } }
                 for (id, count) in counts { overlaps.append((index, id, count)) }
             }
+            // Age decides only between ids that compete (one group overlapping several ids, or one id
+            // several groups); created_at has second resolution, so their first lineage entries break ties.
+            var groupsOfId: [Int64: Int] = [:], idsOfGroup: [Int: Int] = [:]
+            for overlap in overlaps { groupsOfId[overlap.id, default: 0] += 1; idsOfGroup[overlap.group, default: 0] += 1 }
+            let competing = overlaps.filter { groupsOfId[$0.id]! > 1 || idsOfGroup[$0.group]! > 1 }.map(\.id)
+            let order = try self.creationOrder(db, of: Set(competing))
             overlaps.sort { a, b in
                 if a.count != b.count { return a.count > b.count }
                 let ca = created[a.id] ?? "", cb = created[b.id] ?? ""
                 if ca != cb { return ca < cb }
+                let oa = order[a.id] ?? .max, ob = order[b.id] ?? .max
+                if oa != ob { return oa < ob }
                 return (a.id, a.group) < (b.id, b.group)
             }
             var idOfGroup = [Int64?](repeating: nil, count: groups.count)
@@ -738,7 +752,6 @@ public final class IdentityStore: Sendable {
         }
     }
 
-    /// SQLite's own consistency check: "ok" when the file is sound.
     /// SQLite's integrity check of the store and of its lookup log: "ok" when both are sound.
     public func integrityCheck() throws -> String {
         let store = try pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }

@@ -177,9 +177,8 @@ extension IdentityStore {
             guard let a = try personOf(survivor), let b = try personOf(retired) else { return nil }
             var kept = a, gone: Int64? = nil
             if a != b {
-                let createdA = try String.fetchOne(db, sql: "SELECT created_at FROM person WHERE enterprise_id = ?", arguments: [a]) ?? ""
-                let createdB = try String.fetchOne(db, sql: "SELECT created_at FROM person WHERE enterprise_id = ?", arguments: [b]) ?? ""
-                (kept, gone) = (createdB, b) < (createdA, a) ? (b, a) : (a, b)
+                let order = try self.creationOrder(db, of: [a, b])
+                (kept, gone) = (order[b] ?? .max, b) < (order[a] ?? .max, a) ? (b, a) : (a, b)
                 try db.execute(sql: "UPDATE membership SET enterprise_id = ? WHERE enterprise_id = ?", arguments: [kept, gone!])
                 try self.retire(db, gone!, into: kept, at: now, modelVersion: nil, reason: "merge by \(actor): \(retired) into \(survivor)")
             }
@@ -217,6 +216,16 @@ extension IdentityStore {
     /// Writes many lookup audit entries in one transaction (the service batches them).
     public func appendAudit(_ events: [AuditEvent]) throws {
         try lookups.append(events.map { event in (Self.timestamp(event.time), event.actor, event.action, try Self.json(event.detail)) })
+    }
+
+    /// When each person was created, as the id of its first lineage entry (its mint, or the split that
+    /// made it): increasing with time, unlike created_at, which has second resolution, so two persons
+    /// created in the same second still have an order.
+    func creationOrder(_ db: Database, of ids: Set<Int64>) throws -> [Int64: Int64] {
+        let first = try db.cachedStatement(sql: "SELECT MIN(id) FROM lineage WHERE enterprise_id = ?")
+        var order: [Int64: Int64] = [:]
+        for id in ids { order[id] = try Int64.fetchOne(first, arguments: [id]) }
+        return order
     }
 
     private func mintPerson(_ db: Database, at now: String, modelVersion: Int64?, reason: String) throws -> Int64 {
