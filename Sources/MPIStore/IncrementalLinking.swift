@@ -70,7 +70,7 @@ extension IdentityStore {
             let select = try db.cachedStatement(sql: "SELECT normalized FROM record WHERE source = ? AND record_id = ? AND active = 1")
             for key in keys.sorted() {
                 if let value = try DatabaseValue.fetchOne(select, arguments: [key.source, key.recordId]) {
-                    records.append(try Self.normalized(value))
+                    records.append(try Self.normalized(value, key: key))
                 }
             }
             return records

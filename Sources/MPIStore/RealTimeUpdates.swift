@@ -20,8 +20,8 @@ extension IdentityStore {
     public func liveSnapshot() throws -> LiveSnapshot {
         try pool.read { db in
             var snapshot = LiveSnapshot()
-            let rows = try Row.fetchCursor(db, sql: "SELECT normalized FROM record WHERE active = 1 ORDER BY source, record_id")
-            while let row = try rows.next() { snapshot.records.append(try Self.normalized(row[0])) }
+            let rows = try Row.fetchCursor(db, sql: "SELECT source, record_id, normalized FROM record WHERE active = 1 ORDER BY source, record_id")
+            while let row = try rows.next() { snapshot.records.append(try Self.normalized(row[2], key: RecordKey(source: row[0], recordId: row[1]))) }
             let members = try Row.fetchCursor(db, sql: "SELECT source, record_id, enterprise_id FROM membership")
             while let row = try members.next() { snapshot.memberships[RecordKey(source: row[0], recordId: row[1])] = row[2] }
             for row in try Row.fetchAll(db, sql: "SELECT enterprise_id, retired_into FROM person WHERE retired_into IS NOT NULL") {
@@ -50,7 +50,7 @@ extension IdentityStore {
                 LEFT JOIN membership m ON m.source = r.source AND m.record_id = r.record_id
                 WHERE r.source = ? AND r.record_id = ?
                 """, arguments: [key.source, key.recordId]) else { return nil }
-            return (try Self.normalized(row[0]), row[1], row[2])
+            return (try Self.normalized(row[0], key: key), row[1], row[2])
         }
     }
 
@@ -93,12 +93,13 @@ extension IdentityStore {
             let columnsText = try Self.json(columns)
             try db.execute(sql: "INSERT OR IGNORE INTO column_set (columns) VALUES (?)", arguments: [columnsText])
             let columnSet = try Int64.fetchOne(db, sql: "SELECT id FROM column_set WHERE columns = ?", arguments: [columnsText])!
-            let raw = RecordCodec.encodeRawValues(columnSet: columnSet, columns.map { record.raw[$0]! })
+            let raw = RawRowCodec.encode(columnSet: columnSet, values: columns.map { record.raw[$0]! }, record: record.normalized)
             try db.execute(sql: """
-                INSERT INTO record (source, record_id, raw, normalized, content_hash, active, updated_at, needs_link) VALUES (?, ?, ?, ?, ?, 1, ?, 0)
+                INSERT INTO record (source, record_id, raw, normalized, content_hash, active, changed_at, needs_link) VALUES (?, ?, ?, ?, ?, 1, ?, 0)
                 ON CONFLICT (source, record_id) DO UPDATE SET raw = excluded.raw, normalized = excluded.normalized,
-                    content_hash = excluded.content_hash, active = 1, updated_at = excluded.updated_at, needs_link = 0
-                """, arguments: [key.source, key.recordId, Data(raw), Data(RecordCodec.encode(record.normalized)), record.contentHash, now])
+                    content_hash = excluded.content_hash, active = 1, changed_at = excluded.changed_at, needs_link = 0
+                """, arguments: [key.source, key.recordId, Data(raw), Data(RecordCodec.encode(record.normalized)), record.contentHash,
+                                 Self.seconds()])
 
             return try self.place(db, key, person: person, review: review, modelVersion: modelVersion, actor: actor, action: action, at: now)
         }
@@ -182,8 +183,8 @@ extension IdentityStore {
                 try db.execute(sql: "UPDATE membership SET enterprise_id = ? WHERE enterprise_id = ?", arguments: [kept, gone!])
                 try self.retire(db, gone!, into: kept, at: now, modelVersion: nil, reason: "merge by \(actor): \(retired) into \(survivor)")
             }
-            try db.execute(sql: "UPDATE record SET active = 0, updated_at = ? WHERE source = ? AND record_id = ?",
-                           arguments: [now, retired.source, retired.recordId])
+            try db.execute(sql: "UPDATE record SET active = 0, changed_at = ? WHERE source = ? AND record_id = ?",
+                           arguments: [Self.seconds(), retired.source, retired.recordId])
             try db.execute(sql: "DELETE FROM membership WHERE source = ? AND record_id = ?", arguments: [retired.source, retired.recordId])
             let (l, r) = survivor < retired ? (survivor, retired) : (retired, survivor)
             try db.execute(sql: """
@@ -219,7 +220,7 @@ extension IdentityStore {
     }
 
     /// When each person was created, as the id of its first lineage entry (its mint, or the split that
-    /// made it): increasing with time, unlike created_at, which has second resolution, so two persons
+    /// made it): increasing with time, unlike minted_at, which has second resolution, so two persons
     /// created in the same second still have an order.
     func creationOrder(_ db: Database, of ids: Set<Int64>) throws -> [Int64: Int64] {
         let first = try db.cachedStatement(sql: "SELECT MIN(id) FROM lineage WHERE enterprise_id = ?")
@@ -234,7 +235,7 @@ extension IdentityStore {
         repeat {
             id = Int64(generator.next() & ((1 << 40) - 1))
         } while try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM person WHERE enterprise_id = ?)", arguments: [id]) == true
-        try db.execute(sql: "INSERT INTO person (enterprise_id, created_at) VALUES (?, ?)", arguments: [id, now])
+        try db.execute(sql: "INSERT INTO person (enterprise_id, minted_at) VALUES (?, ?)", arguments: [id, Self.seconds()])
         try db.execute(sql: "INSERT INTO lineage (at, action, enterprise_id, model_version, reason) VALUES (?, 'mint', ?, ?, ?)",
                        arguments: [now, id, modelVersion, reason])
         return id

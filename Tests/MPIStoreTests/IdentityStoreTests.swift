@@ -86,6 +86,22 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
         }
     }
 
+    @Test func historyGivesEachEntryItsTimeAndReason() throws {
+        let (store, url) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: url) }
+        _ = try store.importSource(code: "A", records: (1...2).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
+        _ = try store.applyPersons([keys(["1"]), keys(["2"])], modelJSON: "{}", reason: "weekly run", actor: "t")
+        let ids = try store.memberships()
+        let one = ids[RecordKey(source: "A", recordId: "1")]!, two = ids[RecordKey(source: "A", recordId: "2")]!
+        _ = try store.mergeRecords(survivor: RecordKey(source: "A", recordId: "1"), retired: RecordKey(source: "A", recordId: "2"), actor: "ehr")
+        let history = try store.history(one)
+        #expect(history.map(\.action) == ["mint", "merge"])
+        #expect(history[0].reason == "weekly run" && history[0].modelVersion == 1)
+        #expect(history[1].reason.contains("merge by ehr") && history[1].otherId == two.description)
+        for entry in history { #expect(entry.at.count == 20 && entry.at.hasSuffix("Z"), "\(entry.at)") }
+        #expect(try store.history(two).map(\.action) == ["mint", "merge"])   // found by the other id too
+    }
+
     @Test func splitKeepsTheIdOnTheLargerPart() throws {
         let (store, url) = try temporaryStore()
         defer { try? FileManager.default.removeItem(at: url) }
@@ -230,5 +246,58 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
             let expected = String(decoding: try encoder.encode([value]), as: UTF8.self)
             #expect("[" + JSONText.quoted(value) + "]" == expected, "\(value.debugDescription)")
         }
+    }
+}
+
+@Suite struct MigrationTests {
+    /// A store written before records were stored compactly (version 1 rows, ISO update times, the
+    /// waiting index) opens, upgrades and reads as before; new rows are written in the compact form.
+    @Test func aStoreOfTheFirstFormUpgradesAndReads() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("old-\(UUID().uuidString).sqlite")
+        defer { try? FileManager.default.removeItem(at: url) }
+        do {
+            let queue = try DatabaseQueue(path: url.path)
+            try IdentityStore.migrator.migrate(queue, upTo: "v7 lineage by person")
+            try queue.write { db in
+                try db.execute(sql: "INSERT INTO source (code, first_seen) VALUES ('R1K', '2026-01-02T03:04:05Z')")
+                try db.execute(sql: """
+                    INSERT INTO column_set (id, columns) VALUES (1, '["ADDRESS_1","ADDRESS_2","DOB","MRN","NHS_NO","NHS_STATUS","PATIENT_NAME","POSTCODE","SEX","TELEPHONE"]')
+                    """)
+                // A row as version 1 wrote it (from a store made by mpi generate's synthetic extracts).
+                try db.execute(sql: """
+                    INSERT INTO record (source, record_id, raw, normalized, content_hash, active, updated_at, needs_link)
+                    VALUES ('R1K', 'R1K0000079', X'01010A12313333205069656C64204865617468205264064C6F6E646F6E0A31332F30312F313935380A52314B303030303037390C3939392039333420343836300230310E4A56484E534F4E2C2050657465720748413620384E4501310C303737303020393238323032',
+                            X'010352314B0A52314B3030303030373905504554455200074A56484E534F4E00000000010A393939393334343836300102303101A60F010D020001046D616C65010348413603384E4500010214313333205049454C4420484541544820524F4144064C4F4E444F4E01033133330001105049454C4420484541544820524F4144010B30373730303932383230320000',
+                            42, 1, '2026-01-02T03:04:05Z', 1)
+                    """)
+                try db.execute(sql: "INSERT INTO model_version (id, created_at, model) VALUES (1, '2026-01-03T00:00:00Z', '{}')")
+                try db.execute(sql: "INSERT INTO person (enterprise_id, created_at) VALUES (77, '2026-01-03T00:00:00Z')")
+                try db.execute(sql: "INSERT INTO membership (source, record_id, enterprise_id) VALUES ('R1K', 'R1K0000079', 77)")
+                try db.execute(sql: """
+                    INSERT INTO lineage (at, action, enterprise_id, model_version, reason) VALUES ('2026-01-03T00:00:00Z', 'mint', 77, 1, 'first run')
+                    """)
+            }
+        }
+        let store = try IdentityStore(path: url.path)
+        let key = RecordKey(source: "R1K", recordId: "R1K0000079")
+        #expect(try store.activeRecords().map(\.name.family) == ["JVHNSON"])
+        #expect(try store.rawRecord(key)?["PATIENT_NAME"] == "JVHNSON, Peter")
+        #expect(try store.recordsWaitingToBeLinked() == [key])
+        let (changedAt, indexes) = try store.pool.read { db in
+            (try Int64.fetchOne(db, sql: "SELECT changed_at FROM record"), try db.indexes(on: "record").map(\.name))
+        }
+        #expect(changedAt == 1_767_323_045)   // 2026-01-02T03:04:05Z
+        let minted = try store.pool.read { db in try Int64.fetchOne(db, sql: "SELECT minted_at FROM person WHERE enterprise_id = 77") }
+        #expect(minted == 1_767_398_400)      // 2026-01-03T00:00:00Z
+        #expect(try store.history(EnterpriseID(value: 77)).map { "\($0.at) \($0.action) \($0.reason)" } == ["2026-01-03T00:00:00Z mint first run"])
+        #expect(!indexes.contains("record_waiting"))
+        // A new row is written compactly, and reads back.
+        _ = try store.importSource(code: "R1K", records: [record("R1K", "R1K0000080", family: "JONES")], fullExtract: false, actor: "t")
+        let version = try store.pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT unicode(CAST(normalized AS TEXT)) FROM record WHERE record_id = 'R1K0000080'")
+        }
+        #expect(version == 2)
+        #expect(try store.rawRecord(RecordKey(source: "R1K", recordId: "R1K0000080")) == ["ID": "R1K0000080", "NAME": "JONES"])
+        #expect(try store.integrityCheck() == "ok")
     }
 }
