@@ -550,20 +550,14 @@ public final class IdentityStore: Sendable {
             let (entryTime, entryReason) = ("", "")
 
             var current: [RecordKey: Int64] = [:]
-            var created: [Int64: Int64] = [:]
             // Records of persons in scope that the run did not see: registered by the lookup service
             // since the run read the store. They keep their person; if its id is retired, they follow it.
             var unseen: [RecordKey: Int64] = [:]
             if let scope {
-                let personOf = try db.cachedStatement(sql: """
-                    SELECT m.enterprise_id, p.minted_at FROM membership m JOIN person p ON p.enterprise_id = m.enterprise_id
-                    WHERE m.source = ? AND m.record_id = ?
-                    """)
+                let personOf = try db.cachedStatement(sql: "SELECT enterprise_id FROM membership WHERE source = ? AND record_id = ?")
                 let membersOf = try db.cachedStatement(sql: "SELECT source, record_id FROM membership WHERE enterprise_id = ?")
                 for key in scope where current[key] == nil {
-                    guard let person = try Row.fetchOne(personOf, arguments: [key.source, key.recordId]) else { continue }
-                    let id: Int64 = person[0]
-                    created[id] = person[1]
+                    guard let id = try Int64.fetchOne(personOf, arguments: [key.source, key.recordId]) else { continue }
                     let rows = try Row.fetchCursor(membersOf, arguments: [id])
                     while let row = try rows.next() {
                         let member = RecordKey(source: row[0], recordId: row[1])
@@ -573,8 +567,6 @@ public final class IdentityStore: Sendable {
             } else {
                 let rows = try Row.fetchCursor(db, sql: "SELECT source, record_id, enterprise_id FROM membership")
                 while let row = try rows.next() { current[RecordKey(source: row[0], recordId: row[1])] = row[2] }
-                let people = try Row.fetchCursor(db, sql: "SELECT enterprise_id, minted_at FROM person WHERE retired_into IS NULL")
-                while let row = try people.next() { created[row[0]] = row[1] }
             }
             var recordsOfOld: [Int64: [RecordKey]] = [:]
             for (key, id) in current { recordsOfOld[id, default: []].append(key) }
@@ -589,15 +581,13 @@ public final class IdentityStore: Sendable {
                 for (id, count) in counts { overlaps.append((index, id, count)) }
             }
             // Age decides only between ids that compete (one group overlapping several ids, or one id
-            // several groups); minted_at has second resolution, so their first lineage entries break ties.
+            // several groups), so only theirs is looked up (`creationOrder`).
             var groupsOfId: [Int64: Int] = [:], idsOfGroup: [Int: Int] = [:]
             for overlap in overlaps { groupsOfId[overlap.id, default: 0] += 1; idsOfGroup[overlap.group, default: 0] += 1 }
             let competing = overlaps.filter { groupsOfId[$0.id]! > 1 || idsOfGroup[$0.group]! > 1 }.map(\.id)
             let order = try self.creationOrder(db, of: Set(competing))
             overlaps.sort { a, b in
                 if a.count != b.count { return a.count > b.count }
-                let ca = created[a.id] ?? 0, cb = created[b.id] ?? 0
-                if ca != cb { return ca < cb }
                 let oa = order[a.id] ?? .max, ob = order[b.id] ?? .max
                 if oa != ob { return oa < ob }
                 return (a.id, a.group) < (b.id, b.group)
