@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import MPICore
 import MPINormalize
+import MPISynthetic
 import Testing
 @testable import mpi
 
@@ -98,5 +99,32 @@ private var samples: URL {
         #expect(records[1].dateOfBirth == nil)                         // month 13: rejected, the record kept
         #expect(problems.map(\.code) == ["invalid_json"])
         #expect(problems.map(\.line) == [2])
+    }
+}
+
+@Suite struct GenerateCommandTests {
+    /// A seed gives the same population on any day (figures in the docs depend on it), and --as-of moves it.
+    @Test func aSeedGivesOnePopulationWhateverTheDay() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("generate-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: base) }
+        func files(_ asOf: CalendarDate?) throws -> [String: Data] {
+            let directory = base.appendingPathComponent(asOf?.description ?? "default").path
+            let population = if let asOf {
+                try MPI.Generate.write(persons: 300, seed: 3, asOf: asOf, to: directory)
+            } else {
+                try MPI.Generate.write(persons: 300, seed: 3, to: directory)
+            }
+            return Dictionary(uniqueKeysWithValues: population.files.map { ($0.name, Data($0.bytes)) })
+        }
+        let byDefault = try files(nil)
+        #expect(try files(MPI.Generate.defaultAsOf) == byDefault)
+        #expect(try files(CalendarDate(year: 2020, month: 6, day: 1)!) != byDefault)
+        #expect(MPI.Generate.defaultAsOf <= CalendarDate.today)   // no date of birth in the future for the normaliser
+
+        #expect(try MPI.Generate.parseAsOf("2024-02-29") == CalendarDate(year: 2024, month: 2, day: 29))
+        for bad in ["2023-02-29", "28/11/2026", "2026-11", ""] {
+            #expect(throws: (any Error).self, "\(bad)") { try MPI.Generate.parseAsOf(bad) }
+        }
+        #expect(throws: (any Error).self) { try MPI.parseAsRoot(["generate", "--out", "x", "--as-of", "tomorrow"]) }
     }
 }
