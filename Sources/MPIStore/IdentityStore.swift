@@ -698,7 +698,7 @@ public final class IdentityStore: Sendable {
         // The same text Self.json gives for ["enterpriseId", "recordId", "source"] (sorted keys).
         let detail = "{\"enterpriseId\":\(JSONText.quoted(resolution?.enterpriseId ?? "")),\"recordId\":\(JSONText.quoted(recordId)),"
             + "\"source\":\(JSONText.quoted(source))}"
-        try lookups.append([(Self.now(), actor, "resolve", detail)])
+        try lookups.append([(Date().timeIntervalSince1970, actor, "resolve", detail)])
         return resolution
     }
 
@@ -719,7 +719,7 @@ public final class IdentityStore: Sendable {
             }
             return try self.resolution(db, id: id, redirectedFrom: redirectedFrom)
         }
-        try lookups.append([(Self.now(), actor, "person", try Self.json(["enterpriseId": resolution?.enterpriseId ?? enterpriseId.description]))])
+        try lookups.append([(Date().timeIntervalSince1970, actor, "person", try Self.json(["enterpriseId": resolution?.enterpriseId ?? enterpriseId.description]))])
         return resolution
     }
 
@@ -750,7 +750,7 @@ public final class IdentityStore: Sendable {
 
     /// Audits a demographic search: how many candidates and the top person, never the demographics.
     public func recordSearch(candidates: Int, top: EnterpriseID?, actor: String) throws {
-        try lookups.append([(Self.now(), actor, "search", try Self.json(["candidates": String(candidates), "enterpriseId": top?.description ?? ""]))])
+        try lookups.append([(Date().timeIntervalSince1970, actor, "search", try Self.json(["candidates": String(candidates), "enterpriseId": top?.description ?? ""]))])
     }
 
     // MARK: audit

@@ -216,7 +216,7 @@ extension IdentityStore {
 
     /// Writes many lookup audit entries in one transaction (the service batches them).
     public func appendAudit(_ events: [AuditEvent]) throws {
-        try lookups.append(events.map { event in (Self.timestamp(event.time), event.actor, event.action, try Self.json(event.detail)) })
+        try lookups.append(events.map { event in (event.time, event.actor, event.action, try Self.json(event.detail)) })
     }
 
     /// When each person was created, as the id of its first lineage entry (its mint, or the split that

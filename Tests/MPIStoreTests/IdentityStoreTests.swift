@@ -301,3 +301,66 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
         #expect(try store.integrityCheck() == "ok")
     }
 }
+
+@Suite struct LookupLogTests {
+    private func temporaryLog() throws -> (LookupLog, URL) {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("log-\(UUID().uuidString).sqlite")
+        return (try LookupLog(storePath: url.path), url)
+    }
+
+    /// `--since` reads a range of ids; whatever the text, it must give exactly the entries whose time
+    /// sorts at or after it, also for entries appended out of time order or in one microsecond.
+    @Test func sinceGivesExactlyTheEntriesAtOrAfter() throws {
+        let (log, url) = try temporaryLog()
+        defer { try? FileManager.default.removeItem(atPath: LookupLog.path(besides: url.path)) }
+        let base = 1_795_000_000.0   // 2026-11-18T10:13:20Z
+        var generator = SplitMix64(seed: 21)
+        var times: [Double] = []
+        for _ in 0..<400 { times.append(base + Double(Int.random(in: 0..<(20 * 86_400), using: &generator)) + 0.25) }
+        times += [times[0], times[0], base + 86_400 * 30, base - 86_400 * 400]   // one microsecond thrice; a clock set back
+        for chunk in stride(from: 0, to: times.count, by: 37) {
+            try log.append(times[chunk..<min(chunk + 37, times.count)].map { ($0, "lab", "resolve", "{}") })
+        }
+        let all = try log.entries(since: "")
+        #expect(all.count == times.count)
+        var sinces = ["", "garbage", "2026", "2026-11", "2026-11-99", "2026-13-01", "2026-11-28T25", "2026-11-28T09:3", "2026-11-28T09:30:61Z",
+                      "2025-11-18", "2027-01-01", "2026-11-31"]
+        for time in times.prefix(60) {
+            let text = IdentityStore.timestamp(time)
+            for length in [10, 13, 16, 19, 20] { sinces.append(String(text.prefix(length))) }
+        }
+        for since in sinces {
+            let expected = all.filter { $0.at >= since }.map(\.at).sorted()
+            #expect(try log.entries(since: since).map(\.at) == expected, "\(since)")
+        }
+        #expect(LookupLog.earliestMicroseconds(since: "2026-11-28T09:30:15Z") == 1_795_858_215_000_000)   // calendar.timegm in Python
+        #expect(LookupLog.earliestMicroseconds(since: "2026-11-28") == 1_795_824_000_000_000)
+        #expect(LookupLog.earliestMicroseconds(since: "nonsense") == 0)
+    }
+
+    @Test func aLogOfTheEarlierFormUpgradesWithItsEntries() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("log-\(UUID().uuidString).sqlite")
+        let logPath = LookupLog.path(besides: url.path)
+        defer { try? FileManager.default.removeItem(atPath: logPath) }
+        do {
+            let queue = try DatabaseQueue(path: logPath)
+            try queue.write { db in
+                try db.execute(sql: """
+                    CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                    INSERT INTO grdb_migrations VALUES ('v1 lookups'), ('v2 lookups by time');
+                    CREATE TABLE lookup (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
+                                         action TEXT NOT NULL, detail TEXT NOT NULL);
+                    CREATE INDEX lookup_by_time ON lookup(at);
+                    INSERT INTO lookup (at, actor, action, detail) VALUES ('2026-11-27T10:00:00Z', 'lab', 'resolve', '{"a":1}'),
+                        ('2026-11-28T10:00:00Z', 'ehr', 'person', '{"b":2}'), ('2026-11-28T10:00:00Z', 'ehr', 'search', '{"c":3}');
+                    """)
+            }
+        }
+        let log = try LookupLog(storePath: url.path)
+        #expect(try log.entries(since: "").map(\.action) == ["resolve", "person", "search"])
+        #expect(try log.entries(since: "2026-11-28").map(\.detail) == ["{\"b\":2}", "{\"c\":3}"])
+        try log.append([(Date().timeIntervalSince1970, "lab", "resolve", "{}")])
+        #expect(try log.entries(since: "2026-11-28").count == 3)
+        #expect(try log.integrityCheck() == "ok")
+    }
+}
