@@ -140,7 +140,7 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
         defer { try? FileManager.default.removeItem(at: url) }
         _ = try store.importSource(code: "A", records: (1...3).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
         _ = try store.applyPersons([keys(["3"])], modelJSON: "{}", reason: "first", actor: "t")
-        Thread.sleep(forTimeInterval: 1.1)   // created_at has second resolution: 3's person is the older, so it survives
+        // 3's person is the older (minted first, even within the same second), so it survives.
         _ = try store.applyPersons([keys(["1", "2"]), keys(["3"])], modelJSON: "{}", reason: "second", actor: "t")
         // The run saw records 1 and 3 (2 arrived after it read the store) and links 1 with 3: 1's person
         // (the younger) is retired into 3's.
