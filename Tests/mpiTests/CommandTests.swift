@@ -128,3 +128,14 @@ private var samples: URL {
         #expect(throws: (any Error).self) { try MPI.parseAsRoot(["generate", "--out", "x", "--as-of", "tomorrow"]) }
     }
 }
+
+@Suite struct PersonCommandTests {
+    /// The issue names `mpi person show ID`; `mpi person ID` has worked since the start and still does.
+    @Test func personShowAndPersonAreOneCommand() throws {
+        for arguments in [["person", "show", "XN6Y-9W9K-=", "--json"], ["person", "XN6Y-9W9K-=", "--json"]] {
+            let command = try #require(try MPI.parseAsRoot(arguments) as? MPI.PersonShow, "\(arguments)")
+            #expect(command.enterpriseId == "XN6Y-9W9K-=" && command.json)
+        }
+        #expect(throws: (any Error).self) { try MPI.parseAsRoot(["person", "show"]) }
+    }
+}

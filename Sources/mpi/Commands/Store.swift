@@ -123,9 +123,19 @@ extension MPI {
         }
     }
 
+    /// `mpi person show ID`; `mpi person ID` says the same.
     struct Person: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "person",
+            abstract: "Show a person by enterprise id, following redirects from ids retired by merges.",
+            subcommands: [PersonShow.self],
+            defaultSubcommand: PersonShow.self
+        )
+    }
+
+    struct PersonShow: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show a person by enterprise id, following redirects from ids retired by merges."
         )
 
