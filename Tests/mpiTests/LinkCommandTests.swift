@@ -121,6 +121,25 @@ private func temporaryDirectory() -> URL {
         #expect(resolution.nhsNumbers == ["9990000018"])
         #expect(try store.integrityCheck() == "ok")
         #expect(try store.auditTrail().filter { $0.action == "import" }.count == 6)   // three sources, twice
+
+        // `mpi relink --db` re-trains and re-links every record with the store's last settings: no job needed.
+        func relink(_ arguments: [String]) async throws {
+            let command = try #require(try MPI.parseAsRoot(["relink"] + arguments) as? MPI.Relink)
+            try await command.run()
+        }
+        try await relink(["--db", db, "--out", directory.appendingPathComponent("c").path, "--quiet", "--actor", "steward"])
+        try await relink([job, "--db", db, "--out", directory.appendingPathComponent("d").path, "--quiet"])
+        for folder in ["c", "d"] {
+            #expect(try CSVFile.read(directory.appendingPathComponent("\(folder)/clusters.csv").path).rows == a.rows, "\(folder)")
+        }
+        let relinks = try store.auditTrail().filter { $0.action == "link" && $0.actor == "steward" }
+        #expect(relinks.count == 1)
+        let id = try #require(EnterpriseID(byKey["R1K:R1K0000002"] ?? ""))
+        #expect(try store.history(id).map(\.reason) == ["mpi link \(job)"])   // minted by the first run, kept since
+
+        let unlinked = directory.appendingPathComponent("unlinked.sqlite").path
+        _ = try IdentityStore(path: unlinked)
+        await #expect(throws: (any Error).self) { try await relink(["--db", unlinked, "--out", directory.appendingPathComponent("e").path]) }
     }
 }
 

@@ -37,12 +37,15 @@ extension MPI {
         var relink = false
 
         func run() async throws {
-            let linkageJob = try JobFile.load(job)
+            try await link(try JobFile.load(job), jobDirectory: URL(fileURLWithPath: job).deletingLastPathComponent())
+        }
+
+        func link(_ linkageJob: LinkageJob, jobDirectory: URL) async throws {
             let given = try model.map(ModelFile.read)
             if let given, given.comparisons.map(\.kind) != linkageJob.comparisons {
                 throw CLIError("the model's comparisons (\(given.comparisons.map(\.kind.name).joined(separator: ", "))) are not the job's")
             }
-            let run = LinkRun(job: linkageJob, jobDirectory: URL(fileURLWithPath: job).deletingLastPathComponent(),
+            let run = LinkRun(job: linkageJob, jobDirectory: jobDirectory,
                               workers: ProcessInfo.processInfo.activeProcessorCount, progress: Progress(quiet: quiet))
             let outcome: LinkRun.Outcome
             var store: IdentityStore? = nil
@@ -61,6 +64,54 @@ extension MPI {
             timings.append(("write", clock.lap()))
             try LinkOutputs(directory: out, job: linkageJob, store: store).writeSummary(outcome, timings: timings)
             run.progress.line("wrote \(out)/clusters.csv, pairs.csv, review.csv, rejects.csv, model.json, summary.json")
+        }
+    }
+
+    /// `mpi relink --db DB --out DIR`: `mpi link JOB --db DB --out DIR --relink`, the job being optional.
+    struct Relink: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Re-train and re-link every record of an identity store, keeping enterprise ids as stable as the data allows.",
+            discussion: """
+            The same as `mpi link JOB --db DB --out DIR --relink`. Without JOB, the store's last link run gives \
+            the blocking rules, maximum block size, thresholds and comparisons; training and outputs take their \
+            defaults. Writes the outputs of `mpi link` to DIR and reports how many ids were kept, minted, \
+            merged and split.
+            """
+        )
+
+        @Argument(help: "The linkage job file (JSON); the store's last settings when omitted.")
+        var job: String?
+
+        @Option(help: "The identity store (SQLite).")
+        var db: String = "mpi.sqlite"
+
+        @Option(name: .long, help: "Folder for the outputs; created if missing.")
+        var out: String
+
+        @Flag(help: "No progress lines on standard error.")
+        var quiet = false
+
+        @Option(help: "Who is acting, for the audit trail.")
+        var actor: String = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+
+        func run() async throws {
+            var link = try MPI.Link.parse([job ?? "-", "--db", db, "--out", out, "--actor", actor, "--relink"] + (quiet ? ["--quiet"] : []))
+            if let job {
+                try await link.run()
+                return
+            }
+            guard FileManager.default.fileExists(atPath: db) else { throw CLIError("no identity store at \(db)") }
+            let store = try IdentityStore(path: db)
+            guard let settingsText = try store.latestSettings(), let modelText = try store.latestModel() else {
+                throw CLIError("\(db) has not been linked yet: give the job, as in mpi relink JOB --db \(db) --out \(out)")
+            }
+            let settings = try JSONDecoder().decode(LinkSettings.self, from: Data(settingsText.utf8))
+            let model = try JSONDecoder().decode(LinkageModel.self, from: Data(modelText.utf8))
+            // The store holds the records: the job needs no sources, only how to block, compare and decide.
+            let job = LinkageJob(sources: [], blocking: .init(rules: settings.rules, maximumBlockSize: settings.maximumBlockSize),
+                                 comparisons: model.comparisons.map(\.kind), thresholds: settings.thresholds)
+            link.job = "(the settings of the store's last run)"
+            try await link.link(job, jobDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         }
     }
 
@@ -147,7 +198,7 @@ extension MPI.Link {
             let outcome = try await run.run(loaded: scope.loaded, model: model, readSeconds: clock.lap(), constraints: constraints, scope: scope)
             let keys = outcome.loaded.records.map(\.key)
             let applied = try store.applyPersons(groups(of: outcome), modelJSON: String(decoding: try encoder.encode(outcome.model), as: UTF8.self),
-                                                 settingsJSON: settingsJSON, reason: "mpi link \(job)", actor: actor,
+                                                 settingsJSON: settingsJSON, reason: runReason, actor: actor,
                                                  scope: Set(keys), linkKeys: scope.computedKeys,
                                                  review: .replaceItemsInvolving(pending, reviewEntries(of: outcome)))
             report(applied, run: run, incremental: true)
@@ -162,11 +213,14 @@ extension MPI.Link {
             (record.key, LinkKeys(record, rules: linkageJob.blocking.rules, termFrequencyKinds: termFrequencyKinds).encoded(fingerprint: fingerprint))
         }
         let applied = try store.applyPersons(groups(of: outcome), modelJSON: String(decoding: try encoder.encode(outcome.model), as: UTF8.self),
-                                             settingsJSON: settingsJSON, reason: "mpi link \(job)", actor: actor, linkKeys: linkKeys,
+                                             settingsJSON: settingsJSON, reason: runReason, actor: actor, linkKeys: linkKeys,
                                              review: .replaceAll(reviewEntries(of: outcome)))
         report(applied, run: run)
         return outcome
     }
+
+    /// The reason the lineage and audit trail give for this run's changes.
+    private var runReason: String { relink ? "mpi link \(job) --relink" : "mpi link \(job)" }
 
     private func groups(of outcome: LinkRun.Outcome) -> [[RecordKey]] {
         var groups = [[RecordKey]](repeating: [], count: outcome.clusters.personCount)
