@@ -9,8 +9,10 @@ import MPICore
 /// (in upper, lower or title case, optionally followed by a space) or a literal piece. The row comes
 /// back byte for byte: an encoding is kept only after decoding it gives the value again.
 ///
-/// The vocabulary is derived from the key and the normalised record by `vocabulary(of:)`; a stored
-/// row depends on it, so changing that function needs a new version byte.
+/// The vocabulary is derived from the key and the normalised record (`Vocabulary`); a stored row
+/// depends on it, so changing it needs a new version byte. For the same reason a record's raw row and
+/// normalised form are always written together: a normalised record rewritten alone would leave its
+/// raw row unreadable.
 enum RawRowCodec {
     /// Version 1 was the values as plain length-prefixed text.
     static let version: UInt8 = 2
