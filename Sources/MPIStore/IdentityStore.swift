@@ -214,7 +214,7 @@ public final class IdentityStore: Sendable {
         migrator.registerMigration("v8 smaller records") { db in
             // The time a record last changed as seconds since 1970 (4 bytes) rather than ISO text (20).
             try db.execute(sql: "ALTER TABLE record ADD COLUMN changed_at INTEGER NOT NULL DEFAULT 0")
-            try db.execute(sql: "UPDATE record SET changed_at = CAST(strftime('%s', updated_at) AS INTEGER)")
+            try db.execute(sql: "UPDATE record SET changed_at = coalesce(CAST(strftime('%s', updated_at) AS INTEGER), 0)")
             try db.execute(sql: "ALTER TABLE record DROP COLUMN updated_at")
             // After an import every record waits, and this index held them all (23 bytes a record). An
             // incremental run finds the waiting ones by reading the table instead: 0.2 s for a million.
@@ -223,7 +223,7 @@ public final class IdentityStore: Sendable {
         migrator.registerMigration("v9 smaller persons and lineage") { db in
             // When an id was minted, as seconds since 1970 (4 bytes) rather than ISO text (20).
             try db.execute(sql: "ALTER TABLE person ADD COLUMN minted_at INTEGER NOT NULL DEFAULT 0")
-            try db.execute(sql: "UPDATE person SET minted_at = CAST(strftime('%s', created_at) AS INTEGER)")
+            try db.execute(sql: "UPDATE person SET minted_at = coalesce(CAST(strftime('%s', created_at) AS INTEGER), 0)")
             try db.execute(sql: "ALTER TABLE person DROP COLUMN created_at")
             // A link run's reason, once: its lineage entries leave their time and reason empty and take
             // the model version's (a first run writes one entry for each of its hundreds of thousands of ids).

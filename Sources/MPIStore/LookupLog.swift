@@ -44,7 +44,7 @@ final class LookupLog: Sendable {
             // Earlier entries: their second, and their old id below a million to keep them apart.
             try db.execute(sql: """
                 INSERT INTO lookup_keyed_by_time (id, at, actor, action, detail)
-                SELECT CAST(strftime('%s', at) AS INTEGER) * 1000000 + id % 1000000, at, actor, action, detail FROM lookup
+                SELECT coalesce(CAST(strftime('%s', at) AS INTEGER), 0) * 1000000 + id % 1000000, at, actor, action, detail FROM lookup
                 """)
             try db.execute(sql: "DROP TABLE lookup")
             try db.execute(sql: "ALTER TABLE lookup_keyed_by_time RENAME TO lookup")
