@@ -229,6 +229,18 @@ public final class IdentityStore: Sendable {
             // the model version's (a first run writes one entry for each of its hundreds of thousands of ids).
             try db.execute(sql: "ALTER TABLE model_version ADD COLUMN reason TEXT")
         }
+        migrator.registerMigration("v10 memberships in the record row") { db in
+            // A record's person is a column of the record: one value, so "one source record belongs to
+            // exactly one person" still holds by the schema, without a second table keyed by the record
+            // (23 MB of a million-record store), and an index to find a person's records.
+            try db.execute(sql: "ALTER TABLE record ADD COLUMN enterprise_id INTEGER REFERENCES person(enterprise_id)")
+            try db.execute(sql: """
+                UPDATE record SET enterprise_id = m.enterprise_id FROM membership m
+                WHERE m.source = record.source AND m.record_id = record.record_id
+                """)
+            try db.execute(sql: "DROP TABLE membership")
+            try db.execute(sql: "CREATE INDEX record_by_person ON record(enterprise_id) WHERE enterprise_id IS NOT NULL")
+        }
         return migrator
     }
 
@@ -411,7 +423,14 @@ public final class IdentityStore: Sendable {
 
     public enum StoreError: Error, CustomStringConvertible {
         case corruptRecord
-        public var description: String { "a stored record cannot be read" }
+        /// A person was given a record the store does not hold.
+        case unknownRecord(RecordKey)
+        public var description: String {
+            switch self {
+            case .corruptRecord: "a stored record cannot be read"
+            case .unknownRecord(let key): "no record \(key) in the store"
+            }
+        }
     }
 
     /// The current time as ISO 8601 UTC ("2026-11-28T19:00:27Z"), as the audit trail and lineage store
@@ -490,7 +509,7 @@ public final class IdentityStore: Sendable {
                 let deactivate = try db.cachedStatement(sql: "UPDATE record SET active = 0, changed_at = ? WHERE source = ? AND record_id = ?")
                 for (recordId, old) in existing where old.active && !seen.contains(recordId) {
                     try deactivate.execute(arguments: [nowSeconds, code, recordId])
-                    try db.execute(sql: "DELETE FROM membership WHERE source = ? AND record_id = ?", arguments: [code, recordId])
+                    try db.execute(sql: "UPDATE record SET enterprise_id = NULL WHERE source = ? AND record_id = ?", arguments: [code, recordId])
                     summary.markedInactive += 1
                 }
             }
@@ -554,8 +573,8 @@ public final class IdentityStore: Sendable {
             // since the run read the store. They keep their person; if its id is retired, they follow it.
             var unseen: [RecordKey: Int64] = [:]
             if let scope {
-                let personOf = try db.cachedStatement(sql: "SELECT enterprise_id FROM membership WHERE source = ? AND record_id = ?")
-                let membersOf = try db.cachedStatement(sql: "SELECT source, record_id FROM membership WHERE enterprise_id = ?")
+                let personOf = try db.cachedStatement(sql: "SELECT enterprise_id FROM record WHERE source = ? AND record_id = ?")
+                let membersOf = try db.cachedStatement(sql: "SELECT source, record_id FROM record WHERE enterprise_id = ?")
                 for key in scope where current[key] == nil {
                     guard let id = try Int64.fetchOne(personOf, arguments: [key.source, key.recordId]) else { continue }
                     let rows = try Row.fetchCursor(membersOf, arguments: [id])
@@ -565,7 +584,7 @@ public final class IdentityStore: Sendable {
                     }
                 }
             } else {
-                let rows = try Row.fetchCursor(db, sql: "SELECT source, record_id, enterprise_id FROM membership")
+                let rows = try Row.fetchCursor(db, sql: "SELECT source, record_id, enterprise_id FROM record WHERE enterprise_id IS NOT NULL")
                 while let row = try rows.next() { current[RecordKey(source: row[0], recordId: row[1])] = row[2] }
             }
             var recordsOfOld: [Int64: [RecordKey]] = [:]
@@ -648,20 +667,21 @@ public final class IdentityStore: Sendable {
                 summary.merged += 1
             }
 
-            let upsert = try db.cachedStatement(sql: """
-                INSERT INTO membership (source, record_id, enterprise_id) VALUES (?, ?, ?)
-                ON CONFLICT (source, record_id) DO UPDATE SET enterprise_id = excluded.enterprise_id
-                """)
+            let place = try db.cachedStatement(sql: "UPDATE record SET enterprise_id = ? WHERE source = ? AND record_id = ?")
+            func assign(_ key: RecordKey, to id: Int64) throws {
+                try place.execute(arguments: [id, key.source, key.recordId])
+                guard db.changesCount == 1 else { throw StoreError.unknownRecord(key) }
+            }
             for (index, group) in groups.enumerated() {
                 let id = idOfGroup[index]!
                 for key in group where current[key] != id {
-                    try upsert.execute(arguments: [key.source, key.recordId, id])
+                    try assign(key, to: id)
                     if current[key] != nil { summary.recordsMoved += 1 }
                 }
             }
             for (key, id) in unseen.sorted(by: { $0.key < $1.key }) {
                 guard let target = retiredNow[id] else { continue }
-                try upsert.execute(arguments: [key.source, key.recordId, target])
+                try assign(key, to: target)
                 summary.recordsMoved += 1
             }
             try db.execute(sql: "UPDATE record SET needs_link = 0 WHERE needs_link = 1 AND active = 1")
@@ -691,7 +711,7 @@ public final class IdentityStore: Sendable {
     /// entry's JSON written by hand: the lookup a lab system makes most often, kept well under 100 µs.
     public func resolve(source: String, recordId: String, actor: String) throws -> Resolution? {
         let resolution = try pool.read { db -> Resolution? in
-            let membership = try db.cachedStatement(sql: "SELECT enterprise_id FROM membership WHERE source = ? AND record_id = ?")
+            let membership = try db.cachedStatement(sql: "SELECT enterprise_id FROM record WHERE source = ? AND record_id = ?")
             guard let id = try Int64.fetchOne(membership, arguments: [source, recordId]) else { return nil }
             return try self.resolution(db, id: id, redirectedFrom: nil)
         }
@@ -725,8 +745,7 @@ public final class IdentityStore: Sendable {
 
     func resolution(_ db: Database, id: Int64, redirectedFrom: String?) throws -> Resolution {
         let rows = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT m.source, m.record_id, r.normalized FROM membership m JOIN record r USING (source, record_id)
-            WHERE m.enterprise_id = ? ORDER BY m.source, m.record_id
+            SELECT source, record_id, normalized FROM record WHERE enterprise_id = ? ORDER BY source, record_id
             """), arguments: [id])
         var nhs = Set<String>()
         for row in rows {
@@ -740,7 +759,7 @@ public final class IdentityStore: Sendable {
     public func memberships() throws -> [RecordKey: EnterpriseID] {
         try pool.read { db in
             var result: [RecordKey: EnterpriseID] = [:]
-            let rows = try Row.fetchCursor(db, sql: "SELECT source, record_id, enterprise_id FROM membership")
+            let rows = try Row.fetchCursor(db, sql: "SELECT source, record_id, enterprise_id FROM record WHERE enterprise_id IS NOT NULL")
             while let row = try rows.next() {
                 result[RecordKey(source: row[0], recordId: row[1])] = EnterpriseID(value: UInt64(row[2] as Int64))
             }

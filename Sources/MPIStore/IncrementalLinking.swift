@@ -27,7 +27,7 @@ extension IdentityStore {
 
     /// True once a link run has given the store persons.
     public func hasPersons() throws -> Bool {
-        try pool.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM membership)") ?? false }
+        try pool.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM record WHERE enterprise_id IS NOT NULL)") ?? false }
     }
 
     /// The persons of these records and every record of those persons: record -> person. Records with
@@ -35,8 +35,8 @@ extension IdentityStore {
     public func personsWithMembers(of keys: some Sequence<RecordKey>) throws -> [RecordKey: EnterpriseID] {
         try pool.read { db in
             var result: [RecordKey: EnterpriseID] = [:]
-            let personOf = try db.cachedStatement(sql: "SELECT enterprise_id FROM membership WHERE source = ? AND record_id = ?")
-            let membersOf = try db.cachedStatement(sql: "SELECT source, record_id FROM membership WHERE enterprise_id = ?")
+            let personOf = try db.cachedStatement(sql: "SELECT enterprise_id FROM record WHERE source = ? AND record_id = ?")
+            let membersOf = try db.cachedStatement(sql: "SELECT source, record_id FROM record WHERE enterprise_id = ?")
             for key in keys where result[key] == nil {
                 guard let id = try Int64.fetchOne(personOf, arguments: [key.source, key.recordId]) else { continue }
                 let person = EnterpriseID(value: UInt64(id))
@@ -51,7 +51,7 @@ extension IdentityStore {
     public func memberships(of keys: some Sequence<RecordKey>) throws -> [RecordKey: EnterpriseID] {
         try pool.read { db in
             var result: [RecordKey: EnterpriseID] = [:]
-            let select = try db.cachedStatement(sql: "SELECT enterprise_id FROM membership WHERE source = ? AND record_id = ?")
+            let select = try db.cachedStatement(sql: "SELECT enterprise_id FROM record WHERE source = ? AND record_id = ?")
             for key in keys {
                 if let id = try Int64.fetchOne(select, arguments: [key.source, key.recordId]) {
                     result[key] = EnterpriseID(value: UInt64(id))
@@ -91,7 +91,9 @@ extension IdentityStore {
     /// Every record's person, in key order, streamed (a million rows are never held at once).
     public func forEachMembership(_ body: (RecordKey, EnterpriseID) throws -> Void) throws {
         try pool.read { db in
-            let rows = try Row.fetchCursor(db, sql: "SELECT source, record_id, enterprise_id FROM membership ORDER BY source, record_id")
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT source, record_id, enterprise_id FROM record WHERE enterprise_id IS NOT NULL ORDER BY source, record_id
+                """)
             while let row = try rows.next() {
                 try body(RecordKey(source: row[0], recordId: row[1]), EnterpriseID(value: UInt64(row[2] as Int64)))
             }

@@ -91,10 +91,18 @@ enum RawRowCodec {
 
     // MARK: items
 
-    /// An item is one LEB128 tag: `tag % 8` is its kind, `tag / 8` its argument (a word's index, or a
-    /// literal's length, the literal's bytes following).
-    private enum Kind: Int {
-        case word = 0, lowerWord, titleWord, wordSpace, lowerWordSpace, titleWordSpace, literal
+    /// An item starts with a tag byte: its top two bits say what it is (a word as it is, in lower case,
+    /// in title case, or a literal), the next bit that a space follows it, and the low five bits its
+    /// argument (the word's index, or the literal's length, its bytes following). An argument of 31 or
+    /// more is written as 31 and the rest as LEB128, so the first 31 words cost one byte.
+    enum Kind: UInt8 {
+        case word = 0, lowerWord, titleWord, literal
+    }
+
+    private static func writeTag(_ kind: Kind, spaced: Bool, argument: Int, to out: inout ByteWriter) {
+        let small = min(argument, 31)
+        out.byte(kind.rawValue << 6 | (spaced ? 0x20 : 0) | UInt8(small))
+        if small == 31 { out.uint(argument - 31) }
     }
 
     /// The value as a header (odd: the item count) and items, or nil when no word of the vocabulary occurs.
@@ -104,7 +112,7 @@ enum RawRowCodec {
         var literalStart: Int? = nil
         func flushLiteral(upTo end: Int) {
             guard let start = literalStart else { return }
-            items.uint((end - start) * 8 + Kind.literal.rawValue)
+            writeTag(.literal, spaced: false, argument: end - start, to: &items)
             items.bytes.append(contentsOf: value[start..<end])
             itemCount += 1
             literalStart = nil
@@ -116,7 +124,7 @@ enum RawRowCodec {
             if end > index, let (word, caseKind) = vocabulary.find(value[index..<end]) {
                 flushLiteral(upTo: index)
                 let spaced = end < value.count && value[end] == 0x20
-                items.uint(word * 8 + caseKind + (spaced ? 3 : 0))
+                writeTag(caseKind, spaced: spaced, argument: word, to: &items)
                 itemCount += 1
                 matched = true
                 index = spaced ? end + 1 : end
@@ -145,21 +153,24 @@ enum RawRowCodec {
     }
 
     private static func readItem(from input: inout ByteReader, _ vocabulary: Vocabulary, into value: inout [UInt8]) throws(RecordCodec.DecodeError) {
-        let tag = try input.uint()
-        guard let kind = Kind(rawValue: tag % 8) else { throw .malformed }
-        let argument = tag / 8
+        let tag = try input.byte()
+        let kind = Kind(rawValue: tag >> 6)!
+        var argument = Int(tag & 0x1F)
+        if argument == 31 {
+            let rest = try input.uint()
+            guard rest >= 0, rest < Int.max - 31 else { throw .malformed }
+            argument += rest
+        }
         if kind == .literal {
-            value.append(contentsOf: Array(try input.bytes(count: argument).utf8))
-            return
+            value.append(contentsOf: try input.slice(count: argument))
+        } else {
+            guard argument < vocabulary.count else { throw .malformed }
+            for (offset, byte) in vocabulary[argument].enumerated() {
+                let lower = kind == .lowerWord || (kind == .titleWord && offset > 0)
+                value.append(lower ? lowercased(byte) : byte)
+            }
         }
-        guard argument < vocabulary.count else { throw .malformed }
-        let word = vocabulary[argument]
-        let caseKind = kind.rawValue % 3
-        for (offset, byte) in word.enumerated() {
-            let lower = caseKind == 1 || (caseKind == 2 && offset > 0)
-            value.append(lower ? lowercased(byte) : byte)
-        }
-        if kind.rawValue >= 3 { value.append(0x20) }
+        if tag & 0x20 != 0 { value.append(0x20) }
     }
 
     static func isWordByte(_ byte: UInt8) -> Bool {
@@ -244,11 +255,11 @@ enum RawRowCodec {
             }
         }
 
-        /// The first word that `token` spells, and how: 0 as it is, 1 in lower case, 2 in title case.
-        func find(_ token: ArraySlice<UInt8>) -> (Int, Int)? {
+        /// The first word that `token` spells, and how: as it is, in lower case or in title case.
+        func find(_ token: ArraySlice<UInt8>) -> (Int, Kind)? {
             for (index, range) in ranges.enumerated() where range.count == token.count {
                 let word = storage[range]
-                if word.elementsEqual(token) { return (index, 0) }
+                if word.elementsEqual(token) { return (index, .word) }
                 var lower = true, title = true
                 for (offset, (w, t)) in zip(word, token).enumerated() {
                     let lowered = RawRowCodec.lowercased(w)
@@ -256,8 +267,8 @@ enum RawRowCodec {
                     if offset == 0 ? t != w : t != lowered { title = false }
                     if !lower && !title { break }
                 }
-                if lower { return (index, 1) }
-                if title { return (index, 2) }
+                if lower { return (index, .lowerWord) }
+                if title { return (index, .titleWord) }
             }
             return nil
         }

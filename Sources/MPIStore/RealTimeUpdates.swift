@@ -22,7 +22,7 @@ extension IdentityStore {
             var snapshot = LiveSnapshot()
             let rows = try Row.fetchCursor(db, sql: "SELECT source, record_id, normalized FROM record WHERE active = 1 ORDER BY source, record_id")
             while let row = try rows.next() { snapshot.records.append(try Self.normalized(row[2], key: RecordKey(source: row[0], recordId: row[1]))) }
-            let members = try Row.fetchCursor(db, sql: "SELECT source, record_id, enterprise_id FROM membership")
+            let members = try Row.fetchCursor(db, sql: "SELECT source, record_id, enterprise_id FROM record WHERE enterprise_id IS NOT NULL")
             while let row = try members.next() { snapshot.memberships[RecordKey(source: row[0], recordId: row[1])] = row[2] }
             for row in try Row.fetchAll(db, sql: "SELECT enterprise_id, retired_into FROM person WHERE retired_into IS NOT NULL") {
                 snapshot.retiredInto[row[0]] = row[1]
@@ -46,9 +46,7 @@ extension IdentityStore {
     public func liveRecord(_ key: RecordKey) throws -> (record: NormalizedRecord, active: Bool, person: Int64?)? {
         try pool.read { db in
             guard let row = try Row.fetchOne(db, sql: """
-                SELECT r.normalized, r.active, m.enterprise_id FROM record r
-                LEFT JOIN membership m ON m.source = r.source AND m.record_id = r.record_id
-                WHERE r.source = ? AND r.record_id = ?
+                SELECT normalized, active, enterprise_id FROM record WHERE source = ? AND record_id = ?
                 """, arguments: [key.source, key.recordId]) else { return nil }
             return (try Self.normalized(row[0], key: key), row[1], row[2])
         }
@@ -117,7 +115,7 @@ extension IdentityStore {
     /// lineage, decisions and models. Only for a scratch copy made by `copy(to:)`: the replay starts here.
     public func forgetMembershipsForReplay() throws {
         try pool.write { db in
-            try db.execute(sql: "DELETE FROM membership")
+            try db.execute(sql: "UPDATE record SET enterprise_id = NULL WHERE enterprise_id IS NOT NULL")
             try db.execute(sql: "DELETE FROM review_item")
         }
     }
@@ -129,7 +127,7 @@ extension IdentityStore {
 
     private func place(_ db: Database, _ key: RecordKey, person: Int64?, review: [ReviewEntry], modelVersion: Int64?, actor: String,
                        action: String, at now: String) throws -> Registration {
-            let previous = try Int64.fetchOne(db, sql: "SELECT enterprise_id FROM membership WHERE source = ? AND record_id = ?",
+            let previous = try Int64.fetchOne(db, sql: "SELECT enterprise_id FROM record WHERE source = ? AND record_id = ?",
                                           arguments: [key.source, key.recordId])
         var target = person
         var minted = false
@@ -140,11 +138,10 @@ extension IdentityStore {
         let enterpriseId = target!
         var retired: Int64? = nil
         if previous != enterpriseId {
-            try db.execute(sql: """
-                INSERT INTO membership (source, record_id, enterprise_id) VALUES (?, ?, ?)
-                ON CONFLICT (source, record_id) DO UPDATE SET enterprise_id = excluded.enterprise_id
-                """, arguments: [key.source, key.recordId, enterpriseId])
-            if let previous, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM membership WHERE enterprise_id = ?", arguments: [previous]) == 0 {
+            try db.execute(sql: "UPDATE record SET enterprise_id = ? WHERE source = ? AND record_id = ?",
+                           arguments: [enterpriseId, key.source, key.recordId])
+            guard db.changesCount == 1 else { throw StoreError.unknownRecord(key) }
+            if let previous, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM record WHERE enterprise_id = ?", arguments: [previous]) == 0 {
                 try self.retire(db, previous, into: enterpriseId, at: now, modelVersion: modelVersion, reason: "\(action): its only record moved")
                 retired = previous
             }
@@ -172,7 +169,7 @@ extension IdentityStore {
         try pool.write { db in
             let now = Self.now()
             func personOf(_ key: RecordKey) throws -> Int64? {
-                try Int64.fetchOne(db, sql: "SELECT enterprise_id FROM membership WHERE source = ? AND record_id = ?",
+                try Int64.fetchOne(db, sql: "SELECT enterprise_id FROM record WHERE source = ? AND record_id = ?",
                                    arguments: [key.source, key.recordId])
             }
             guard let a = try personOf(survivor), let b = try personOf(retired) else { return nil }
@@ -180,12 +177,12 @@ extension IdentityStore {
             if a != b {
                 let order = try self.creationOrder(db, of: [a, b])
                 (kept, gone) = (order[b] ?? .max, b) < (order[a] ?? .max, a) ? (b, a) : (a, b)
-                try db.execute(sql: "UPDATE membership SET enterprise_id = ? WHERE enterprise_id = ?", arguments: [kept, gone!])
+                try db.execute(sql: "UPDATE record SET enterprise_id = ? WHERE enterprise_id = ?", arguments: [kept, gone!])
                 try self.retire(db, gone!, into: kept, at: now, modelVersion: nil, reason: "merge by \(actor): \(retired) into \(survivor)")
             }
             try db.execute(sql: "UPDATE record SET active = 0, changed_at = ? WHERE source = ? AND record_id = ?",
                            arguments: [Self.seconds(), retired.source, retired.recordId])
-            try db.execute(sql: "DELETE FROM membership WHERE source = ? AND record_id = ?", arguments: [retired.source, retired.recordId])
+            try db.execute(sql: "UPDATE record SET enterprise_id = NULL WHERE source = ? AND record_id = ?", arguments: [retired.source, retired.recordId])
             let (l, r) = survivor < retired ? (survivor, retired) : (retired, survivor)
             try db.execute(sql: """
                 INSERT INTO decision (at, steward, source_l, record_id_l, source_r, record_id_r, decision, reason) VALUES (?, ?, ?, ?, ?, ?, 'link', ?)

@@ -60,6 +60,12 @@ struct ByteReader {
         return String(decoding: bytes[index..<(index + count)], as: UTF8.self)
     }
 
+    mutating func slice(count: Int) throws(RecordCodec.DecodeError) -> ArraySlice<UInt8> {
+        guard count >= 0, count <= bytes.count - index else { throw .malformed }
+        defer { index += count }
+        return bytes[index..<(index + count)]
+    }
+
     mutating func texts() throws(RecordCodec.DecodeError) -> [String] {
         let count = try uint()
         guard count >= 0, count <= bytes.count - index else { throw .malformed }   // each text takes a byte at least

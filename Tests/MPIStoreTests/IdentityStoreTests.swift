@@ -283,6 +283,8 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
         #expect(try store.activeRecords().map(\.name.family) == ["JVHNSON"])
         #expect(try store.rawRecord(key)?["PATIENT_NAME"] == "JVHNSON, Peter")
         #expect(try store.recordsWaitingToBeLinked() == [key])
+        #expect(try store.memberships() == [key: EnterpriseID(value: 77)])               // membership moved into the record row
+        #expect(try store.person(EnterpriseID(value: 77), actor: "t")?.records == [key])
         let (changedAt, indexes) = try store.pool.read { db in
             (try Int64.fetchOne(db, sql: "SELECT changed_at FROM record"), try db.indexes(on: "record").map(\.name))
         }
