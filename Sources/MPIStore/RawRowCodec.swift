@@ -248,7 +248,7 @@ enum RawRowCodec {
                 while index < text.endIndex, RawRowCodec.isWordByte(text[index]) { index += 1 }
                 guard index > start else { continue }
                 let word = text[start..<index]
-                if ranges.contains(where: { storage[$0].elementsEqual(word) }) { continue }
+                if ranges.contains(where: { $0.count == word.count && storage[$0].elementsEqual(word) }) { continue }
                 let begin = storage.count
                 storage.append(contentsOf: word)
                 ranges.append(begin..<storage.count)
