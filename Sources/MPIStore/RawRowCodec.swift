@@ -67,7 +67,7 @@ enum RawRowCodec {
         for _ in 0..<count {
             let header = try input.uint()
             if header % 2 == 0 {
-                values.append(try input.bytes(count: header / 2))
+                values.append(try input.text(byteCount: header / 2))
                 continue
             }
             if vocabulary == nil { vocabulary = Vocabulary(of: record) }

@@ -18,7 +18,6 @@ struct ByteWriter {
 
     mutating func text(_ value: String) { uint(value.utf8.count); bytes.append(contentsOf: value.utf8) }
     mutating func texts(_ values: [String]) { uint(values.count); for value in values { text(value) } }
-    mutating func optional(_ value: String?) { if let value { byte(1); text(value) } else { byte(0) } }
 }
 
 /// Reads what `ByteWriter` wrote; every read checks its bounds and throws rather than trapping.
@@ -47,17 +46,11 @@ struct ByteReader {
         }
     }
 
-    mutating func text() throws(RecordCodec.DecodeError) -> String {
-        let count = try uint()
-        guard count >= 0, count <= bytes.count - index else { throw .malformed }
-        defer { index += count }
-        return String(decoding: bytes[index..<(index + count)], as: UTF8.self)
-    }
+    /// A length-prefixed text.
+    mutating func text() throws(RecordCodec.DecodeError) -> String { try text(byteCount: try uint()) }
 
-    mutating func bytes(count: Int) throws(RecordCodec.DecodeError) -> String {
-        guard count >= 0, count <= bytes.count - index else { throw .malformed }
-        defer { index += count }
-        return String(decoding: bytes[index..<(index + count)], as: UTF8.self)
+    mutating func text(byteCount count: Int) throws(RecordCodec.DecodeError) -> String {
+        String(decoding: try slice(count: count), as: UTF8.self)
     }
 
     mutating func slice(count: Int) throws(RecordCodec.DecodeError) -> ArraySlice<UInt8> {
@@ -205,7 +198,7 @@ public enum RecordCodec {
 
     private static func readPart(of lines: [String], from input: inout ByteReader) throws(DecodeError) -> String {
         let header = try input.uint()
-        guard header % 2 == 1 else { return try input.bytes(count: header / 2) }
+        guard header % 2 == 1 else { return try input.text(byteCount: header / 2) }
         let index = header / 2, offset = try input.uint(), count = try input.uint()
         guard index < lines.count else { throw .malformed }
         let line = Array(lines[index].utf8)
