@@ -506,10 +506,12 @@ public final class IdentityStore: Sendable {
                 try insert.execute(arguments: [code, record.key.recordId, Data(raw), Data(normalized), hash, nowSeconds])
             }
             if fullExtract {
-                let deactivate = try db.cachedStatement(sql: "UPDATE record SET active = 0, changed_at = ? WHERE source = ? AND record_id = ?")
+                // An inactive record leaves its person.
+                let deactivate = try db.cachedStatement(sql: """
+                    UPDATE record SET active = 0, enterprise_id = NULL, changed_at = ? WHERE source = ? AND record_id = ?
+                    """)
                 for (recordId, old) in existing where old.active && !seen.contains(recordId) {
                     try deactivate.execute(arguments: [nowSeconds, code, recordId])
-                    try db.execute(sql: "UPDATE record SET enterprise_id = NULL WHERE source = ? AND record_id = ?", arguments: [code, recordId])
                     summary.markedInactive += 1
                 }
             }

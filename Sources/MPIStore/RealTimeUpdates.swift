@@ -180,9 +180,9 @@ extension IdentityStore {
                 try db.execute(sql: "UPDATE record SET enterprise_id = ? WHERE enterprise_id = ?", arguments: [kept, gone!])
                 try self.retire(db, gone!, into: kept, at: now, modelVersion: nil, reason: "merge by \(actor): \(retired) into \(survivor)")
             }
-            try db.execute(sql: "UPDATE record SET active = 0, changed_at = ? WHERE source = ? AND record_id = ?",
+            // The retired record is inactive and leaves its person.
+            try db.execute(sql: "UPDATE record SET active = 0, enterprise_id = NULL, changed_at = ? WHERE source = ? AND record_id = ?",
                            arguments: [Self.seconds(), retired.source, retired.recordId])
-            try db.execute(sql: "UPDATE record SET enterprise_id = NULL WHERE source = ? AND record_id = ?", arguments: [retired.source, retired.recordId])
             let (l, r) = survivor < retired ? (survivor, retired) : (retired, survivor)
             try db.execute(sql: """
                 INSERT INTO decision (at, steward, source_l, record_id_l, source_r, record_id_r, decision, reason) VALUES (?, ?, ?, ?, ?, ?, 'link', ?)
