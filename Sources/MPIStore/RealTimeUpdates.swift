@@ -96,8 +96,8 @@ extension IdentityStore {
                 INSERT INTO record (source, record_id, raw, normalized, content_hash, active, changed_at, needs_link) VALUES (?, ?, ?, ?, ?, 1, ?, 0)
                 ON CONFLICT (source, record_id) DO UPDATE SET raw = excluded.raw, normalized = excluded.normalized,
                     content_hash = excluded.content_hash, active = 1, changed_at = excluded.changed_at, needs_link = 0
-                """, arguments: [key.source, key.recordId, Data(raw), Data(RecordCodec.encode(record.normalized)), record.contentHash,
-                                 Self.seconds()])
+                """, arguments: [key.source, key.recordId, Data(raw), Data(RecordCodec.encode(record.normalized)),
+                                 StoredRecord.contentHash(record.raw, columns: columns), Self.seconds()])
 
             return try self.place(db, key, person: person, review: review, modelVersion: modelVersion, actor: actor, action: action, at: now)
         }
