@@ -18,7 +18,7 @@ public enum ComparedValues {
         case .postcode: return string(record.postcodeUnit)
         case .address: return [string(record.houseNumber), string(record.street)].filter { !$0.isEmpty }.joined(separator: " ")
         case .phone: return string(record.phone)
-        case .exactField(let field), .fuzzyField(let field): return string(record.otherFields[field] ?? [])
+        case .exactField(let field), .fuzzyField(let field), .identifier(let field): return string(record.otherFields[field] ?? [])
         }
     }
 }

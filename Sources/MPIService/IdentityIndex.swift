@@ -485,7 +485,8 @@ public final class IdentityIndex: Sendable {
             state.scorer.levels(record, other, into: &levels)
             let weight = state.scorer.weight(levels: levels, record, other)
             candidates.append(.init(record: index, person: person, weight: weight, probability: Scorer.probability(weight: weight),
-                                    conflictingForenames: state.scorer.hasConflictingForenames(levels), placeholder: other.isPlaceholder))
+                                    conflictingForenames: state.scorer.hasConflictingForenames(levels, record, other),
+                                    identityConfirmed: state.scorer.confirmsIdentity(levels), placeholder: other.isPlaceholder))
         }
         var members: [Int64: [RealTimeLinking.Member]] = [:]
         for person in Set(candidates.map(\.person)) {

@@ -190,11 +190,43 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
         #expect(clusters.review.map(\.reason) == [.differentNHSNumbers])
     }
 
-    @Test func placeholdersAreNeverAutoLinked() {
+    @Test func placeholdersAreNeverAutoLinkedOnDemographics() {
         let clusters = Clustering.cluster(recordCount: 2, pairs: [pair(0, 1, 0.99999)], placeholder: { $0 == 1 },
                                           nhsNumber: { _ in nil }, thresholds: .defaults)
         #expect(clusters.personCount == 2)
         #expect(clusters.review.map(\.reason) == [.placeholderIdentity])
+    }
+
+    /// "BABY OF AHMED" and the child's later record with the same NHS number and date of birth are one
+    /// child: the identifier confirms what the name cannot.
+    @Test func anUnnamedNewbornConfirmedByNHSNumberAndBirthDateIsLinked() {
+        let confirmed = ScoredPair(i: 0, j: 1, weight: 40, probability: 0.999999, identityConfirmed: true)
+        let linked = Clustering.cluster(recordCount: 2, pairs: [confirmed], placeholder: { $0 == 0 }, nhsNumber: { _ in 9_434_765_919 },
+                                        thresholds: .defaults)
+        #expect(linked.personCount == 1)
+        // The same number on records with another date of birth is the mother's: it confirms nothing.
+        let mothers = Clustering.cluster(recordCount: 2, pairs: [confirmed], placeholder: { _ in true },
+                                         identifierTrusted: { _ in false }, nhsNumber: { _ in 9_434_765_919 }, thresholds: .defaults)
+        #expect(mothers.personCount == 2)
+        #expect(mothers.review.map(\.reason) == [.placeholderIdentity])
+    }
+
+    @Test func scorerConfirmsIdentityOnlyWithTheFullBirthDate() {
+        let scorer = Scorer(model: .untrained(kinds: [.nhsNumber, .forename, .surname, .dateOfBirth]))
+        let baby = record("1", dob: (2026, 11, 2), nhs: 9_434_765_919, placeholder: true)
+        var levels = [UInt8](repeating: 0, count: 4)
+        scorer.levels(baby, record("2", given: "AISHA", family: "AHMED", dob: (2026, 11, 2), nhs: 9_434_765_919), into: &levels)
+        #expect(scorer.confirmsIdentity(levels))
+        scorer.levels(baby, record("3", given: "AISHA", family: "AHMED", dob: (2026, 11, 3), nhs: 9_434_765_919), into: &levels)
+        #expect(!scorer.confirmsIdentity(levels))
+        scorer.levels(baby, record("4", given: "SAMIRA", family: "AHMED", dob: (1990, 3, 1), nhs: 9_434_765_919), into: &levels)
+        #expect(!scorer.confirmsIdentity(levels))   // the mother's number on the baby's record
+    }
+
+    @Test func numbersCarriedWithTwoBirthDatesAreShared() {
+        let records = [record("1", dob: (2026, 11, 2), nhs: 9_434_765_919), record("2", dob: (1990, 3, 1), nhs: 9_434_765_919),
+                       record("3", dob: (2026, 11, 2), nhs: 9_990_000_018), record("4", dob: (2026, 11, 2), nhs: 9_990_000_018)]
+        #expect(NHSNumberSharing.numbersWithSeveralBirthDates(records) == [9_434_765_919])
     }
 
     @Test func reviewBandAndClusterSize() {
@@ -253,10 +285,53 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
         a.family = Array("KHAN".utf8); b.family = a.family
         var levels = [UInt8](repeating: 0, count: 3)
         scorer.levels(a, b, into: &levels)
-        #expect(scorer.hasConflictingForenames(levels))
+        #expect(scorer.hasConflictingForenames(levels, a, b))
         b.given = Array("OLIVRE".utf8)
         scorer.levels(a, b, into: &levels)
-        #expect(!scorer.hasConflictingForenames(levels))   // a typing error: related forenames
+        #expect(!scorer.hasConflictingForenames(levels, a, b))   // a typing error: related forenames
+    }
+
+    private func conflicting(_ scorer: Scorer, _ a: MatchRecord, _ b: MatchRecord) -> Bool {
+        var levels = [UInt8](repeating: 0, count: scorer.kinds.count)
+        scorer.levels(a, b, into: &levels)
+        return scorer.hasConflictingForenames(levels, a, b)
+    }
+
+    /// FEBRL's duplicates have forename and surname swapped, sometimes with a typing error, sometimes
+    /// on one side only: the comparisons see the names, so the safeguard must not object.
+    @Test func swappedNamesAreNotTwins() {
+        let scorer = Scorer(model: .untrained(kinds: [.forename, .surname, .dateOfBirth]))
+        let isabella = record("1", given: "ISABELLA", family: "CTERCTEKO", dob: (1981, 6, 26))
+        #expect(!conflicting(scorer, isabella, record("2", given: "CTERCTEKO", family: "ISABELLA", dob: (1981, 6, 26))))
+        #expect(!conflicting(scorer, isabella, record("3", given: "CTERCTEKO", family: "ISABELA", dob: (1981, 6, 26))))
+        let james = record("4", given: "JAMES", family: "COLEMAN", dob: (1935, 8, 3))
+        #expect(!conflicting(scorer, james, record("5", given: "HOWIE", family: "JAMES", dob: (1935, 8, 3))))
+        // Twins share a surname: one's forename is not the other's surname.
+        #expect(conflicting(scorer, james, record("6", given: "HOWIE", family: "COLEMAN", dob: (1935, 8, 3))))
+    }
+
+    /// Twins never share an NHS number or a national id: an agreeing identifier lifts the safeguard.
+    @Test func anAgreeingUniqueIdentifierIsNotTwins() {
+        let scorer = Scorer(model: .untrained(kinds: [.nhsNumber, .forename, .surname, .dateOfBirth, .identifier("national_id")]))
+        var a = record("1", given: "DANIELLA", family: "BOOTHROYD", dob: (1960, 9, 4), nhs: 9_434_765_919)
+        var b = record("2", given: "LACHLAN", family: "BOOTHROYD", dob: (1960, 9, 4), nhs: 9_434_765_919)
+        #expect(!conflicting(scorer, a, b))
+        b.nhsNumber = 9_990_000_018
+        #expect(conflicting(scorer, a, b))
+        a.nhsNumber = nil; b.nhsNumber = nil
+        a.otherFields["national_id"] = Array("7721398".utf8)
+        b.otherFields["national_id"] = Array("7721389".utf8)   // one transposition
+        #expect(!conflicting(scorer, a, b))
+        b.otherFields["national_id"] = Array("5764782".utf8)
+        #expect(conflicting(scorer, a, b))
+    }
+
+    /// A wrong letter that the similarity levels miss (a wrong first letter) is a typing error in a long
+    /// name, but in a short name one letter makes another name.
+    @Test func oneTypingErrorLiftsOnlyInLongNames() {
+        let scorer = Scorer(model: .untrained(kinds: [.forename, .surname, .dateOfBirth]))
+        #expect(!conflicting(scorer, record("1", given: "DANIELLA", family: "KHAN"), record("2", given: "FANIELLA", family: "KHAN")))
+        #expect(conflicting(scorer, record("1", given: "JACK", family: "KHAN"), record("2", given: "ZACK", family: "KHAN")))
     }
 }
 

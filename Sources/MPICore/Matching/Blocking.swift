@@ -89,6 +89,13 @@ public enum BlockingKey: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
+    /// True when a training pass blocking on this key cannot estimate `comparison`'s m: every pair it
+    /// yields agrees on the field the comparison reads.
+    public func blocks(_ comparison: ComparisonKind) -> Bool {
+        if case .field(let name) = self { return comparison.otherField == name }
+        return blockedComparison == comparison
+    }
+
     /// The key's values for a record: usually one, none when the field is missing, several for
     /// `surnamePart`.
     func values(_ record: MatchRecord) -> [[UInt8]] {

@@ -8,13 +8,19 @@ public struct ScoredPair: Sendable, Hashable {
     /// initials or a middle name): the signature of twins and of relatives sharing a home. Such a pair
     /// is never linked automatically, whatever its score.
     public let conflictingForenames: Bool
+    /// An identifier no two people share (a valid NHS number, an `identifier(...)` column) agrees
+    /// exactly, and so does the full date of birth: the pair's identity is certain without names. It
+    /// lifts the placeholder veto (an unnamed newborn is not an unknown patient).
+    public let identityConfirmed: Bool
 
-    public init(i: Int32, j: Int32, weight: Double, probability: Double, conflictingForenames: Bool = false) {
+    public init(i: Int32, j: Int32, weight: Double, probability: Double, conflictingForenames: Bool = false,
+                identityConfirmed: Bool = false) {
         self.i = i
         self.j = j
         self.weight = weight
         self.probability = probability
         self.conflictingForenames = conflictingForenames
+        self.identityConfirmed = identityConfirmed
     }
 }
 
@@ -51,7 +57,8 @@ public struct LinkThresholds: Sendable, Hashable, Codable {
 public enum ReviewReason: String, Sendable, Hashable, Codable {
     /// Probability in the review band.
     case reviewBand = "review_band"
-    /// One record is a placeholder identity (unknown patient, unnamed newborn): never auto-linked.
+    /// One record is a placeholder identity (unknown patient, unnamed newborn) and no identifier with the
+    /// date of birth confirms the pair: never auto-linked.
     case placeholderIdentity = "placeholder_identity"
     /// The forenames disagree outright: possibly twins or relatives at one address.
     case conflictingForenames = "conflicting_forenames"
@@ -89,7 +96,12 @@ public enum Clustering {
     /// - Parameters:
     ///   - mustLink: pairs a steward linked: joined first, whatever their score.
     ///   - cannotLink: pairs a steward unlinked: no automatic link may put them in one person.
+    ///   - placeholder: the record's name is a placeholder (unknown patient, unnamed newborn, ...).
+    ///   - identifierTrusted: the record's identifier may confirm a placeholder pair. False for an NHS
+    ///     number also carried by a record with another date of birth (a newborn registered under its
+    ///     mother's number): two such newborns would be twins, never one person.
     public static func cluster(recordCount: Int, pairs: [ScoredPair], placeholder: (Int32) -> Bool,
+                               identifierTrusted: (Int32) -> Bool = { _ in true },
                                nhsNumber: (Int32) -> UInt64?, thresholds: LinkThresholds,
                                mustLink: [(Int32, Int32)] = [], cannotLink: [(Int32, Int32)] = [],
                                existing: ((Int32) -> Bool)? = nil) -> Clusters {
@@ -137,7 +149,8 @@ public enum Clustering {
         let candidates = pairs.filter { $0.probability >= thresholds.autoLink }
             .sorted { ($0.weight, $1.i, $1.j) > ($1.weight, $0.i, $0.j) }
         for pair in candidates {
-            if placeholder(pair.i) || placeholder(pair.j) {
+            if placeholder(pair.i) || placeholder(pair.j),
+               !(pair.identityConfirmed && identifierTrusted(pair.i) && identifierTrusted(pair.j)) {
                 review.append(ReviewItem(pair: pair, reason: .placeholderIdentity, conflictingPair: nil))
                 continue
             }
@@ -208,5 +221,23 @@ public enum Clustering {
     private static func key(_ x: Int32, _ y: Int32) -> UInt64 {
         let (low, high) = x < y ? (x, y) : (y, x)
         return UInt64(UInt32(low)) << 32 | UInt64(UInt32(high))
+    }
+}
+
+/// NHS numbers that records with different dates of birth carry. A newborn is sometimes registered
+/// under its mother's number: that number then cannot confirm that two unnamed newborns are one child.
+public enum NHSNumberSharing {
+    public static func numbersWithSeveralBirthDates(_ records: [MatchRecord]) -> Set<UInt64> {
+        var firstDate: [UInt64: CalendarDate] = [:]
+        var shared = Set<UInt64>()
+        for record in records {
+            guard let number = record.nhsNumber, let date = record.dateOfBirth, date.precision == .day else { continue }
+            if let seen = firstDate[number] {
+                if seen != date { shared.insert(number) }
+            } else {
+                firstDate[number] = date
+            }
+        }
+        return shared
     }
 }

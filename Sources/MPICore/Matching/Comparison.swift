@@ -13,18 +13,23 @@ public enum ComparisonKind: Sendable, Hashable, Codable, CustomStringConvertible
     case exactField(String)
     /// A field outside the NHS set compared with Jaro-Winkler levels.
     case fuzzyField(String)
+    /// A field outside the NHS set that identifies one person, as a national id does: no two people
+    /// share a value. Compared exactly, with a level for one typing error; its exact agreement lifts the
+    /// twin safeguard and, with the date of birth, the placeholder veto, as an NHS number's does.
+    case identifier(String)
 
     /// The text form in job and model files: the name, or "exact(FIELD)" / "fuzzy(FIELD)".
     public var description: String {
         switch self {
         case .exactField(let field): "exact(\(field))"
         case .fuzzyField(let field): "fuzzy(\(field))"
+        case .identifier(let field): "identifier(\(field))"
         default: name
         }
     }
 
     public static let textForms = ["nhs_number", "forename", "surname", "date_of_birth", "sex", "postcode", "address", "phone",
-                                   "exact(FIELD)", "fuzzy(FIELD)"]
+                                   "exact(FIELD)", "fuzzy(FIELD)", "identifier(FIELD)"]
 
     public init?(parsing text: String) {
         let trimmed = String(text.filter { $0 != " " })
@@ -33,7 +38,8 @@ public enum ComparisonKind: Sendable, Hashable, Codable, CustomStringConvertible
             "sex": .sex, "postcode": .postcode, "address": .address, "phone": .phone,
         ]
         if let kind = simple[trimmed] { self = kind; return }
-        for (prefix, make) in [("exact(", ComparisonKind.exactField), ("fuzzy(", ComparisonKind.fuzzyField)]
+        for (prefix, make) in [("exact(", ComparisonKind.exactField), ("fuzzy(", ComparisonKind.fuzzyField),
+                               ("identifier(", ComparisonKind.identifier)]
             where trimmed.hasPrefix(prefix) && trimmed.hasSuffix(")") && trimmed.count > prefix.count + 1 {
             self = make(String(trimmed.dropFirst(prefix.count).dropLast()))
             return
@@ -66,7 +72,23 @@ public enum ComparisonKind: Sendable, Hashable, Codable, CustomStringConvertible
         case .postcode: "postcode"
         case .address: "address"
         case .phone: "phone"
-        case .exactField(let field), .fuzzyField(let field): field
+        case .exactField(let field), .fuzzyField(let field), .identifier(let field): field
+        }
+    }
+
+    /// The field outside the NHS set this comparison reads, if any.
+    public var otherField: String? {
+        switch self {
+        case .exactField(let field), .fuzzyField(let field), .identifier(let field): field
+        default: nil
+        }
+    }
+
+    /// No two people share this comparison's exact value: twins never share an NHS number.
+    public var isUniqueIdentifier: Bool {
+        switch self {
+        case .nhsNumber, .identifier: true
+        default: false
         }
     }
 
@@ -96,6 +118,8 @@ public enum ComparisonKind: Sendable, Hashable, Codable, CustomStringConvertible
             ["exact", "else"]
         case .fuzzyField:
             ["exact", "Jaro-Winkler >= 0.92", "Jaro-Winkler >= 0.80", "else"]
+        case .identifier:
+            ["exact", "one character different or transposed", "else"]
         }
     }
 
@@ -115,6 +139,7 @@ public enum ComparisonKind: Sendable, Hashable, Codable, CustomStringConvertible
         case .phone: Levels.exact(a.phone, b.phone)
         case .exactField(let field): Levels.exact(a.otherFields[field] ?? [], b.otherFields[field] ?? [])
         case .fuzzyField(let field): Levels.fuzzy(a.otherFields[field] ?? [], b.otherFields[field] ?? [])
+        case .identifier(let field): Levels.identifier(a.otherFields[field] ?? [], b.otherFields[field] ?? [])
         }
     }
 
@@ -152,6 +177,12 @@ enum Levels {
         if similarity >= 0.92 { return 2 }
         if similarity >= 0.80 { return 3 }
         return 4
+    }
+
+    static func identifier(_ a: [UInt8], _ b: [UInt8]) -> UInt8 {
+        if a.isEmpty || b.isEmpty { return 0 }
+        if a == b { return 1 }
+        return EditDistance.optimalStringAlignment(a, b) == 1 ? 2 : 3
     }
 
     static func nhsNumber(_ a: MatchRecord, _ b: MatchRecord) -> UInt8 {
@@ -208,8 +239,21 @@ enum Levels {
         if similarity >= 0.92 { return 4 }
         if similarity >= 0.88 { return 5 }
         if metaphonesMeet(a.familyMetaphone, a.familyMetaphoneAlternate, b.familyMetaphone, b.familyMetaphoneAlternate) { return 6 }
-        if !a.given.isEmpty, a.given == b.family, a.family == b.given { return 7 }
+        if similarAcross(a.given, b.family), similarAcross(a.family, b.given) { return 7 }
         return 8
+    }
+
+    /// A forename and a surname written in each other's column are the same name, but for a typing
+    /// error: equal, or Jaro-Winkler at least 0.88 (the surname's own lowest similarity level).
+    static func similarAcross(_ x: [UInt8], _ y: [UInt8]) -> Bool {
+        guard x.count >= 2, y.count >= 2 else { return false }
+        return x == y || Jaro.winklerSimilarity(x, y) >= 0.88
+    }
+
+    /// One record's forename is the other's surname (or the reverse), but for a typing error: the
+    /// columns were swapped on one side, whatever else was changed.
+    static func namesCrossAgree(_ a: MatchRecord, _ b: MatchRecord) -> Bool {
+        similarAcross(a.given, b.family) || similarAcross(a.family, b.given)
     }
 
     static func dateOfBirth(_ a: MatchRecord, _ b: MatchRecord) -> UInt8 {

@@ -93,6 +93,20 @@ public struct TrainingPass: Sendable, Hashable, Codable {
     public var estimated: [String]
     /// λ among the pass's blocked pairs.
     public var lambdaAmongPairs: Double
+    /// Why the pass's estimates were not used (`Plausibility`), or nil when they were.
+    public var rejected: String?
+
+    public init(blockingRule: String, pairs: Int, pairsUsed: Int, iterations: Int, converged: Bool, estimated: [String],
+                lambdaAmongPairs: Double, rejected: String? = nil) {
+        self.blockingRule = blockingRule
+        self.pairs = pairs
+        self.pairsUsed = pairsUsed
+        self.iterations = iterations
+        self.converged = converged
+        self.estimated = estimated
+        self.lambdaAmongPairs = lambdaAmongPairs
+        self.rejected = rejected
+    }
 }
 
 extension ComparisonKind {

@@ -11,14 +11,18 @@ public enum RealTimeLinking {
         public let weight: Double
         public let probability: Double
         public let conflictingForenames: Bool
+        /// See `ScoredPair.identityConfirmed`.
+        public let identityConfirmed: Bool
         public let placeholder: Bool
 
-        public init(record: Int32, person: Int64, weight: Double, probability: Double, conflictingForenames: Bool, placeholder: Bool) {
+        public init(record: Int32, person: Int64, weight: Double, probability: Double, conflictingForenames: Bool,
+                    identityConfirmed: Bool = false, placeholder: Bool) {
             self.record = record
             self.person = person
             self.weight = weight
             self.probability = probability
             self.conflictingForenames = conflictingForenames
+            self.identityConfirmed = identityConfirmed
             self.placeholder = placeholder
         }
     }
@@ -64,7 +68,8 @@ public enum RealTimeLinking {
         }
         let byLocal = Dictionary(candidates.compactMap { c in local[c.record].map { ($0, c) } }, uniquingKeysWith: { a, _ in a })
         let pairs = byLocal.map { index, c in
-            ScoredPair(i: 0, j: index, weight: c.weight, probability: c.probability, conflictingForenames: c.conflictingForenames)
+            ScoredPair(i: 0, j: index, weight: c.weight, probability: c.probability, conflictingForenames: c.conflictingForenames,
+                       identityConfirmed: c.identityConfirmed)
         }
         mustLink += linked.compactMap { local[$0].map { (0, $0) } }
         let clusters = Clustering.cluster(

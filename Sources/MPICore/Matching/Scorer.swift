@@ -16,6 +16,9 @@ public struct Scorer: Sendable {
 
     private let forenameIndex: Int?
     private let forenameElseLevel: UInt8
+    private let surnameIndex: Int?
+    /// Comparisons whose exact agreement no two people share: the NHS number and `identifier(...)`.
+    private let uniqueIdentifierIndexes: [Int]
     private let nhsIndex: Int?
     private let dateOfBirthIndex: Int?
     private let dateOfBirthElseLevel: UInt8
@@ -28,6 +31,9 @@ public struct Scorer: Sendable {
         self.termFrequencies = termFrequencies ?? Array(repeating: nil, count: model.comparisons.count)
         forenameIndex = kinds.firstIndex(of: .forename)
         forenameElseLevel = UInt8(ComparisonKind.forename.levelCount - 1)
+        surnameIndex = kinds.firstIndex(of: .surname)
+        let kinds = model.comparisons.map(\.kind)
+        uniqueIdentifierIndexes = kinds.indices.filter { kinds[$0].isUniqueIdentifier }
         nhsIndex = kinds.firstIndex(of: .nhsNumber)
         dateOfBirthIndex = kinds.firstIndex(of: .dateOfBirth)
         dateOfBirthElseLevel = UInt8(ComparisonKind.dateOfBirth.levelCount - 1)
@@ -67,11 +73,54 @@ public struct Scorer: Sendable {
         }
     }
 
-    /// True when the pair's forenames disagree at every level (see `ScoredPair.conflictingForenames`).
+    /// True when the pair's forenames disagree at every level and nothing else explains it (see
+    /// `ScoredPair.conflictingForenames` and docs/clustering.md). The safeguard holds back twins and
+    /// relatives at one home; it does not object where the evidence says "same person" another way:
+    /// - the forename and surname are swapped on one side, even with a typing error, even when only
+    ///   one of the two names crosses over (twins share their surname, so one twin's forename is never
+    ///   the other's surname);
+    /// - the forenames are one typing error apart (an edit the similarity levels missed, such as a
+    ///   wrong first letter);
+    /// - a unique identifier agrees: an NHS number exactly, an `identifier(...)` column exactly or but
+    ///   for one typing error. Twins never share one.
     @inline(__always)
-    public func hasConflictingForenames(_ levels: [UInt8]) -> Bool {
-        guard let forename = forenameIndex else { return false }
-        return levels[forename] == forenameElseLevel
+    public func hasConflictingForenames(_ levels: [UInt8], _ a: MatchRecord, _ b: MatchRecord) -> Bool {
+        guard let forename = forenameIndex, levels[forename] == forenameElseLevel else { return false }
+        if let surname = surnameIndex, levels[surname] == Self.surnameSwappedLevel { return false }
+        if Levels.namesCrossAgree(a, b) { return false }
+        if identifierAgrees(levels, allowingOneTypo: true) { return false }
+        return !Self.oneTypingErrorApart(a.given, b.given)
+    }
+
+    /// One edit apart, for names of five letters or more: in shorter names one letter is a different
+    /// name as often as a typing error (JACK and JACE, ALI and ADI are twins' names).
+    static func oneTypingErrorApart(_ x: [UInt8], _ y: [UInt8]) -> Bool {
+        guard x.count >= 5, y.count >= 5 else { return false }
+        return EditDistance.optimalStringAlignment(x, y) <= 1
+    }
+
+    /// The surname level "forename/surname swapped".
+    static let surnameSwappedLevel = UInt8(ComparisonKind.surname.levelLabels.firstIndex(of: "forename/surname swapped")! + 1)
+
+    /// A unique identifier agrees: an NHS number exactly (verified or not), an `identifier(...)` column
+    /// exactly or, when `allowingOneTypo`, but for one character. Two valid NHS numbers never differ by
+    /// one digit or a transposition (the modulus 11 check digit catches both), so only the other
+    /// identifiers have a typing-error level that counts.
+    @inline(__always)
+    public func identifierAgrees(_ levels: [UInt8], allowingOneTypo: Bool = false) -> Bool {
+        for index in uniqueIdentifierIndexes {
+            let level = levels[index]
+            if level == 1 || (level == 2 && (index == nhsIndex || allowingOneTypo)) { return true }
+        }
+        return false
+    }
+
+    /// A unique identifier and the full date of birth agree exactly (see `ScoredPair.identityConfirmed`).
+    /// The NHS number's level is already null when the dates of birth disagree outright (see `levels`).
+    @inline(__always)
+    public func confirmsIdentity(_ levels: [UInt8]) -> Bool {
+        guard let dob = dateOfBirthIndex, levels[dob] == 1 else { return false }
+        return identifierAgrees(levels)
     }
 
     /// Match weight (log2 Bayes factor including the prior) of a pair whose levels are known.

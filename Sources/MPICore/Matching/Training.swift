@@ -49,33 +49,48 @@ public enum Training {
             for level in model.comparisons[index].levels.indices { model.comparisons[index].levels[level].u = u[index][level] }
         }
 
-        // 2. m by EM, one pass per training rule.
+        // 2. m by EM, one pass per training rule. A pass whose solution is implausible is rejected and
+        //    says why: EM on a rule whose blocks hold households converges on "same household".
         var mSums = model.comparisons.map { $0.levels.map { _ in 0.0 } }
         var mPasses = model.comparisons.map { _ in 0 }
         var passes: [TrainingPass] = []
         for rule in settings.rules {
-            let fixedComparisons = Set(rule.keys.compactMap(\.blockedComparison))
-            let estimate = model.comparisons.map { !fixedComparisons.contains($0.kind) }
+            let estimate = model.comparisons.map { comparison in !rule.keys.contains { $0.blocks(comparison.kind) } }
             let blockedPairs = Blocking.candidatePairs(records: records, rules: [rule], maximumBlockSize: maximumBlockSize).pairs
             let pairs = sample(blockedPairs, count: settings.maximumPairsPerPass, seed: settings.seed)
             let levels = await PairLevels.compute(records: records, pairs: pairs, scorer: untrainedScorer, workers: workers)
             let outcome = ExpectationMaximisation.run(histogram: levels.histogram(), comparisons: model.comparisons,
                                                       estimate: estimate, ignore: estimate.map { !$0 }, lambda: 0.3,
                                                       maximumIterations: settings.maximumIterations)
-            for index in model.comparisons.indices where estimate[index] && !pairs.isEmpty {
-                for level in mSums[index].indices { mSums[index][level] += outcome.m[index][level] }
-                mPasses[index] += 1
+            let rejection = Plausibility.rejection(of: outcome, comparisons: model.comparisons, estimate: estimate,
+                                                   pairs: pairs.count, records: distinctRecords(in: pairs))
+            if rejection == nil, !pairs.isEmpty {
+                for index in model.comparisons.indices where estimate[index] {
+                    for level in mSums[index].indices { mSums[index][level] += outcome.m[index][level] }
+                    mPasses[index] += 1
+                }
             }
             passes.append(TrainingPass(blockingRule: rule.description, pairs: blockedPairs.count, pairsUsed: pairs.count,
                                        iterations: outcome.iterations,
                                        converged: outcome.converged,
                                        estimated: model.comparisons.indices.filter { estimate[$0] }.map { model.comparisons[$0].kind.name },
-                                       lambdaAmongPairs: outcome.lambda))
+                                       lambdaAmongPairs: outcome.lambda, rejected: rejection))
         }
         for index in model.comparisons.indices where mPasses[index] > 0 {
             for level in model.comparisons[index].levels.indices {
                 model.comparisons[index].levels[level].m = mSums[index][level] / Double(mPasses[index])
             }
+        }
+
+        // 2b. m where the data labels itself: candidate pairs agreeing on a valid NHS number and the full
+        //     date of birth are near-certain matches, so they measure m of every other comparison without
+        //     EM. Where there are enough of them, that measurement is the model's m.
+        if let labelled = LabelledMatches.estimate(comparisons: model.comparisons, candidateLevels: candidateLevels) {
+            for (index, m) in labelled.m.enumerated() {
+                guard let m else { continue }
+                for level in m.indices { model.comparisons[index].levels[level].m = m[level] }
+            }
+            passes.append(labelled.pass)
         }
 
         // 3. λ, the prior: expected matches over all possible pairs.
@@ -114,6 +129,12 @@ public enum Training {
         let recall = withNHS * withNHS * withDate * withDate * (nhsLevels[0].m + nhsLevels[1].m) * dobLevels[0].m
         guard agreeing > 0, recall > 0.01 else { return nil }
         return Double(agreeing) / recall
+    }
+
+    static func distinctRecords(in pairs: [(Int32, Int32)]) -> Int {
+        var seen = Set<Int32>()
+        for (i, j) in pairs { seen.insert(i); seen.insert(j) }
+        return seen.count
     }
 
     /// At most `count` of `pairs`, drawn uniformly (reservoir sampling with a seeded generator), in their
@@ -189,8 +210,10 @@ public struct PairLevels: Sendable {
                         let weight = scorer.weight(levels: pattern, records[Int(i)], records[Int(j)])
                         let probability = Scorer.probability(weight: weight)
                         if probability >= floor {
+                            let a = records[Int(i)], b = records[Int(j)]
                             out.append(ScoredPair(i: i, j: j, weight: weight, probability: probability,
-                                                  conflictingForenames: scorer.hasConflictingForenames(pattern)))
+                                                  conflictingForenames: scorer.hasConflictingForenames(pattern, a, b),
+                                                  identityConfirmed: scorer.confirmsIdentity(pattern)))
                         }
                     }
                     return (chunkIndex, out)

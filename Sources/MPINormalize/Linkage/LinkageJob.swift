@@ -89,7 +89,7 @@ public struct LinkageJob: Sendable, Codable {
         if thresholds.maximumClusterSize < 2 { problems.append("thresholds.maximumClusterSize: must be at least 2") }
         if training.uSampleSize < 1 { problems.append("training.uSampleSize: must be positive") }
         let estimable = Set(comparisons).filter { kind in
-            training.rules.contains { rule in !rule.keys.contains { $0.blockedComparison == kind } }
+            training.rules.contains { rule in !rule.keys.contains { $0.blocks(kind) } }
         }
         for kind in comparisons where !estimable.contains(kind) {
             problems.append("training.rules: every rule blocks on \(kind.name), so its m can never be estimated")

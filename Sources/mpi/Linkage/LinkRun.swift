@@ -142,12 +142,14 @@ struct LinkRun {
 
         let placeholder = records.map(\.isPlaceholder)
         let nhs = records.map(\.nhsNumber)
+        let sharedNHSNumbers = NHSNumberSharing.numbersWithSeveralBirthDates(records)
         var indexOf: [RecordKey: Int32] = [:]
         for (index, record) in records.enumerated() { indexOf[record.key] = Int32(index) }
         func indexes(_ pairs: [(RecordKey, RecordKey)]) -> [(Int32, Int32)] {
             pairs.compactMap { pair in indexOf[pair.0].flatMap { a in indexOf[pair.1].map { (a, $0) } } }
         }
         let clusters = Clustering.cluster(recordCount: records.count, pairs: scored, placeholder: { placeholder[Int($0)] },
+                                          identifierTrusted: { nhs[Int($0)].map { !sharedNHSNumbers.contains($0) } ?? true },
                                           nhsNumber: { nhs[Int($0)] }, thresholds: job.thresholds,
                                           mustLink: indexes(constraints.link), cannotLink: indexes(constraints.unlink),
                                           existing: constraints.onlyPairsTouching.map { pending in

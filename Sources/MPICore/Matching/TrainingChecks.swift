@@ -1,0 +1,102 @@
+internal import RealModule
+
+/// The checks an EM pass must pass before its m values are used. EM maximises a likelihood; on a
+/// rule whose blocks hold whole households (a block of flats, a care home) the likeliest split of the
+/// pairs is "same household" against "different household", not "same person" against "different
+/// person", and EM converges there without complaint. These checks catch the symptoms.
+public enum Plausibility {
+    /// At most this many true matches per record among a rule's pairs. A person with five records
+    /// (one per trust and a duplicate) gives two pairs per record; more than that means the pass has
+    /// taken another class for the matches.
+    public static let maximumMatchesPerRecord = 2.0
+
+    /// Why the pass is implausible, or nil when it is not.
+    public static func rejection(of outcome: ExpectationMaximisation.Outcome, comparisons: [ComparisonParameters],
+                                 estimate: [Bool], pairs: Int, records: Int) -> String? {
+        guard pairs > 0 else { return nil }
+        if !outcome.converged { return "did not converge in \(outcome.iterations) iterations" }
+        let matches = outcome.lambda * Double(pairs)
+        if matches > maximumMatchesPerRecord * Double(records) {
+            return "λ among pairs \(rounded(outcome.lambda)) makes \(Int(matches)) matches among \(records) records,"
+                + " more than \(Int(maximumMatchesPerRecord)) a record"
+        }
+        for (index, comparison) in comparisons.enumerated() where estimate[index] && comparison.kind.isIdentifying {
+            let m = outcome.m[index]
+            let u = comparison.levels.map(\.u)
+            // The NHS number has two exact levels, verified and not.
+            let exactLevels = comparison.kind == .nhsNumber ? 2 : 1
+            guard m.count > exactLevels, let elseM = m.last else { continue }
+            let exactM = m.prefix(exactLevels).reduce(0, +), exactU = u.prefix(exactLevels).reduce(0, +)
+            if exactM <= exactU {
+                return "m(exact) \(rounded(exactM)) is not above u(exact) \(rounded(exactU)) for \(comparison.kind.name)"
+            }
+            if exactM < elseM {
+                return "m(exact) \(rounded(exactM)) is below m(else) \(rounded(elseM)) for \(comparison.kind.name)"
+            }
+        }
+        return nil
+    }
+
+    private static func rounded(_ value: Double) -> String {
+        guard value != 0, value.isFinite else { return "\(value)" }
+        let scale = Double.pow(10, 2 - Double.log10(Swift.abs(value)).rounded(.down))
+        return "\((value * scale).rounded() / scale)"
+    }
+}
+
+/// m measured on pairs the data labels as matches: a valid NHS number and the full date of birth both
+/// agree exactly. Such pairs are matches but for a number borrowed by a relative with the same birthday,
+/// which is rare enough not to move an estimate. Their other comparisons' levels are then counted
+/// directly; no EM is involved, so the shape of the blocks cannot mislead it.
+public enum LabelledMatches {
+    /// Below this many labelled pairs with a value on a comparison, that comparison keeps EM's m.
+    public static let minimumPairs = 500
+
+    public struct Estimate: Sendable {
+        /// m per comparison per level, or nil where there were too few labelled pairs (and for the NHS
+        /// number and date of birth, which label the pairs).
+        public let m: [[Double]?]
+        public let pass: TrainingPass
+    }
+
+    public static func estimate(comparisons: [ComparisonParameters], candidateLevels: PairLevels) -> Estimate? {
+        let kinds = comparisons.map(\.kind)
+        guard let nhs = kinds.firstIndex(of: .nhsNumber), let dob = kinds.firstIndex(of: .dateOfBirth) else { return nil }
+        var counts = comparisons.map { [Double](repeating: 0, count: $0.levels.count) }
+        var labelled = 0
+        for pair in 0..<candidateLevels.pairCount {
+            let levels = candidateLevels.levels(ofPair: pair)
+            let nhsLevel = levels[levels.startIndex + nhs], dobLevel = levels[levels.startIndex + dob]
+            guard (nhsLevel == 1 || nhsLevel == 2) && dobLevel == 1 else { continue }
+            labelled += 1
+            for index in kinds.indices {
+                let level = levels[levels.startIndex + index]
+                if level > 0 { counts[index][Int(level) - 1] += 1 }
+            }
+        }
+        let m: [[Double]?] = counts.enumerated().map { index, levelCounts in
+            let total = levelCounts.reduce(0, +)
+            guard index != nhs, index != dob, total >= Double(minimumPairs) else { return nil }
+            // Add-half smoothing: a level no labelled pair showed keeps a small, finite m.
+            let smoothed = levelCounts.map { $0 + 0.5 }
+            let sum = smoothed.reduce(0, +)
+            return smoothed.map { $0 / sum }
+        }
+        let estimated = kinds.indices.filter { m[$0] != nil }.map { kinds[$0].name }
+        guard !estimated.isEmpty else { return nil }
+        let pass = TrainingPass(blockingRule: "labelled: nhs_number & date_of_birth agree exactly", pairs: labelled, pairsUsed: labelled,
+                                iterations: 0, converged: true, estimated: estimated, lambdaAmongPairs: 1)
+        return Estimate(m: m, pass: pass)
+    }
+}
+
+extension ComparisonKind {
+    /// Comparisons on which a true match almost always agrees and two strangers almost never do: a pass
+    /// whose m says otherwise has learnt another class.
+    public var isIdentifying: Bool {
+        switch self {
+        case .nhsNumber, .forename, .surname, .dateOfBirth, .identifier: true
+        default: false
+        }
+    }
+}
