@@ -5,7 +5,9 @@ enum ExtractFormats {
     static let monthNames = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 
     /// - Returns: the file name, its bytes, and each record's id in the order given.
-    static func write(trust: Int, records: [PopulationGenerator.Record], today: CalendarDate) -> (String, [UInt8], [String]) {
+    static func write(trust: Int, records: [PopulationGenerator.Record], today: CalendarDate,
+                      profile: PopulationProfile) -> (String, [UInt8], [String]) {
+        let realistic = profile == .realistic
         var lines: [String] = []
         var ids: [String] = []
         func pad(_ value: Int, _ width: Int) -> String {
@@ -25,7 +27,10 @@ enum ExtractFormats {
             return result
         }
         for (index, record) in records.enumerated() {
-            let given = record.placeholderGiven ? "BABY" : record.given
+            let given = record.placeholderGiven ?? record.given
+            let family = record.placeholderFamily ?? record.family
+            // The standard profile keeps the middle name behind "BABY", as it always has.
+            let middle = realistic && record.placeholderGiven != nil ? "" : record.middle
             let birth = record.birth
             switch trust {
             case 0:   // R1K: CSV, "SURNAME, Forename Middle", dd/MM/yyyy, sex 1/2, spaced NHS number with status
@@ -36,21 +41,28 @@ enum ExtractFormats {
                     return String(d[0..<3]) + " " + String(d[3..<6]) + " " + String(d[6...])
                 } ?? ""
                 let street = record.street.replacingAll("ROAD", "Rd").replacingAll("STREET", "St")
-                lines.append(csv([id, record.family + ", " + capitalised([given, record.middle].filter { !$0.isEmpty }.joined(separator: " ")),
+                lines.append(csv([id, family + ", " + capitalised([given, middle].filter { !$0.isEmpty }.joined(separator: " ")),
                                   "\(pad(birth.day, 2))/\(pad(birth.month, 2))/\(birth.year)", record.person.male ? "1" : "2", nhs,
                                   record.nhs == nil ? "" : (index % 3 == 0 ? "01" : "02"), record.postcode ?? "",
                                   "\(record.house) \(capitalised(street))", "London", record.phone ?? ""]))
             case 1:   // RAS: TSV (Windows-1252), separate names, dd-MMM-yyyy, Male/Female, lower-case postcode without space
                 let id = "RAS-" + pad(index + 1, 6)
                 ids.append(id)
-                let postcode = record.postcode.map { index % 2 == 0 ? $0.lowercased().replacingAll(" ", "") : $0 } ?? ""
-                lines.append([id, capitalised([given, record.middle].filter { !$0.isEmpty }.joined(separator: " ")), capitalised(record.family),
+                // The realistic profile's Hillingdon writes NULL for a missing value, and sometimes two
+                // numbers, or a number and a note, in its one phone field.
+                let missing = realistic ? "NULL" : ""
+                let postcode = record.postcode.map { index % 2 == 0 ? $0.lowercased().replacingAll(" ", "") : $0 } ?? missing
+                var phone = record.phone?.replacingAll(" ", "") ?? missing
+                if let second = record.secondPhone {
+                    phone = record.phone.map { index % 3 == 0 ? "\($0) (MOB)" : "\(second) / \($0)" } ?? second
+                }
+                lines.append([id, capitalised([given, middle].filter { !$0.isEmpty }.joined(separator: " ")), capitalised(family),
                               "\(pad(birth.day, 2))-\(monthNames[birth.month - 1])-\(birth.year)", record.person.male ? "Male" : "Female",
-                              record.nhs ?? "", postcode, record.phone?.replacingAll(" ", "") ?? ""].joined(separator: "\t"))
+                              record.nhs ?? missing, postcode, phone].joined(separator: "\t"))
             case 2:   // RYJ: CSV, "Forename Middle Surname", ISO dates, M/F, maiden name
                 let id = "RYJ" + pad(index + 1, 8)
                 ids.append(id)
-                lines.append(csv([id, [given, record.middle, record.family].filter { !$0.isEmpty }.joined(separator: " "),
+                lines.append(csv([id, [given, middle, family].filter { !$0.isEmpty }.joined(separator: " "),
                                   "\(birth.year)-\(pad(birth.month, 2))-\(pad(birth.day, 2))", record.person.male ? "M" : "F",
                                   record.nhs ?? "", record.postcode ?? "", "\(record.house) \(record.street)",
                                   record.family != record.person.family && index % 2 == 0 ? record.person.family : ""]))
@@ -58,7 +70,7 @@ enum ExtractFormats {
                 let id = "RQM" + pad(index + 1, 7)
                 ids.append(id)
                 let preferred = record.given != record.person.given ? record.given : ""
-                lines.append(csv([id, preferred.isEmpty ? given : record.person.given, record.family,
+                lines.append(csv([id, preferred.isEmpty ? given : record.person.given, family,
                                   "\(birth.year)\(pad(birth.month, 2))\(pad(birth.day, 2))", record.person.male ? "M" : "F",
                                   record.nhs ?? "", record.postcode ?? "", preferred, String(record.house), record.street]))
             }

@@ -24,12 +24,15 @@ public struct PopulationSettings: Sendable, Hashable {
     public var rates: ErrorRates
     /// "Today" for ages and the future-date rule.
     public var today: CalendarDate
+    public var profile: PopulationProfile
 
-    public init(persons: Int, seed: UInt64, rates: ErrorRates = ErrorRates(), today: CalendarDate) {
+    public init(persons: Int, seed: UInt64, rates: ErrorRates = ErrorRates(), today: CalendarDate,
+                profile: PopulationProfile = .standard) {
         self.persons = persons
         self.seed = seed
         self.rates = rates
         self.today = today
+        self.profile = profile
     }
 }
 
@@ -51,7 +54,8 @@ public struct GeneratedPopulation: Sendable {
 /// names sharing a date of birth, unnamed newborns. Deterministic for a seed.
 public struct PopulationGenerator {
     let settings: PopulationSettings
-    private var random: SplitMix64
+    let figures = RealisticFigures()
+    var random: SplitMix64
 
     public init(settings: PopulationSettings) {
         self.settings = settings
@@ -74,6 +78,8 @@ public struct PopulationGenerator {
         var phone: String
         var homeTrust: Int
         var newborn: Bool
+        /// The mother's index among the persons (realistic profile, children only).
+        var mother: Int? = nil
     }
 
     struct Record {
@@ -87,7 +93,12 @@ public struct PopulationGenerator {
         var house: Int
         var street: String
         var phone: String?
-        var placeholderGiven: Bool
+        /// A second number written in the same phone field (RAS in the realistic profile).
+        var secondPhone: String? = nil
+        /// The placeholder written instead of the forename ("BABY", "BABY OF AISHA") and, when set,
+        /// instead of the surname too ("UNKNOWN").
+        var placeholderGiven: String? = nil
+        var placeholderFamily: String? = nil
     }
 
     static let trustCodes = ["R1K", "RAS", "RYJ", "RQM"]
@@ -121,6 +132,11 @@ public struct PopulationGenerator {
             }
         }
 
+        if settings.profile == .realistic {
+            assignMothers(&persons)
+            assignRealisticAddresses(&persons)
+        }
+
         var records: [[Record]] = Array(repeating: [], count: 4)
         for person in persons {
             for trust in 0..<4 {
@@ -128,6 +144,12 @@ public struct PopulationGenerator {
                 guard visits || (trust == person.homeTrust && records.allSatisfy({ $0.last?.person.id != person.id })) else { continue }
                 records[trust].append(makeRecord(person, trust: trust))
                 if unit() < settings.rates.duplicateInTrust { records[trust].append(makeRecord(person, trust: trust)) }
+            }
+            if settings.profile == .realistic {
+                if let birth = makeBirthRegistration(person, mother: person.mother.map { persons[$0] }) {
+                    records[person.homeTrust].append(birth)
+                }
+                if unit() < figures.unidentified { records[index(4)].append(makeUnidentifiedRecord(person)) }
             }
         }
         // Every person appears at least once.
@@ -140,7 +162,8 @@ public struct PopulationGenerator {
         for trust in 0..<4 {
             shuffle(&records[trust])
             let code = Self.trustCodes[trust]
-            let (name, bytes, ids) = ExtractFormats.write(trust: trust, records: records[trust], today: settings.today)
+            let (name, bytes, ids) = ExtractFormats.write(trust: trust, records: records[trust], today: settings.today,
+                                                          profile: settings.profile)
             files.append(.init(name: name, bytes: bytes))
             for (record, id) in zip(records[trust], ids) { truth += "\(code),\(id),T\(record.person.id + 1)\n" }
             counts[code] = records[trust].count
@@ -181,19 +204,19 @@ public struct PopulationGenerator {
         }
     }
 
-    private mutating func makeInward() -> String {
+    mutating func makeInward() -> String {
         String(index(10)) + String(NameLists.inwardLetters[index(NameLists.inwardLetters.count)])
             + String(NameLists.inwardLetters[index(NameLists.inwardLetters.count)])
     }
 
     // MARK: records
 
-    private mutating func makeRecord(_ person: Person, trust: Int) -> Record {
+    mutating func makeRecord(_ person: Person, trust: Int) -> Record {
         let rates = settings.rates
         var record = Record(person: person, given: person.given, middle: person.middle, family: person.family, birth: person.birth,
                             nhs: person.nhs, postcode: person.outward + " " + person.inward, house: person.house, street: person.street,
-                            phone: person.phone, placeholderGiven: false)
-        if person.newborn, unit() < 0.5 { record.placeholderGiven = true }
+                            phone: person.phone)
+        if settings.profile == .standard, person.newborn, unit() < 0.5 { record.placeholderGiven = "BABY" }
         if unit() < rates.nickname, let nicknames = NameLists.nicknames[person.given] { record.given = nicknames[index(nicknames.count)] }
         if unit() < rates.nameTypo { record.given = typo(record.given) }
         if unit() < rates.nameTypo { record.family = typo(record.family) }
@@ -207,7 +230,12 @@ public struct PopulationGenerator {
                                                                           day: max(1, (person.birth.day + 1 + index(8)) % 29)) {
             record.birth = typed
         }
-        if unit() < rates.nhsNumberMissing {
+        let nhsMissing = settings.profile == .realistic ? figures.nhsMissing[trust] : rates.nhsNumberMissing
+        if settings.profile == .realistic, unit() < figures.namesSwapped { swap(&record.given, &record.family) }
+        if settings.profile == .realistic, trust == 1, unit() < figures.twoPhones {
+            record.secondPhone = landline(of: person)
+        }
+        if unit() < nhsMissing {
             record.nhs = nil
         } else if unit() < rates.nhsNumberTypo {
             var digits = Array(person.nhs)
@@ -226,7 +254,7 @@ public struct PopulationGenerator {
         return record
     }
 
-    private mutating func typo(_ name: String) -> String {
+    mutating func typo(_ name: String) -> String {
         var letters = Array(name)
         guard letters.count > 2 else { return name }
         let position = 1 + index(letters.count - 1)
@@ -241,8 +269,8 @@ public struct PopulationGenerator {
 
     // MARK: randomness
 
-    private mutating func unit() -> Double { Double(random.next() >> 11) / Double(1 << 53) }
-    private mutating func index(_ count: Int) -> Int { Int(random.next() % UInt64(count)) }
+    mutating func unit() -> Double { Double(random.next() >> 11) / Double(1 << 53) }
+    mutating func index(_ count: Int) -> Int { Int(random.next() % UInt64(count)) }
 
     /// Zipf-like choice: the k-th name weighs 1 / (k + 3).
     private mutating func zipf(_ names: [String]) -> String {

@@ -80,6 +80,8 @@ extension MPI {
             print(String(format: "  pairwise precision %.4f, recall %.4f, F1 %.4f", metrics.precision, metrics.recall, metrics.f1))
             print("  false-merge pairs \(grouped(metrics.falseMergePairs)) (two people linked as one), missed pairs \(grouped(metrics.missedPairs))")
             print(String(format: "  B-cubed precision %.4f, recall %.4f", metrics.bCubedPrecision, metrics.bCubedRecall))
+            let reviewMatches = outcome.clusters.review.filter { truthLabels[Int($0.pair.i)] == truthLabels[Int($0.pair.j)] }.count
+            print("  " + ReviewBurden(items: outcome.clusters.review.count, records: records.count, trueMatches: reviewMatches).line)
 
             let total = timings.reduce(0) { $0 + $1.1 }
             print("\nTime per stage: " + timings.map { String(format: "%@ %.2f s", $0.0, $0.1) }.joined(separator: ", ")

@@ -21,6 +21,9 @@ extension MPI {
         @Option(help: "pairs.csv from mpi link.")
         var pairs: String?
 
+        @Option(help: "review.csv from mpi link (default: the review.csv beside --clusters, if there is one).")
+        var review: String?
+
         @Flag(help: "Print JSON instead of a table.")
         var json = false
 
@@ -64,6 +67,24 @@ extension MPI {
                 best = curve.max { $0.f1 < $1.f1 }
             }
 
+            let reviewPath = review ?? {
+                let sibling = ((clusters as NSString).deletingLastPathComponent as NSString).appendingPathComponent("review.csv")
+                return FileManager.default.fileExists(atPath: sibling) ? sibling : nil
+            }()
+            var burden: ReviewBurden?
+            if let reviewPath {
+                let reviewFile = try CSVFile.read(reviewPath)
+                let h = reviewFile.header
+                let sl = try CSVFile.column("source_l", in: h, file: reviewPath), rl = try CSVFile.column("record_id_l", in: h, file: reviewPath)
+                let sr = try CSVFile.column("source_r", in: h, file: reviewPath), rr = try CSVFile.column("record_id_r", in: h, file: reviewPath)
+                let matches = reviewFile.rows.filter { row in
+                    guard let a = trueIdOf[RecordKey(source: row[sl], recordId: row[rl])],
+                          let b = trueIdOf[RecordKey(source: row[sr], recordId: row[rr])] else { return false }
+                    return a == b
+                }.count
+                burden = ReviewBurden(items: reviewFile.rows.count, records: metrics.records, trueMatches: matches)
+            }
+
             if json {
                 var object: [String: Any] = [
                     "records": metrics.records, "truePairs": metrics.truePairs, "predictedPairs": metrics.predictedPairs,
@@ -71,6 +92,11 @@ extension MPI {
                     "missedPairs": metrics.missedPairs, "precision": metrics.precision, "recall": metrics.recall, "f1": metrics.f1,
                     "bCubedPrecision": metrics.bCubedPrecision, "bCubedRecall": metrics.bCubedRecall,
                 ]
+                if let burden {
+                    object["reviewItems"] = burden.items
+                    object["reviewItemsPerThousandRecords"] = burden.perThousandRecords
+                    object["reviewShareTrueMatches"] = burden.shareTrueMatches
+                }
                 if let best {
                     object["bestF1Threshold"] = ["matchWeight": best.threshold, "precision": best.precision, "recall": best.recall, "f1": best.f1]
                     object["curve"] = curve.map { ["matchWeight": $0.threshold, "precision": $0.precision, "recall": $0.recall] }
@@ -89,6 +115,7 @@ extension MPI {
             print(String(format: "pairwise F1           %.4f", metrics.f1))
             print(String(format: "B-cubed precision     %.4f", metrics.bCubedPrecision))
             print(String(format: "B-cubed recall        %.4f", metrics.bCubedRecall))
+            if let burden { print(burden.line) }
             if let best {
                 print(String(format: "best F1 over pairs.csv: %.4f at match weight %.2f (precision %.4f, recall %.4f)",
                              best.f1, best.threshold, best.precision, best.recall))

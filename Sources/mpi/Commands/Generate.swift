@@ -20,6 +20,9 @@ extension MPI {
         @Option(help: "Random seed.")
         var seed: UInt64 = 1
 
+        @Option(help: "standard (the population the core was built on) or realistic (dense postcodes, newborns never renamed, unidentified patients, NULL literals, two phones in a field; docs/synthetic-data.md).")
+        var profile: String = "standard"
+
         @Option(name: .long, help: "Folder to write to; created if missing.")
         var out: String
 
@@ -31,10 +34,14 @@ extension MPI {
         func validate() throws {
             guard persons > 0 else { throw ValidationError("--persons must be positive") }
             if let asOf { _ = try Self.parseAsOf(asOf) }
+            guard PopulationProfile(rawValue: profile) != nil else {
+                throw ValidationError("--profile must be one of " + PopulationProfile.allCases.map(\.rawValue).joined(separator: ", "))
+            }
         }
 
         func run() async throws {
-            let population = try Self.write(persons: persons, seed: seed, asOf: try asOf.map(Self.parseAsOf) ?? Self.defaultAsOf, to: out)
+            let population = try Self.write(persons: persons, seed: seed, asOf: try asOf.map(Self.parseAsOf) ?? Self.defaultAsOf,
+                                            profile: PopulationProfile(rawValue: profile)!, to: out)
             let counts = population.recordsPerTrust.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             print("\(population.persons) persons, records: \(counts); wrote \(out)/job.json and truth.csv")
         }
@@ -52,8 +59,9 @@ extension MPI {
             return date
         }
 
-        static func write(persons: Int, seed: UInt64, asOf: CalendarDate = defaultAsOf, to directory: String) throws -> GeneratedPopulation {
-            var generator = PopulationGenerator(settings: PopulationSettings(persons: persons, seed: seed, today: asOf))
+        static func write(persons: Int, seed: UInt64, asOf: CalendarDate = defaultAsOf, profile: PopulationProfile = .standard,
+                          to directory: String) throws -> GeneratedPopulation {
+            var generator = PopulationGenerator(settings: PopulationSettings(persons: persons, seed: seed, today: asOf, profile: profile))
             let population = generator.generate()
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             for file in population.files {

@@ -348,6 +348,7 @@ struct LinkOutputs {
             "persons": outcome.clusters.personCount,
             "autoLinks": outcome.clusters.autoLinks,
             "reviewItems": outcome.clusters.review.count,
+            "reviewItemsPerThousandRecords": ReviewBurden.perThousand(outcome.clusters.review.count, records: outcome.loaded.records.count),
             "reviewReasons": reasons,
             "clusterSizes": Dictionary(uniqueKeysWithValues: sizes.map { (String($0.key), $0.value) }),
             "lambda": outcome.model.lambda,
