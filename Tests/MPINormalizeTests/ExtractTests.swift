@@ -95,6 +95,41 @@ import Testing
         #expect(row.rejections[0].raw == "9434765918")
     }
 
+    /// Hillingdon-style extracts write NULL (or null, N/A, -) for a missing value: missing, not rejected.
+    @Test func nullLiteralsAreMissingValues() throws {
+        let row = try normalizer().normalize(fields: ["X5", "SMITH, John", "NULL", "21/03/1970", "null", "N/A", "-"], line: 6).get()
+        #expect(row.rejections.isEmpty)
+        #expect(row.record.nhsNumber == nil && row.record.sex == nil && row.record.postcode == nil && row.record.otherFields.isEmpty)
+        var strict = mapping
+        strict.nullValues = []
+        let rejected = try RecordNormalizer(mapping: strict, header: header, today: today, transliterator: Transliterator())
+            .normalize(fields: ["X5", "SMITH, John", "NULL", "21/03/1970", "1", "", ""], line: 6).get()
+        #expect(rejected.rejections.map(\.field) == ["nhsNumber"])
+    }
+
+    /// A NUL byte or a value of megabytes is damage: the value is rejected with its column and line,
+    /// the rest of the row is kept.
+    @Test func nulBytesAndHugeValuesAreRejected() throws {
+        let huge = String(repeating: "A", count: 2_000_000)
+        let row = try normalizer().normalize(fields: ["X6", "SMITH, Jo\u{0}hn", "943 476 5919", "21/03/1970", "1", "HA1 3UJ", huge],
+                                             line: 7).get()
+        #expect(row.line == 7)
+        #expect(row.rejections.map(\.code) == ["nul_byte", "too_long"])
+        #expect(row.rejections.map(\.field) == ["NAME", "NID"])
+        #expect(row.record.nhsNumber?.digits == "9434765919")
+        #expect(row.record.otherFields.isEmpty)
+    }
+
+    @Test func bothNumbersOfAPhoneFieldAreKept() throws {
+        let withPhone = SourceMapping(code: "RAS", recordId: "ID", columns: .init(givenName: "G", familyName: "F", phone: "TEL"))
+        let normalizer = try RecordNormalizer(mapping: withPhone, header: ["ID", "G", "F", "TEL"], today: today,
+                                              transliterator: Transliterator())
+        let row = try normalizer.normalize(fields: ["1", "Ann", "Lee", "020 8123 4567 / 07700 900123"], line: 2).get()
+        #expect(row.rejections.isEmpty)
+        #expect(row.record.phone?.number == "02081234567")
+        #expect(row.record.otherFields["phone_2"] == "07700900123")
+    }
+
     @Test func rowProblems() throws {
         let normalizer = try normalizer()
         guard case .failure(let short) = normalizer.normalize(fields: ["X3", "SMITH, John"], line: 4) else {

@@ -191,3 +191,13 @@ private let today = CalendarDate(year: 2026, month: 11, day: 28)!
         #expect(TextCleaning.clean("  a \t b  ") == "a b")
     }
 }
+
+@Suite struct WhatTrustsSendTests {
+    @Test func onePhoneFieldMayHoldTwoNumbers() throws {
+        #expect(try PhoneNormalizer.normalizeAll("020 8123 4567 / 07700 900123").map(\.number) == ["02081234567", "07700900123"])
+        #expect(try PhoneNormalizer.normalizeAll("07700 900123 (MOB)").map(\.number) == ["07700900123"])
+        #expect(try PhoneNormalizer.normalizeAll("H: 020 8123 4567; M: 07700 900123").map(\.number) == ["02081234567", "07700900123"])
+        #expect(try PhoneNormalizer.normalizeAll("020 8123 4567 ext 12").map(\.number) == ["02081234567"])
+        #expect(throws: Rejection.self) { try PhoneNormalizer.normalizeAll("not known / none") }
+    }
+}

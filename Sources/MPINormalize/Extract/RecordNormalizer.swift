@@ -26,6 +26,10 @@ public final class RecordNormalizer {
     private let recordIdIndex: Int
     /// The mapping's columns resolved to positions once, so rows are read without name lookups.
     private let at: ColumnPositions
+    /// The source's null literals, upper-cased.
+    private let nullValues: Set<String>
+    /// A value longer than this is damage (a runaway quote, a pasted document), not a demographic.
+    public static let maximumValueLength = 1_000
 
     private struct ColumnPositions {
         var givenName, middleNames, familyName, fullName, preferredName, previousFamilyName: Int?
@@ -81,6 +85,7 @@ public final class RecordNormalizer {
         dates = DateNormalizer(format: mapping.dateFormat, today: today,
                                unknownDayDefaultsToFirstJanuary: mapping.unknownDayDefaultsToFirstJanuary)
         sexes = SexNormalizer(sourceCodes: mapping.sexCodes)
+        nullValues = Set(mapping.nullValues.map { $0.uppercased() })
     }
 
     /// Decodes a field's bytes in the source's encoding.
@@ -105,9 +110,29 @@ public final class RecordNormalizer {
             return .failure(RowProblem(line: line, code: "missing_record_id", message: "the record id column is empty"))
         }
         var rejections: [FieldRejection] = []
+        // Each mapped value once: trimmed, a null literal made missing, and a value no field can hold
+        // (a NUL byte, a megabyte) rejected with its column, so that it reaches neither the
+        // normalisers nor the store.
+        var usable = fields
+        for position in mappedPositions where position != recordIdIndex {
+            let text = fields[position].trimmingSpaces()
+            if text.utf8.count > Self.maximumValueLength {
+                rejections.append(FieldRejection(field: header[position], raw: String(text.prefix(40)), code: "too_long",
+                                                 reason: "a value of \(text.utf8.count) bytes; at most \(Self.maximumValueLength)"))
+                usable[position] = ""
+            } else if text.utf8.contains(0) {
+                rejections.append(FieldRejection(field: header[position], raw: text.replacingNUL, code: "nul_byte",
+                                                 reason: "a NUL byte inside the value"))
+                usable[position] = ""
+            } else if !text.isEmpty, nullValues.contains(text.uppercased()) {
+                usable[position] = ""
+            } else {
+                usable[position] = text
+            }
+        }
         func value(_ position: Int?) -> String? {
             guard let position else { return nil }
-            let text = fields[position].trimmingSpaces()
+            let text = usable[position]
             return text.isEmpty ? nil : text
         }
         /// Runs a field's normaliser; a rejection is recorded and the field left empty.
@@ -142,18 +167,28 @@ public final class RecordNormalizer {
         record.dateOfBirth = field("dateOfBirth", value(c.dateOfBirth)) { raw throws(Rejection) in try dates.normalize(raw) }
         record.sex = field("sex", value(c.sex)) { raw throws(Rejection) in try sexes.normalize(raw) }
         record.postcode = field("postcode", value(c.postcode)) { raw throws(Rejection) in try PostcodeNormalizer.normalize(raw) }
-        record.phone = field("phone", value(c.phone)) { raw throws(Rejection) in try PhoneNormalizer.normalize(raw) }
+        // A field may hold two numbers: the first is the phone the comparisons read, the second is kept
+        // beside it as phone_2.
+        let phones = field("phone", value(c.phone)) { raw throws(Rejection) in try PhoneNormalizer.normalizeAll(raw) } ?? []
+        record.phone = phones.first
+        if phones.count > 1 { record.otherFields["phone_2"] = phones[1].number }
         if !c.address.isEmpty {
-            let address = addresses.normalize(lines: c.address.lazy.map { fields[$0] })
+            let address = addresses.normalize(lines: c.address.lazy.map { usable[$0] })
             if !address.lines.isEmpty { record.address = address }
         }
         for (name, position) in c.other {
             if let raw = value(position) { record.otherFields[name] = folding.fold(raw) }
         }
+        func rejectedWhole(_ position: Int) -> Bool { fields[position].utf8.count > Self.maximumValueLength }
         var row = NormalizedRow(line: line, record: record, rejections: rejections)
         if keepsRawValues {
-            for position in mappedPositions { row.raw[header[position]] = fields[position] }
+            for position in mappedPositions { row.raw[header[position]] = rejectedWhole(position) ? "" : fields[position] }
         }
         return .success(row)
     }
+}
+
+extension String {
+    /// The text with NUL bytes shown as "\\0", for a rejection's raw value.
+    var replacingNUL: String { String(decoding: utf8.flatMap { $0 == 0 ? Array("\\0".utf8) : [$0] }, as: UTF8.self) }
 }

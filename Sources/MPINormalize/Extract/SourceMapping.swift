@@ -82,9 +82,17 @@ public struct SourceMapping: Sendable, Hashable, Codable {
         case givenFirst
     }
 
+    /// Values that mean "no value" in this source, compared without regard to case: a PAS export that
+    /// writes NULL for a missing NHS number has not sent a bad NHS number.
+    public var nullValues: [String]
+
+    public static let defaultNullValues = ["NULL", "N/A", "-"]
+
     public init(code: String, path: String? = nil, format: ExtractFormat = .csv, encoding: TextEncoding = .utf8,
                 recordId: String, columns: Columns, dateFormat: DateFormat = .iso,
-                sexCodes: [String: SexNormalizer.Meaning] = [:], unknownDayDefaultsToFirstJanuary: Bool = false) {
+                sexCodes: [String: SexNormalizer.Meaning] = [:], unknownDayDefaultsToFirstJanuary: Bool = false,
+                nullValues: [String] = SourceMapping.defaultNullValues) {
+        self.nullValues = nullValues
         self.code = code
         self.path = path
         self.format = format
@@ -97,7 +105,7 @@ public struct SourceMapping: Sendable, Hashable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case code, path, format, encoding, recordId, columns, dateFormat, sexCodes, unknownDayDefaultsToFirstJanuary
+        case code, path, format, encoding, recordId, columns, dateFormat, sexCodes, unknownDayDefaultsToFirstJanuary, nullValues
     }
 
     /// Only `code`, `recordId` and `columns` are required; the rest have defaults.
@@ -116,6 +124,7 @@ public struct SourceMapping: Sendable, Hashable, Codable {
         path = try container.decodeIfPresent(String.self, forKey: .path)
         format = try container.decodeIfPresent(ExtractFormat.self, forKey: .format) ?? .csv
         encoding = try container.decodeIfPresent(TextEncoding.self, forKey: .encoding) ?? .utf8
+        nullValues = try container.decodeIfPresent([String].self, forKey: .nullValues) ?? Self.defaultNullValues
         if format == .hl7 {
             // HL7 v2 says where everything is; a mapping may still override the columns.
             recordId = try container.decodeIfPresent(String.self, forKey: .recordId) ?? Self.hl7RecordId

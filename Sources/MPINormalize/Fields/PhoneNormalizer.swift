@@ -4,6 +4,50 @@ public import MPICore
 public enum PhoneNormalizer {
     private static let zero = UInt8(ascii: "0"), four = UInt8(ascii: "4")
 
+    /// Every number in a phone field that holds several ("020 8123 4567 / 07700 900123", "07700 900123
+    /// (MOB)", "H: 020 8123 4567; M: 07700 900123"), in order. Notes in brackets and words such as MOB,
+    /// HOME, WORK or TEL are not part of a number. Throws the first part's rejection when no part is a
+    /// number.
+    public static func normalizeAll(_ raw: String) throws(Rejection) -> [PhoneNumber] {
+        // One number (with an extension, say) is read as before.
+        let whole: Rejection
+        do { return [try normalize(raw)] } catch { whole = error }
+        let parts = raw.split(whereSeparator: { $0 == "/" || $0 == ";" || $0 == "," || $0 == "|" }).map(String.init)
+        guard parts.count > 1 || raw.contains(where: \.isLetter) else { throw whole }
+        var numbers: [PhoneNumber] = []
+        var firstRejection: Rejection?
+        for part in parts {
+            let cleaned = withoutNotes(part)
+            guard !cleaned.allSatisfy({ $0 == " " }) else { continue }
+            do { numbers.append(try normalize(cleaned)) } catch { firstRejection = firstRejection ?? error }
+        }
+        if numbers.isEmpty { throw firstRejection ?? whole }
+        return numbers
+    }
+
+    /// The part without bracketed notes ("(MOB)") and without words: what is left are the number's
+    /// own characters.
+    private static func withoutNotes(_ part: String) -> String {
+        var out = ""
+        var depth = 0
+        var characters = Array(part)
+        // "+44 (0)20": the bracketed trunk zero is part of the number, not a note.
+        var index = 0
+        while index < characters.count {
+            let character = characters[index]
+            if character == "(", index + 2 < characters.count, characters[index + 1] == "0", characters[index + 2] == ")" {
+                out += "(0)"
+                index += 3
+                continue
+            }
+            if character == "(" { depth += 1 } else if character == ")" { depth = max(0, depth - 1) }
+            else if depth == 0, !character.isLetter, character != ":" { out.append(character) }
+            index += 1
+        }
+        characters = []
+        return out
+    }
+
     public static func normalize(_ raw: String) throws(Rejection) -> PhoneNumber {
         var digits = ShortBytes()
         var international = false
