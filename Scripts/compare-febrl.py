@@ -73,9 +73,11 @@ def row(label, metrics, records, review=None):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sets", type=int, nargs="+", default=[1, 2, 3, 4])
-    parser.add_argument("--peers", action="store_true", help="also run Splink and recordlinkage")
+    parser.add_argument("--peers", action="store_true", help="also run Splink and recordlinkage (not yet written)")
     parser.add_argument("--keep", type=Path, help="keep the exported data and outputs here")
     arguments = parser.parse_args()
+    if arguments.peers and not (ROOT / "Scripts" / "febrl-peers.py").exists():
+        sys.exit("--peers needs Scripts/febrl-peers.py (Splink and recordlinkage on FEBRL), which is not written yet")
     print("| data set, tool | precision | recall | F1 | false-merge pairs | missed pairs | review items per 1,000 records |")
     print("|---|---|---|---|---|---|---|")
     scratch = arguments.keep or Path(tempfile.mkdtemp())
