@@ -16,7 +16,6 @@ public struct Scorer: Sendable {
 
     private let forenameIndex: Int?
     private let forenameElseLevel: UInt8
-    private let surnameIndex: Int?
     /// Comparisons whose exact agreement no two people share: the NHS number and `identifier(...)`.
     private let uniqueIdentifierIndexes: [Int]
     private let nhsIndex: Int?
@@ -31,9 +30,7 @@ public struct Scorer: Sendable {
         self.termFrequencies = termFrequencies ?? Array(repeating: nil, count: model.comparisons.count)
         forenameIndex = kinds.firstIndex(of: .forename)
         forenameElseLevel = UInt8(ComparisonKind.forename.levelCount - 1)
-        surnameIndex = kinds.firstIndex(of: .surname)
-        let kinds = model.comparisons.map(\.kind)
-        uniqueIdentifierIndexes = kinds.indices.filter { kinds[$0].isUniqueIdentifier }
+        uniqueIdentifierIndexes = model.comparisons.indices.filter { model.comparisons[$0].kind.isUniqueIdentifier }
         nhsIndex = kinds.firstIndex(of: .nhsNumber)
         dateOfBirthIndex = kinds.firstIndex(of: .dateOfBirth)
         dateOfBirthElseLevel = UInt8(ComparisonKind.dateOfBirth.levelCount - 1)
@@ -86,10 +83,9 @@ public struct Scorer: Sendable {
     @inline(__always)
     public func hasConflictingForenames(_ levels: [UInt8], _ a: MatchRecord, _ b: MatchRecord) -> Bool {
         guard let forename = forenameIndex, levels[forename] == forenameElseLevel else { return false }
-        if let surname = surnameIndex, levels[surname] == Self.surnameSwappedLevel { return false }
-        if Levels.namesCrossAgree(a, b) { return false }
+        // Cheapest first: the levels, then the names (a swap also covers the surname's swapped level).
         if identifierAgrees(levels, allowingOneTypo: true) { return false }
-        return !Self.oneTypingErrorApart(a.given, b.given)
+        return !Levels.namesCrossAgree(a, b) && !Self.oneTypingErrorApart(a.given, b.given)
     }
 
     /// One edit apart, for names of five letters or more: in shorter names one letter is a different
@@ -98,9 +94,6 @@ public struct Scorer: Sendable {
         guard x.count >= 5, y.count >= 5 else { return false }
         return EditDistance.optimalStringAlignment(x, y) <= 1
     }
-
-    /// The surname level "forename/surname swapped".
-    static let surnameSwappedLevel = UInt8(ComparisonKind.surname.levelLabels.firstIndex(of: "forename/surname swapped")! + 1)
 
     /// A unique identifier agrees: an NHS number exactly (verified or not), an `identifier(...)` column
     /// exactly or, when `allowingOneTypo`, but for one character. Two valid NHS numbers never differ by

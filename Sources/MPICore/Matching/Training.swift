@@ -119,9 +119,7 @@ public enum Training {
         guard let nhs = kinds.firstIndex(of: .nhsNumber), let dob = kinds.firstIndex(of: .dateOfBirth), !records.isEmpty else { return nil }
         var agreeing = 0
         for pair in 0..<candidateLevels.pairCount {
-            let levels = candidateLevels.levels(ofPair: pair)
-            let nhsLevel = levels[levels.startIndex + nhs], dobLevel = levels[levels.startIndex + dob]
-            if (nhsLevel == 1 || nhsLevel == 2) && dobLevel == 1 { agreeing += 1 }
+            if LabelledMatches.isLabelledMatch(candidateLevels.levels(ofPair: pair), nhs: nhs, dob: dob) { agreeing += 1 }
         }
         let withNHS = Double(records.lazy.filter { $0.nhsNumber != nil }.count) / Double(records.count)
         let withDate = Double(records.lazy.filter { $0.dateOfBirth != nil }.count) / Double(records.count)

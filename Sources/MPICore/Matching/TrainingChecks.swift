@@ -59,6 +59,13 @@ public enum LabelledMatches {
         public let pass: TrainingPass
     }
 
+    /// The pair agrees on a valid NHS number (verified or not) and exactly on the full date of birth.
+    @inline(__always)
+    static func isLabelledMatch(_ levels: ArraySlice<UInt8>, nhs: Int, dob: Int) -> Bool {
+        let nhsLevel = levels[levels.startIndex + nhs], dobLevel = levels[levels.startIndex + dob]
+        return (nhsLevel == 1 || nhsLevel == 2) && dobLevel == 1
+    }
+
     public static func estimate(comparisons: [ComparisonParameters], candidateLevels: PairLevels) -> Estimate? {
         let kinds = comparisons.map(\.kind)
         guard let nhs = kinds.firstIndex(of: .nhsNumber), let dob = kinds.firstIndex(of: .dateOfBirth) else { return nil }
@@ -66,8 +73,7 @@ public enum LabelledMatches {
         var labelled = 0
         for pair in 0..<candidateLevels.pairCount {
             let levels = candidateLevels.levels(ofPair: pair)
-            let nhsLevel = levels[levels.startIndex + nhs], dobLevel = levels[levels.startIndex + dob]
-            guard (nhsLevel == 1 || nhsLevel == 2) && dobLevel == 1 else { continue }
+            guard isLabelledMatch(levels, nhs: nhs, dob: dob) else { continue }
             labelled += 1
             for index in kinds.indices {
                 let level = levels[levels.startIndex + index]

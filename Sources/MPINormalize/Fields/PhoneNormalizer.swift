@@ -30,7 +30,7 @@ public enum PhoneNormalizer {
     private static func withoutNotes(_ part: String) -> String {
         var out = ""
         var depth = 0
-        var characters = Array(part)
+        let characters = Array(part)
         // "+44 (0)20": the bracketed trunk zero is part of the number, not a note.
         var index = 0
         while index < characters.count {
@@ -44,7 +44,6 @@ public enum PhoneNormalizer {
             else if depth == 0, !character.isLetter, character != ":" { out.append(character) }
             index += 1
         }
-        characters = []
         return out
     }
 

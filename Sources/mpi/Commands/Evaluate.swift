@@ -27,6 +27,19 @@ extension MPI {
         @Flag(help: "Print JSON instead of a table.")
         var json = false
 
+        /// For a file of pairs (pairs.csv, review.csv): whether a row's two records are one person by the
+        /// truth, or nil when either is not in it.
+        private func truthOfPair(_ file: (header: [String], rows: [[String]]), path: String, _ trueIdOf: [RecordKey: String]) throws -> ([String]) -> Bool? {
+            let h = file.header
+            let sl = try CSVFile.column("source_l", in: h, file: path), rl = try CSVFile.column("record_id_l", in: h, file: path)
+            let sr = try CSVFile.column("source_r", in: h, file: path), rr = try CSVFile.column("record_id_r", in: h, file: path)
+            return { row in
+                guard let a = trueIdOf[RecordKey(source: row[sl], recordId: row[rl])],
+                      let b = trueIdOf[RecordKey(source: row[sr], recordId: row[rr])] else { return nil }
+                return a == b
+            }
+        }
+
         func run() async throws {
             let truthFile = try CSVFile.read(truth)
             let ts = try CSVFile.column("source", in: truthFile.header, file: truth)
@@ -54,14 +67,11 @@ extension MPI {
             var curve: [Evaluation.CurvePoint] = []
             if let pairs {
                 let pairFile = try CSVFile.read(pairs)
-                let h = pairFile.header
-                let sl = try CSVFile.column("source_l", in: h, file: pairs), rl = try CSVFile.column("record_id_l", in: h, file: pairs)
-                let sr = try CSVFile.column("source_r", in: h, file: pairs), rr = try CSVFile.column("record_id_r", in: h, file: pairs)
-                let w = try CSVFile.column("match_weight", in: h, file: pairs)
+                let sameTruth = try truthOfPair(pairFile, path: pairs, trueIdOf)
+                let w = try CSVFile.column("match_weight", in: pairFile.header, file: pairs)
                 let scores: [(weight: Double, isMatch: Bool)] = pairFile.rows.compactMap { row in
-                    guard let weight = Double(row[w]), let a = trueIdOf[RecordKey(source: row[sl], recordId: row[rl])],
-                          let b = trueIdOf[RecordKey(source: row[sr], recordId: row[rr])] else { return nil }
-                    return (weight, a == b)
+                    guard let weight = Double(row[w]), let isMatch = sameTruth(row) else { return nil }
+                    return (weight, isMatch)
                 }
                 curve = Evaluation.curve(scores: scores, truePairs: metrics.truePairs)
                 best = curve.max { $0.f1 < $1.f1 }
@@ -74,14 +84,8 @@ extension MPI {
             var burden: ReviewBurden?
             if let reviewPath {
                 let reviewFile = try CSVFile.read(reviewPath)
-                let h = reviewFile.header
-                let sl = try CSVFile.column("source_l", in: h, file: reviewPath), rl = try CSVFile.column("record_id_l", in: h, file: reviewPath)
-                let sr = try CSVFile.column("source_r", in: h, file: reviewPath), rr = try CSVFile.column("record_id_r", in: h, file: reviewPath)
-                let matches = reviewFile.rows.filter { row in
-                    guard let a = trueIdOf[RecordKey(source: row[sl], recordId: row[rl])],
-                          let b = trueIdOf[RecordKey(source: row[sr], recordId: row[rr])] else { return false }
-                    return a == b
-                }.count
+                let sameTruth = try truthOfPair(reviewFile, path: reviewPath, trueIdOf)
+                let matches = reviewFile.rows.filter { sameTruth($0) == true }.count
                 burden = ReviewBurden(items: reviewFile.rows.count, records: metrics.records, trueMatches: matches)
             }
 
