@@ -88,7 +88,7 @@ public final class LookupServer: Service {
                     case .jsonLines:
                         try pipeline.addHandler(ByteToMessageHandler(JSONLineDecoder(maximumLineLength: size)))
                     }
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>.acceptedConnection(channel)
                 }
             }
         }
@@ -147,13 +147,7 @@ public final class LookupServer: Service {
     }
 
     private func accept(_ server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>, framing: Framing) async throws {
-        try await withThrowingDiscardingTaskGroup { group in
-            try await server.executeThenClose { connections in
-                for try await connection in connections.cancelOnGracefulShutdown() {
-                    group.addTask { await self.serve(connection, framing: framing) }
-                }
-            }
-        }
+        try await server.serveConnections { connection in await self.serve(connection, framing: framing) }
     }
 
     private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, framing: Framing) async {

@@ -44,7 +44,7 @@ public final class ReviewServer: Service {
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(wrappingChannelSynchronously: channel)
+                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>.acceptedConnection(channel)
                 }
             }
         address = channel.channel.localAddress
@@ -52,13 +52,7 @@ public final class ReviewServer: Service {
 
     public func run() async throws {
         logger.info("review page ready", metadata: ["http": "\(address.map { "\($0)" } ?? "?")"])
-        try await withThrowingDiscardingTaskGroup { group in
-            try await channel.executeThenClose { connections in
-                for try await connection in connections.cancelOnGracefulShutdown() {
-                    group.addTask { await self.serve(connection) }
-                }
-            }
-        }
+        try await channel.serveConnections { connection in await self.serve(connection) }
     }
 
     // MARK: HTTP plumbing

@@ -123,6 +123,40 @@ import Testing
         await #expect(throws: (any Error).self) { _ = try await connect(server.jsonAddress, mllp: false) }
     }
 
+    /// Connections accepted while shutdown begins are closed, not dropped: dropping one unclosed
+    /// crashed the test process ("Deinited NIOAsyncWriter without calling finish()").
+    @Test func shutdownDuringAFloodOfConnectionsClosesEveryOne() async throws {
+        let fixture = try await ServiceFixture.make()
+        defer { fixture.remove() }
+        let server = try await server(fixture)
+        try await testGracefulShutdown { trigger in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.run() }
+                // Plain channels: a client-side NIOAsyncChannel whose connect is refused (the listener
+                // has closed) would itself be dropped unclosed.
+                let port = try #require(server.jsonAddress?.port)
+                let clients = await withTaskGroup(of: (any Channel)?.self) { connecting in
+                    for _ in 0..<256 {
+                        connecting.addTask {
+                            try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).get()
+                        }
+                    }
+                    var clients: [any Channel] = []
+                    for await client in connecting {
+                        if let client { clients.append(client) }
+                        if clients.count == 16 { trigger.triggerGracefulShutdown() }
+                    }
+                    return clients
+                }
+                var stopped: (any Error)?
+                do { try await group.waitForAll() } catch { stopped = error }
+                for client in clients { try? await client.close() }
+                if let stopped { throw stopped }
+            }
+        }
+        #expect(try fixture.store.integrityCheck() == "ok")
+    }
+
     /// Mutual TLS: a client with a certificate from the configured CA is served; one without is not.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")))
     func mutualTLSServesOnlyClientsWithACertificate() async throws {
