@@ -2,7 +2,7 @@
 """Quality side by side: mpi and Splink on the same `mpi generate` populations, scored by the same
 `mpi evaluate`. Prints a markdown table (the one in docs/quality.md).
 
-Usage:  $(Scripts/splink-env.sh) Scripts/compare-quality.py [--sizes 20000 50000] [--seeds 1 2 3]
+Usage:  $(Scripts/splink-env.sh) Scripts/compare-quality.py [--sizes 20000 50000] [--seeds 1 2 3] [--profile realistic]
 Needs a release build: swift build -c release
 """
 import json
@@ -35,25 +35,29 @@ def evaluate(directory, clusters):
 
 
 def row(label, metrics):
+    review = f"{metrics['reviewItemsPerThousandRecords']:.1f}" if "reviewItemsPerThousandRecords" in metrics else ""
     return (f"| {label} | {metrics['precision']:.4f} | {metrics['recall']:.4f} | {metrics['f1']:.4f} | "
-            f"{metrics['falseMergePairs']:,} | {metrics['missedPairs']:,} | {metrics['bCubedPrecision']:.4f} | {metrics['bCubedRecall']:.4f} |")
+            f"{metrics['falseMergePairs']:,} | {metrics['missedPairs']:,} | {metrics['bCubedPrecision']:.4f} | {metrics['bCubedRecall']:.4f} | "
+            f"{review} |")
 
 
 def main():
     sizes = arguments("sizes", [20000, 50000])
     seeds = arguments("seeds", [1, 2, 3])
-    print("| data set, tool | precision | recall | F1 | false-merge pairs | missed pairs | B-cubed P | B-cubed R |")
-    print("|---|---|---|---|---|---|---|---|")
+    profile = sys.argv[sys.argv.index("--profile") + 1] if "--profile" in sys.argv else "standard"
+    print("| data set, tool | precision | recall | F1 | false-merge pairs | missed pairs | B-cubed P | B-cubed R | review items per 1,000 records |")
+    print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as scratch:
         for size in sizes:
             for seed in seeds:
                 directory = Path(scratch) / f"p{size}-s{seed}"
-                subprocess.run([str(MPI), "generate", "--persons", str(size), "--seed", str(seed), "--out", str(directory)],
+                subprocess.run([str(MPI), "generate", "--persons", str(size), "--seed", str(seed), "--profile", profile,
+                                "--out", str(directory)],
                                check=True, capture_output=True)
                 subprocess.run([str(MPI), "link", str(directory / "job.json"), "--out", str(directory / "mpi"), "--quiet"], check=True)
                 subprocess.run([sys.executable, str(ROOT / "Scripts" / "compare-splink.py"), str(directory), "--threshold",
                                 *SPLINK_THRESHOLDS], check=True, capture_output=True)
-                label = f"{size:,} persons, seed {seed}"
+                label = f"{profile} profile, {size:,} persons, seed {seed}"
                 print(row(f"{label}: **mpi** (defaults)", evaluate(directory, directory / "mpi" / "clusters.csv")))
                 splink = {t: evaluate(directory, directory / "splink" / f"clusters-{t}.csv") for t in SPLINK_THRESHOLDS}
                 best = max(SPLINK_THRESHOLDS, key=lambda t: splink[t]["f1"])
