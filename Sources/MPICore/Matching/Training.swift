@@ -193,7 +193,11 @@ public struct PairLevels: Sendable {
     }
 
     /// Scores every pair (weight and probability) on `workers` tasks, keeping those at or above `floor`.
-    public func score(records: [MatchRecord], pairs: [(Int32, Int32)], scorer: Scorer, floor: Double, workers: Int) async -> [ScoredPair] {
+    /// The safeguards' facts (`conflictingForenames`, `identityConfirmed`) are worked out only for pairs
+    /// at or above `safeguardsFrom`: clustering consults them only for pairs it could link, and below
+    /// that they would cost name comparisons on most candidate pairs for nothing.
+    public func score(records: [MatchRecord], pairs: [(Int32, Int32)], scorer: Scorer, floor: Double, safeguardsFrom: Double = 0,
+                      workers: Int) async -> [ScoredPair] {
         let chunks = Self.chunkRanges(count: pairs.count, workers: workers)
         let stride = self.stride
         let levels = self.levels
@@ -207,12 +211,14 @@ public struct PairLevels: Sendable {
                         let (i, j) = pairs[pairIndex]
                         let weight = scorer.weight(levels: pattern, records[Int(i)], records[Int(j)])
                         let probability = Scorer.probability(weight: weight)
-                        if probability >= floor {
-                            let a = records[Int(i)], b = records[Int(j)]
-                            out.append(ScoredPair(i: i, j: j, weight: weight, probability: probability,
-                                                  conflictingForenames: scorer.hasConflictingForenames(pattern, a, b),
-                                                  identityConfirmed: scorer.confirmsIdentity(pattern)))
+                        guard probability >= floor else { continue }
+                        guard probability >= safeguardsFrom else {
+                            out.append(ScoredPair(i: i, j: j, weight: weight, probability: probability))
+                            continue
                         }
+                        out.append(ScoredPair(i: i, j: j, weight: weight, probability: probability,
+                                              conflictingForenames: scorer.hasConflictingForenames(pattern, records[Int(i)], records[Int(j)]),
+                                              identityConfirmed: scorer.confirmsIdentity(pattern)))
                     }
                     return (chunkIndex, out)
                 }

@@ -137,7 +137,8 @@ struct LinkRun {
         }
 
         let scorer = Scorer(model: model, termFrequencies: scope?.termFrequencies ?? Scorer.termFrequencies(for: model, records: records))
-        let scored = await levels.score(records: records, pairs: candidates.pairs, scorer: scorer, floor: 0, workers: workers)
+        let scored = await levels.score(records: records, pairs: candidates.pairs, scorer: scorer, floor: 0,
+                                        safeguardsFrom: job.thresholds.review, workers: workers)
         timings.append(("score", clock.lap()))
 
         let placeholder = records.map(\.isPlaceholder)
