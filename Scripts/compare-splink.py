@@ -6,7 +6,7 @@ same way.
 Usage:  $(Scripts/splink-env.sh) Scripts/compare-splink.py DIR [--threshold P ...]
 Writes DIR/splink/clusters-P.csv for each threshold and DIR/splink/timing.json.
 
-The setup: the four extracts cleaned into one table (names upper case, dates ISO, postcodes with one
+The setup: the four extracts (and, in the realistic profile, Hillingdon's ED feed) cleaned into one table (names upper case, dates ISO, postcodes with one
 space, NHS numbers digits only, sex M/F); Splink's comparison library for names (with term
 frequencies), date of birth, postcode, sex and NHS number; λ from a deterministic rule; u by random
 sampling (1,000,000 pairs); m by EM on two blocking rules (forename+surname, date of birth); the same
@@ -59,6 +59,33 @@ def rows(directory: Path):
         for r in csv.DictReader(handle):
             dob = r["DOB"]
             yield ("RQM", r["MRN"], r["GIVEN"], r["FAMILY"], f"{dob[:4]}-{dob[4:6]}-{dob[6:]}", r["GENDER"], r["NHS"], r["PCODE"])
+    yield from emergency_feed(directory)
+
+
+def emergency_feed(directory: Path):
+    """The realistic profile's second RAS feed (HL7 v2 A04s): a hospital number the PAS extract already
+    holds is the same registration, so only newly issued numbers are new records (as mpi reads it)."""
+    feed = directory / "ras-ed.hl7"
+    if not feed.exists():
+        return
+    with open(directory / "ras.tsv", newline="", encoding="cp1252") as handle:
+        held = {r["HOSP_NO"] for r in csv.DictReader(handle, delimiter="\t")}
+    unescape = lambda text: text.replace("\\S\\", "^").replace("\\T\\", "&").replace("\\F\\", "|").replace("\\R\\", "~").replace("\\E\\", "\\")
+    for segment in feed.read_text(encoding="utf-8").replace("\n", "\r").split("\r"):
+        if not segment.startswith("PID|"):
+            continue
+        pid = segment.split("|")
+        identifiers = [i.split("^") for i in pid[3].split("~")]
+        hospital = next((unescape(i[0]) for i in identifiers if len(i) > 3 and i[3] == "RAS"), None)
+        if hospital is None or hospital in held:
+            continue
+        held.add(hospital)
+        nhs = next((i[0] for i in identifiers if len(i) > 3 and i[3] == "NHS"), "")
+        name = pid[5].split("^") + ["", ""]
+        dob = pid[7]
+        address = pid[11].split("^") + [""] * 5
+        yield ("RAS", hospital, unescape(name[1]).split(" ")[0], unescape(name[0]), f"{dob[:4]}-{dob[4:6]}-{dob[6:8]}",
+               pid[8] if pid[8] in ("M", "F") else None, nhs, unescape(address[4]))
 
 
 def main():

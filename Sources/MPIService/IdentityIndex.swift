@@ -68,7 +68,10 @@ public final class IdentityIndex: Sendable {
         guard let settings = given ?? snapshot.settingsJSON.flatMap({ try? JSONDecoder().decode(LinkSettings.self, from: Data($0.utf8)) }) else {
             throw ServiceError(.notReady, "the store's model has no link settings: re-run `mpi link JOB --db PATH` or pass --job")
         }
-        let records = snapshot.records.map(builder.build)
+        var records = snapshot.records.map(builder.build)
+        for index in NHSNumberSharing.newbornsUnderAParentsNumber(records) {   // as a batch run matches them
+            records[index] = NHSNumberSharing.droppingNHSNumber(records[index])
+        }
         var indexOfKey: [RecordKey: Int32] = [:]
         indexOfKey.reserveCapacity(records.count)
         var personOf = [Int64](repeating: -1, count: records.count)
@@ -376,12 +379,15 @@ public final class IdentityIndex: Sendable {
     public func register(source: String, recordId: String, demographics: PatientDemographics, dateFormat: DateFormat = .iso,
                          actor: String) throws -> RegistrationOutcome {
         let row = try normalizer.normalize(demographics, source: source, recordId: recordId, dateFormat: dateFormat)
-        let record = builder.build(row.record)
-        let key = record.key
+        let built = builder.build(row.record)
+        let key = built.key
         let rejected = row.rejections.map { "\($0.field): \($0.reason)" }
         return try registration.withLock { _ throws -> RegistrationOutcome in
             // Decide, reading memory.
-            let plan = state.withLock { state -> Plan in self.plan(for: record, in: state) }
+            let (record, plan) = state.withLock { state -> (MatchRecord, Plan) in
+                let record = self.asMatched(built, in: state)
+                return (record, self.plan(for: record, in: state))
+            }
             if case .unchanged(let person) = plan.kind {
                 return RegistrationOutcome(enterpriseId: EnterpriseID(value: UInt64(person)).description, record: key, outcome: "unchanged",
                                            probability: nil, review: [], rejectedFields: rejected)
@@ -467,6 +473,18 @@ public final class IdentityIndex: Sendable {
         var person: Int64?
         var probability: Double?
         var review: [(key: RecordKey, weight: Double, probability: Double, reason: ReviewReason)] = []
+    }
+
+    /// The record as a batch run would match it: an unnamed newborn registered under a parent's NHS
+    /// number (another record holds the number with a date of birth twelve years earlier) without it.
+    private func asMatched(_ record: MatchRecord, in state: borrowing State) -> MatchRecord {
+        guard record.isPlaceholder, let number = record.nhsNumber else { return record }
+        for holder in state.byNHSNumber[number] ?? [] where state.alive[Int(holder)] {
+            if NHSNumberSharing.isParentsNumber(of: record, heldBy: state.records[Int(holder)]) {
+                return NHSNumberSharing.droppingNHSNumber(record)
+            }
+        }
+        return record
     }
 
     private func plan(for record: MatchRecord, in state: borrowing State) -> Plan {

@@ -86,6 +86,16 @@ enum ExtractFormats {
         return (names[trust], Array(text.utf8), ids)
     }
 
+    static let emergencyFeedName = "ras-ed.hl7"
+
+    /// The job file: the four extracts, and in the realistic profile Hillingdon's ED feed as a second
+    /// feed of the RAS domain.
+    static func jobFile(profile: PopulationProfile) -> String {
+        guard profile == .realistic else { return jobFile }
+        let feed = ",\n    {\n      \"code\": \"RAS\", \"feed\": \"RAS-ED\", \"path\": \"\(emergencyFeedName)\", \"format\": \"hl7\"\n    }\n  ]\n}\n"
+        return String(jobFile.dropLast("\n  ]\n}\n".count)) + feed
+    }
+
     static let jobFile = """
     {
       "sources": [

@@ -159,6 +159,7 @@ public struct PopulationGenerator {
         var files: [GeneratedPopulation.File] = []
         var truth = "source,record_id,true_id\n"
         var counts: [String: Int] = [:]
+        var hillingdonIds: [String] = []
         for trust in 0..<4 {
             shuffle(&records[trust])
             let code = Self.trustCodes[trust]
@@ -167,9 +168,17 @@ public struct PopulationGenerator {
             files.append(.init(name: name, bytes: bytes))
             for (record, id) in zip(records[trust], ids) { truth += "\(code),\(id),T\(record.person.id + 1)\n" }
             counts[code] = records[trust].count
+            if trust == 1 { hillingdonIds = ids }
+        }
+        // Drawn after the four extracts, so they are the same files with or without this feed.
+        if settings.profile == .realistic {
+            let feed = makeEmergencyDepartmentFeed(pas: records[1], pasIds: hillingdonIds, persons: persons)
+            files.append(.init(name: ExtractFormats.emergencyFeedName, bytes: Array(feed.text.utf8)))
+            for (id, person) in feed.new { truth += "RAS,\(id),T\(person + 1)\n" }
+            counts["RAS", default: 0] += feed.new.count
         }
         files.append(.init(name: "truth.csv", bytes: Array(truth.utf8)))
-        files.append(.init(name: "job.json", bytes: Array(ExtractFormats.jobFile.utf8)))
+        files.append(.init(name: "job.json", bytes: Array(ExtractFormats.jobFile(profile: settings.profile).utf8)))
         return GeneratedPopulation(files: files, recordsPerTrust: counts, persons: persons.count)
     }
 

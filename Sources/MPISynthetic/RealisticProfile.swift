@@ -14,7 +14,9 @@ public enum PopulationProfile: String, Sendable, Hashable, CaseIterable {
     /// - unidentified emergency patients ("UNKNOWN", an estimated 1 January date of birth);
     /// - one trust (Hillingdon, RAS) missing 20% of NHS numbers, writing NULL for missing values and
     ///   two numbers in one phone field;
-    /// - forename and surname swapped in a share of registrations.
+    /// - forename and surname swapped in a share of registrations;
+    /// - a second feed in Hillingdon's hospital-number domain: its emergency department's HL7 A04
+    ///   registrations, most under the PAS number, some under a new one.
     case realistic
 }
 
@@ -41,6 +43,13 @@ struct RealisticFigures {
     var namesSwapped = 0.01
     /// At RAS: a phone field holding two numbers.
     var twoPhones = 0.25
+    /// Share of RAS patients with an emergency department attendance in the feed.
+    var emergencyAttendance = 0.15
+    /// Share of those attendances where the patient was not found and a new RAS number was issued (a
+    /// duplicate registration made in a hurry).
+    var emergencyNewNumber = 0.05
+    /// Share of patients with no RAS record who attended Hillingdon's emergency department.
+    var emergencyVisitor = 0.02
 }
 
 extension PopulationGenerator {
@@ -155,6 +164,49 @@ extension PopulationGenerator {
         return record
     }
 
+    /// Hillingdon's emergency department feed: HL7 v2 A04 registrations in the RAS hospital-number
+    /// domain. A patient the ED system finds keeps the PAS number and demographics; one it does not
+    /// find, or who has never been to Hillingdon, gets a new number from the same range, continuing
+    /// the PAS extract's numbering.
+    /// - Returns: the feed's text and the new registrations (id and person), for the truth file.
+    mutating func makeEmergencyDepartmentFeed(pas: [Record], pasIds: [String], persons: [Person]) -> (text: String, new: [(String, Int)]) {
+        var attendances: [(record: Record, id: String)] = []
+        var new: [(String, Int)] = []
+        func issue(_ record: Record) {
+            let id = "RAS-" + String(pasIds.count + new.count + 1).leftPadded(to: 6)
+            new.append((id, record.person.id))
+            attendances.append((record, id))
+        }
+        for (record, id) in zip(pas, pasIds) where unit() < figures.emergencyAttendance {
+            if unit() < figures.emergencyNewNumber { issue(makeRecord(record.person, trust: 1)) } else { attendances.append((record, id)) }
+        }
+        let atHillingdon = Set(pas.map(\.person.id))
+        for person in persons where !atHillingdon.contains(person.id) && unit() < figures.emergencyVisitor {
+            issue(makeRecord(person, trust: 1))
+        }
+        for i in stride(from: attendances.count - 1, to: 0, by: -1) { attendances.swapAt(i, index(i + 1)) }
+        return (attendances.enumerated().map { a04($1.record, id: $1.id, sequence: $0) }.joined(separator: "\n") + "\n", new)
+    }
+
+    /// One A04 (register a patient) as an ED system sends it: the RAS number and the NHS number in PID-3.
+    private func a04(_ record: Record, id: String, sequence: Int) -> String {
+        let day = settings.today
+        let time = "\(day.year)\(String(day.month).leftPadded(to: 2))\(String(day.day).leftPadded(to: 2))"
+            + String(sequence % 24).leftPadded(to: 2) + String(sequence % 60).leftPadded(to: 2)
+        let birth = record.birth
+        let identifiers = [id.hl7Escaped + "^^^RAS^MR"] + (record.nhs.map { [$0 + "^^^NHS^NH"] } ?? [])
+        let name = [record.placeholderFamily ?? record.family, record.placeholderGiven ?? record.given,
+                    record.placeholderGiven == nil ? record.middle : ""].map(\.hl7Escaped).joined(separator: "^")
+        let address = "\(record.house) \(record.street)".hl7Escaped + "^^London^^" + (record.postcode ?? "").hl7Escaped
+        return [
+            "MSH|^~\\&|EDIS|RAS|MPI|NWL|\(time)||ADT^A04^ADT_A01|ED\(String(sequence + 1).leftPadded(to: 7))|P|2.5.1",
+            "EVN|A04|\(time)",
+            "PID|1||\(identifiers.joined(separator: "~"))||\(name)||\(birth.year)\(String(birth.month).leftPadded(to: 2))"
+                + "\(String(birth.day).leftPadded(to: 2))|\(record.person.male ? "M" : "F")|||\(address)||\((record.phone ?? "").hl7Escaped)",
+            "PV1|1|E",
+        ].joined(separator: "\r") + "\r"
+    }
+
     /// A landline for the second number in a phone field.
     func landline(of person: Person) -> String {
         "020 8" + String(100_000 + (person.id * 7919) % 899_999)
@@ -163,4 +215,22 @@ extension PopulationGenerator {
 
 extension String {
     var capitalisedFirst: String { prefix(1).uppercased() + dropFirst().lowercased() }
+
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
+
+    /// The text with HL7 v2's delimiters escaped (the default encoding characters).
+    var hl7Escaped: String {
+        var result = ""
+        for character in self {
+            switch character {
+            case "\\": result += "\\E\\"
+            case "|": result += "\\F\\"
+            case "^": result += "\\S\\"
+            case "&": result += "\\T\\"
+            case "~": result += "\\R\\"
+            default: result.append(character)
+            }
+        }
+        return result
+    }
 }

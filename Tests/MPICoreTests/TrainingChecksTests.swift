@@ -82,6 +82,30 @@ private func denseBlocksOfFlats(seed: UInt64) -> [MatchRecord] {
         #expect(estimate?.m[0] == nil && estimate?.m[3] == nil)   // the labelling comparisons themselves
         let forename = estimate?.m[1] ?? []
         #expect(abs((forename.first ?? 0) - 0.9) < 0.05)
-        #expect(estimate?.pass.pairs == candidates.count)
+        #expect(estimate?.passes.first?.pairs == candidates.count)
+    }
+
+    /// Pairs that agree on forename, surname, date of birth and postcode measure how often one person's
+    /// two records carry two different NHS numbers: here one person in a hundred.
+    @Test func namesBirthDateAndPostcodeMeasureTheNHSNumbersM() async {
+        var records: [MatchRecord] = []
+        for person in 0..<1_000 {
+            for copy in 0..<2 {
+                var record = MatchRecord(key: RecordKey(source: "T", recordId: "\(person)-\(copy)"))
+                record.given = Array("GIVEN\(person)".utf8)
+                record.family = Array("FAMILY\(person % 37)".utf8)
+                record.dateOfBirth = CalendarDate(daysSinceEpoch: 5_000 + person)
+                record.postcodeUnit = Array("UB8 \(person % 9)AA".utf8)
+                record.nhsNumber = 9_000_000_000 + UInt64(person) + (copy == 1 && person % 100 == 0 ? 123_456 : 0)
+                records.append(record)
+            }
+        }
+        let model = LinkageModel.untrained(kinds: [.nhsNumber, .forename, .surname, .dateOfBirth, .postcode])
+        let pairs = (0..<Int32(1_000)).map { (2 * $0, 2 * $0 + 1) }
+        let levels = await PairLevels.compute(records: records, pairs: pairs, scorer: Scorer(model: model), workers: 2)
+        let estimate = LabelledMatches.estimate(comparisons: model.comparisons, candidateLevels: levels)
+        let nhs = estimate?.m[0] ?? []
+        #expect(abs((nhs.last ?? 0) - 0.01) < 0.003)
+        #expect(estimate?.passes.contains { $0.blockingRule.hasPrefix("labelled: forename & surname") && $0.pairs == 1_000 } == true)
     }
 }

@@ -1,4 +1,4 @@
-import MPICore
+@testable import MPICore
 import MPINormalize
 import Testing
 
@@ -72,6 +72,24 @@ import Testing
 
     private func normalizer() throws -> RecordNormalizer {
         try RecordNormalizer(mapping: mapping, header: header, today: today, transliterator: Transliterator())
+    }
+
+    /// "BABY OF AISHA" KHAN and the child's later record meet in a date-of-birth-and-surname block: the
+    /// newborn's surname is real. An unidentified patient's "UNKNOWN MALE" is no surname, and the name
+    /// comparisons of both placeholders stay null.
+    @Test func anUnnamedNewbornsSurnameIsABlockingKey() throws {
+        let builder = MatchRecordBuilder(variants: ForenameVariants(groups: [:]))
+        func record(_ name: String, _ dob: String) throws -> MatchRecord {
+            builder.build(try normalizer().normalize(fields: ["X", name, "", dob, "2", "", ""], line: 2).get().record)
+        }
+        let baby = try record("KHAN, Baby of Aisha", "02/11/2026"), child = try record("KHAN, Zara", "02/11/2026")
+        let unknown = try record("UNKNOWN MALE, Unknown", "01/01/1980")
+        let surname = BlockingKey.surnameMetaphone
+        #expect(baby.isPlaceholder && unknown.isPlaceholder)
+        #expect(!surname.values(baby).isEmpty && surname.values(baby) == surname.values(child))
+        #expect(BlockingKey.dateOfBirth.values(baby) == BlockingKey.dateOfBirth.values(child))
+        #expect(surname.values(unknown).isEmpty)
+        #expect(ComparisonKind.surname.level(baby, child) == 0)
     }
 
     @Test func goodRow() throws {

@@ -1,3 +1,4 @@
+import Foundation
 import MPICore
 import MPISynthetic
 import Testing
@@ -29,6 +30,28 @@ private func text(_ population: GeneratedPopulation, _ name: String) -> String {
         }
         // Every person appears at least once.
         #expect(Set(truthRows.map { $0[2] }).count == population.persons)
+    }
+
+    /// Hillingdon's ED feed is a second feed of the RAS domain: most attendances under the PAS number,
+    /// some under a new number from the same range, which only the truth ties to its person.
+    @Test func theRealisticProfileHasAnEmergencyFeedInHillingdonsDomain() throws {
+        var generator = PopulationGenerator(settings: PopulationSettings(persons: 3_000, seed: 5, today: CalendarDate(year: 2026, month: 11, day: 28)!,
+                                                                         profile: .realistic))
+        let population = generator.generate()
+        let pas = Set(text(population, "ras.tsv").split(whereSeparator: \.isNewline).dropFirst().map { String($0.split(separator: "\t")[0]) })
+        let feedIds = text(population, "ras-ed.hl7").split(separator: "\r").filter { $0.hasPrefix("PID|") }.map { segment in
+            String(segment.split(separator: "|", omittingEmptySubsequences: false)[3].split(separator: "~")[0].split(separator: "^")[0])
+        }
+        let issued = feedIds.filter { !pas.contains($0) }
+        #expect(feedIds.count > 50)
+        #expect(issued.count > 0 && issued.count < feedIds.count / 2)
+        #expect(Set(issued).count == issued.count)
+        #expect(pas.count + issued.count == population.recordsPerTrust["RAS"])
+        let truth = Set(text(population, "truth.csv").split(separator: "\n").map { $0.split(separator: ",").prefix(2).joined(separator: ":") })
+        #expect(issued.allSatisfy { truth.contains("RAS:" + $0) })
+        let job = try #require(try JSONSerialization.jsonObject(with: Data(text(population, "job.json").utf8)) as? [String: Any])
+        let feeds = (job["sources"] as? [[String: Any]] ?? []).filter { $0["code"] as? String == "RAS" }
+        #expect(feeds.map { $0["feed"] as? String } == [nil, "RAS-ED"])
     }
 
     @Test func deterministicForASeed() {

@@ -64,6 +64,16 @@ private func temporaryDirectory() -> URL {
         try await command.run()
     }
 
+    /// pairs.csv holding every candidate pair (pairsFloor 0) measures blocking; holding fewer, it says so.
+    @Test func blockingRecallOnlyWhenPairsHoldsEveryCandidate() {
+        let every = PairsFileRecall(truePairsHeld: 99, truePairs: 100, rows: 500, candidatePairs: 500)
+        #expect(every.isBlockingRecall && abs(every.recall - 0.99) < 1e-9)
+        #expect(every.line.hasPrefix("blocking recall       0.9900"))
+        let floored = PairsFileRecall(truePairsHeld: 99, truePairs: 100, rows: 200, candidatePairs: 500)
+        #expect(!floored.isBlockingRecall && floored.line.contains("pairsFloor 0"))
+        #expect(!PairsFileRecall(truePairsHeld: 1, truePairs: 1, rows: 1, candidatePairs: nil).isBlockingRecall)
+    }
+
     @Test(arguments: [
         (#"{"sources": [], "thresold": {}}"#, "unknown key \"thresold\""),
         (#"{"sources": []}"#, "sources: a job needs at least one source"),
@@ -76,6 +86,10 @@ private func temporaryDirectory() -> URL {
         (#"{"sources": [{"code": "A", "recordId": "ID", "columns": {"fulName": "N"}}]}"#, "unknown key \"sources[0].columns.fulName\""),
         (#"{"sources": [{"code": "A", "recordId": "ID", "columns": {"fullName": "N"}}], "training": {"rules": ["surname"]}, "comparisons": ["surname"]}"#,
          "every rule blocks on surname"),
+        (#"{"sources": [{"code": "A", "recordId": "ID", "columns": {"fullName": "N"}}, {"code": "A", "recordId": "ID", "columns": {"fullName": "N"}}]}"#,
+         "a second feed in one identifier domain needs a \"feed\" name"),
+        (#"{"sources": [{"code": "A", "feed": "A-PAS", "recordId": "ID", "columns": {"fullName": "N"}}, {"code": "B", "feed": "A", "recordId": "ID", "columns": {"fullName": "N"}}]}"#,
+         "\"A\" is another source's code"),
     ])
     func badJobFilesSayWhatIsWrong(json: String, expected: String) throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("job-\(UUID().uuidString).json")
@@ -140,6 +154,73 @@ private func temporaryDirectory() -> URL {
         let unlinked = directory.appendingPathComponent("unlinked.sqlite").path
         _ = try IdentityStore(path: unlinked)
         await #expect(throws: (any Error).self) { try await relink(["--db", unlinked, "--out", directory.appendingPathComponent("e").path]) }
+    }
+}
+
+/// Hillingdon's PAS extract and its emergency department's HL7 feed both carry RAS hospital numbers:
+/// one identifier domain, two feeds.
+@Suite struct TwoFeedsInOneDomainTests {
+    /// The sample RAS extract beside an ED feed of two A04s: the first reuses a PAS hospital number
+    /// (the same registration), the second is a new ED registration of a patient the PAS already holds.
+    private func writeJob(in directory: URL) throws -> String {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: samples.appendingPathComponent("ras-patients.tsv"),
+                                         to: directory.appendingPathComponent("ras-patients.tsv"))
+        let messages = [
+            ["MSH|^~\\&|SYMPHONY|RAS|MPI|NWL|20261207031500||ADT^A04^ADT_A01|ED0001|P|2.5.1", "EVN|A04|20261207031500",
+             "PID|1||RAS-100001^^^RAS^MR||SMITH^JOHN||19700321|M|||^^^^HA1 3UJ"],
+            ["MSH|^~\\&|SYMPHONY|RAS|MPI|NWL|20261207031700||ADT^A04^ADT_A01|ED0002|P|2.5.1", "EVN|A04|20261207031700",
+             "PID|1||RAS-900001^^^RAS^MR~9434765919^^^NHS^NH||SMITH^JOHN||19700321|M|||^^^^HA1 3UJ"],
+        ]
+        try messages.map { $0.joined(separator: "\r") + "\r" }.joined(separator: "\n")
+            .write(to: directory.appendingPathComponent("ras-ed.hl7"), atomically: true, encoding: .utf8)
+        let job = """
+        {"sources": [
+          {"code": "RAS", "path": "ras-patients.tsv", "format": "tsv", "encoding": "windows-1252", "recordId": "HOSP_NO",
+           "columns": {"givenName": "FORENAMES", "familyName": "SURNAME", "dateOfBirth": "BIRTH_DATE", "sex": "GENDER",
+                       "nhsNumber": "NHS_NUMBER", "postcode": "POST_CODE", "phone": "PHONE"},
+           "dateFormat": "dd-MMM-yyyy"},
+          {"code": "RAS", "feed": "RAS-ED", "path": "ras-ed.hl7", "format": "hl7"}
+        ]}
+        """
+        let path = directory.appendingPathComponent("job.json").path
+        try job.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func theSecondFeedsRecordsAreTheDomainsRecords() async throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let job = try writeJob(in: directory)
+        let out = directory.appendingPathComponent("out")
+        let link = try #require(try MPI.parseAsRoot(["link", job, "--out", out.path, "--quiet"]) as? MPI.Link)
+        try await link.run()
+
+        let clusters = try CSVFile.read(out.appendingPathComponent("clusters.csv").path)
+        let personOf = Dictionary(uniqueKeysWithValues: clusters.rows.map { ("\($0[0]):\($0[1])", $0[2]) })
+        #expect(clusters.rows.count == 7)                                      // six PAS records and the new ED registration
+        #expect(personOf["RAS:RAS-900001"] == personOf["RAS:RAS-100001"])      // the ED registration joins the PAS one
+        let rejects = try CSVFile.read(out.appendingPathComponent("rejects.csv").path)
+        let reused = rejects.rows.filter { $0[4] == "same_registration" }
+        #expect(reused.count == 1)
+        #expect(reused.first?[0] == "RAS-ED" && reused.first?[2] == "RAS-100001" && Int(reused.first?[1] ?? "") ?? 0 > 0)
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as! [String: Any]
+        #expect((summary["rowsPerSource"] as? [String: Int])?["RAS-ED"] == 2)
+
+        // In the store both feeds are the RAS domain: the ED registration resolves by its RAS hospital number,
+        // and a full re-import of both feeds deactivates nothing.
+        let db = directory.appendingPathComponent("mpi.sqlite").path
+        for _ in 0..<2 {
+            let command = try #require(try MPI.parseAsRoot(["import", job, "--db", db, "--full", "--actor", "test"]) as? MPI.Import)
+            try await command.run()
+        }
+        let linkStore = try #require(try MPI.parseAsRoot(["link", job, "--db", db, "--out", directory.appendingPathComponent("db").path,
+                                                          "--quiet"]) as? MPI.Link)
+        try await linkStore.run()
+        let store = try IdentityStore(path: db)
+        let resolution = try #require(try store.resolve(source: "RAS", recordId: "RAS-900001", actor: "test"))
+        #expect(resolution.records.contains(RecordKey(source: "RAS", recordId: "RAS-100001")))
+        #expect(try store.auditTrail().filter { $0.action == "import" }.count == 2)   // one domain, one transaction per import
     }
 }
 

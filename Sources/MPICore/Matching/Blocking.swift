@@ -108,7 +108,7 @@ public enum BlockingKey: Sendable, Hashable, Codable, CustomStringConvertible {
         case .forenamePrefix(let n): return names && record.given.count >= 1 ? [Array(record.given.prefix(n))] : []
         case .surnamePrefix(let n): return names && record.family.count >= 1 ? [Array(record.family.prefix(n))] : []
         case .forenameMetaphone: return names ? one(record.givenMetaphone) : []
-        case .surnameMetaphone: return names ? one(record.familyMetaphone) : []
+        case .surnameMetaphone: return one(record.familyMetaphone)   // an unnamed newborn's real surname too
         case .surnamePart:
             guard names, !record.family.isEmpty else { return [] }
             return [record.family] + record.familyParts.filter { $0 != record.family }
@@ -157,7 +157,7 @@ public enum BlockingKey: Sendable, Hashable, Codable, CustomStringConvertible {
         case .forenamePrefix(let n): return names && bytes(record.given.prefix(n))
         case .surnamePrefix(let n): return names && bytes(record.family.prefix(n))
         case .forenameMetaphone: return names && bytes(record.givenMetaphone)
-        case .surnameMetaphone: return names && bytes(record.familyMetaphone)
+        case .surnameMetaphone: return bytes(record.familyMetaphone)   // an unnamed newborn's real surname too
         case .surnamePart:
             preconditionFailure("surname_part is multi-valued")
         case .namesEitherOrder:

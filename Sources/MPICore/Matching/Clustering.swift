@@ -98,8 +98,8 @@ public enum Clustering {
     ///   - cannotLink: pairs a steward unlinked: no automatic link may put them in one person.
     ///   - placeholder: the record's name is a placeholder (unknown patient, unnamed newborn, ...).
     ///   - identifierTrusted: the record's identifier may confirm a placeholder pair. False for an NHS
-    ///     number also carried by a record with another date of birth (a newborn registered under its
-    ///     mother's number): two such newborns would be twins, never one person.
+    ///     number also carried by a record born a generation apart (`NHSNumberSharing`: a newborn
+    ///     registered under its mother's number): two such newborns would be twins, never one person.
     public static func cluster(recordCount: Int, pairs: [ScoredPair], placeholder: (Int32) -> Bool,
                                identifierTrusted: (Int32) -> Bool = { _ in true },
                                nhsNumber: (Int32) -> UInt64?, thresholds: LinkThresholds,
@@ -203,6 +203,15 @@ public enum Clustering {
             }
         }
         review.sort { ($0.pair.weight, $0.pair.i, $0.pair.j) > ($1.pair.weight, $1.pair.i, $1.pair.j) }
+        // One question per two persons: an analyst who links or unlinks them has answered every pair
+        // between them, so only the strongest pair is asked. A pair whose records ended up in one
+        // person anyway asks nothing, unless its forenames conflict (a possible twin inside a person).
+        var asked = Set<UInt64>()
+        review = review.filter { item in
+            let a = personOf[Int(item.pair.i)], b = personOf[Int(item.pair.j)]
+            if a == b { return item.reason == .conflictingForenames }
+            return asked.insert(key(a, b)).inserted
+        }
         return Clusters(personOf: personOf, personCount: Int(next), review: review, autoLinks: autoLinks)
     }
 
@@ -224,20 +233,58 @@ public enum Clustering {
     }
 }
 
-/// NHS numbers that records with different dates of birth carry. A newborn is sometimes registered
-/// under its mother's number: that number then cannot confirm that two unnamed newborns are one child.
+/// One NHS number on two generations. A newborn is sometimes registered under its mother's number: the
+/// number then says nothing about the baby, and cannot confirm that two unnamed newborns are one child.
 public enum NHSNumberSharing {
-    public static func numbersWithSeveralBirthDates(_ records: [MatchRecord]) -> Set<UInt64> {
-        var firstDate: [UInt64: CalendarDate] = [:]
-        var shared = Set<UInt64>()
+    /// NHS numbers carried by records born at least `parentGapDays` apart: one of them holds a parent's
+    /// number. A number carried with two close dates is one person's, with a typing error in a date, and
+    /// still confirms a newborn's identity.
+    public static func numbersAcrossGenerations(_ records: [MatchRecord]) -> Set<UInt64> {
+        var births: [UInt64: (earliest: Int, latest: Int)] = [:]
         for record in records {
             guard let number = record.nhsNumber, let date = record.dateOfBirth, date.precision == .day else { continue }
-            if let seen = firstDate[number] {
-                if seen != date { shared.insert(number) }
-            } else {
-                firstDate[number] = date
-            }
+            let day = date.daysSinceEpoch
+            let seen = births[number] ?? (day, day)
+            births[number] = (min(seen.earliest, day), max(seen.latest, day))
         }
-        return shared
+        return Set(births.filter { $0.value.latest - $0.value.earliest >= parentGapDays }.keys)
+    }
+
+    /// A newborn's NHS number is taken for a parent's when another record carries it with a date of birth
+    /// at least this many days earlier (twelve years: no parent is younger).
+    public static let parentGapDays = 12 * 365
+
+    /// Whether `holder` shows that `newborn`'s NHS number is a parent's: `newborn` is an unnamed newborn
+    /// (a placeholder name) and `holder` carries its number with a date of birth `parentGapDays` earlier:
+    /// a baby registered under its mother's number. The number says nothing about the baby, so for
+    /// matching the baby's record has none. Kept, it would tie the baby to its mother by number and set
+    /// it apart from its own later record by a "different" number.
+    public static func isParentsNumber(of newborn: MatchRecord, heldBy holder: MatchRecord) -> Bool {
+        guard newborn.isPlaceholder, let number = newborn.nhsNumber, holder.nhsNumber == number,
+              let born = newborn.dateOfBirth, let holderBorn = holder.dateOfBirth else { return false }
+        return born.daysSinceEpoch - holderBorn.daysSinceEpoch >= parentGapDays
+    }
+
+    /// The records that carry a parent's NHS number (`isParentsNumber`), by index.
+    public static func newbornsUnderAParentsNumber(_ records: [MatchRecord]) -> [Int] {
+        var earliestBorn: [UInt64: Int] = [:]
+        for record in records {
+            guard let number = record.nhsNumber, let date = record.dateOfBirth else { continue }
+            earliestBorn[number] = min(earliestBorn[number] ?? .max, date.daysSinceEpoch)
+        }
+        return records.indices.filter { index in
+            let record = records[index]
+            guard record.isPlaceholder, let number = record.nhsNumber, let date = record.dateOfBirth,
+                  let earliest = earliestBorn[number] else { return false }
+            return date.daysSinceEpoch - earliest >= parentGapDays
+        }
+    }
+
+    /// The record as matching sees it once its NHS number is known to be a parent's: without one.
+    public static func droppingNHSNumber(_ record: MatchRecord) -> MatchRecord {
+        var record = record
+        record.nhsNumber = nil
+        record.nhsNumberVerified = false
+        return record
     }
 }

@@ -17,6 +17,8 @@ public struct MatchRecord: Sendable, Hashable {
     public var family: [UInt8] = []
     public var familyParts: [[UInt8]] = []
     public var previousFamily: [[UInt8]] = []
+    /// Also set for an unnamed newborn whose surname is real ("BABY OF AISHA" KHAN), for blocking only:
+    /// the name comparisons of a placeholder record stay null.
     public var familyMetaphone: [UInt8] = []
     public var familyMetaphoneAlternate: [UInt8] = []
 

@@ -84,13 +84,14 @@ public enum Training {
 
         // 2b. m where the data labels itself: candidate pairs agreeing on a valid NHS number and the full
         //     date of birth are near-certain matches, so they measure m of every other comparison without
-        //     EM. Where there are enough of them, that measurement is the model's m.
+        //     EM; pairs agreeing on names, date of birth and postcode measure m of the NHS number. Where
+        //     there are enough of them, that measurement is the model's m.
         if let labelled = LabelledMatches.estimate(comparisons: model.comparisons, candidateLevels: candidateLevels) {
             for (index, m) in labelled.m.enumerated() {
                 guard let m else { continue }
                 for level in m.indices { model.comparisons[index].levels[level].m = m[level] }
             }
-            passes.append(labelled.pass)
+            passes += labelled.passes
         }
 
         // 3. λ, the prior: expected matches over all possible pairs.

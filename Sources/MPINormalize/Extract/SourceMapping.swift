@@ -2,8 +2,15 @@
 /// (date format, sex codes, text encoding). The same object is a source entry of a linkage job file;
 /// `docs/linkage-job.md` documents its JSON form.
 public struct SourceMapping: Sendable, Hashable, Codable {
-    /// The source's short code, e.g. a trust's ODS code ("R1K").
+    /// The identifier domain: the authority that assigns `recordId`, e.g. a trust's ODS code ("R1K").
+    /// Records are keyed by it, and `mpi resolve --source` asks by it.
     public var code: String
+    /// The feed's own name, when one domain arrives in several feeds: Hillingdon's PAS extract and its
+    /// emergency department's HL7 feed both carry RAS hospital numbers, so both have code "RAS" and
+    /// the second is named, say, "RAS-ED". Rejections and row counts are reported by feed.
+    public var feed: String?
+    /// The name rejections and row counts are reported under: the feed, else the code.
+    public var feedName: String { feed ?? code }
     /// The extract's path, relative to the job file.
     public var path: String?
     public var format: ExtractFormat
@@ -91,9 +98,10 @@ public struct SourceMapping: Sendable, Hashable, Codable {
     public init(code: String, path: String? = nil, format: ExtractFormat = .csv, encoding: TextEncoding = .utf8,
                 recordId: String, columns: Columns, dateFormat: DateFormat = .iso,
                 sexCodes: [String: SexNormalizer.Meaning] = [:], unknownDayDefaultsToFirstJanuary: Bool = false,
-                nullValues: [String] = SourceMapping.defaultNullValues) {
+                nullValues: [String] = SourceMapping.defaultNullValues, feed: String? = nil) {
         self.nullValues = nullValues
         self.code = code
+        self.feed = feed
         self.path = path
         self.format = format
         self.encoding = encoding
@@ -104,9 +112,12 @@ public struct SourceMapping: Sendable, Hashable, Codable {
         self.unknownDayDefaultsToFirstJanuary = unknownDayDefaultsToFirstJanuary
     }
 
-    private enum CodingKeys: String, CodingKey {
-        case code, path, format, encoding, recordId, columns, dateFormat, sexCodes, unknownDayDefaultsToFirstJanuary, nullValues
+    private enum CodingKeys: String, CodingKey, CaseIterable {
+        case code, feed, path, format, encoding, recordId, columns, dateFormat, sexCodes, unknownDayDefaultsToFirstJanuary, nullValues
     }
+
+    /// Every key a source entry may have in JSON.
+    public static let jsonKeys = Set(CodingKeys.allCases.map(\.rawValue))
 
     /// Only `code`, `recordId` and `columns` are required; the rest have defaults.
     /// The fixed columns an HL7 v2 source is read through: the PID fields, named by their position.
@@ -121,6 +132,7 @@ public struct SourceMapping: Sendable, Hashable, Codable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         code = try container.decode(String.self, forKey: .code)
+        feed = try container.decodeIfPresent(String.self, forKey: .feed)
         path = try container.decodeIfPresent(String.self, forKey: .path)
         format = try container.decodeIfPresent(ExtractFormat.self, forKey: .format) ?? .csv
         encoding = try container.decodeIfPresent(TextEncoding.self, forKey: .encoding) ?? .utf8
@@ -145,6 +157,7 @@ public struct SourceMapping: Sendable, Hashable, Codable {
     public func validate() -> [String] {
         var problems: [String] = []
         if code.isEmpty { problems.append("code: a source needs a short code, e.g. its ODS code") }
+        if feed?.isEmpty == true { problems.append("feed: a feed name cannot be empty; leave it out when the source is one feed") }
         let c = columns
         if c.fullName == nil, c.givenName == nil, c.familyName == nil {
             problems.append("columns: name the person's name as givenName and familyName, or as fullName")

@@ -71,10 +71,20 @@ public struct LinkageJob: Sendable, Codable {
     public func validate() -> [String] {
         var problems: [String] = []
         if sources.isEmpty { problems.append("sources: a job needs at least one source") }
-        var codes = Set<String>()
+        // One identifier domain may arrive in several feeds, but each feed needs a name of its own, and
+        // no feed may be named after another domain (its rejections would be read as that trust's).
+        let domains = Set(sources.map(\.code))
+        var feeds = Set<String>()
         for (index, source) in sources.enumerated() {
             problems += source.validate().map { "sources[\(index)].\($0)" }
-            if !codes.insert(source.code).inserted { problems.append("sources[\(index)].code: \"\(source.code)\" is used twice") }
+            if !feeds.insert(source.feedName).inserted {
+                problems.append(source.feed == nil
+                    ? "sources[\(index)].code: \"\(source.code)\" is used twice; a second feed in one identifier domain needs a "
+                        + "\"feed\" name of its own (e.g. \"feed\": \"\(source.code)-ED\")"
+                    : "sources[\(index)].feed: \"\(source.feedName)\" is used twice")
+            } else if let feed = source.feed, feed != source.code, domains.contains(feed) {
+                problems.append("sources[\(index)].feed: \"\(feed)\" is another source's code; name the feed after its own domain")
+            }
         }
         if blocking.rules.isEmpty { problems.append("blocking.rules: at least one rule is needed") }
         if blocking.maximumBlockSize < 2 { problems.append("blocking.maximumBlockSize: must be at least 2") }

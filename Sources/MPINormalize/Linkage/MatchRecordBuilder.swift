@@ -29,6 +29,13 @@ public struct MatchRecordBuilder: Sendable {
                 match.familyMetaphone = Array(keys.primary.utf8)
                 match.familyMetaphoneAlternate = Array(keys.alternate.utf8)
             }
+        } else if name.placeholder == .unnamedNewborn || name.placeholder == .multipleBirth, !name.family.isEmpty,
+                  PlaceholderDetection.detect(given: [], family: name.family.split(separator: " ").map(String.init)) == nil {
+            // "BABY OF AISHA" KHAN: the surname is real, and the child's later record usually carries it.
+            // Only blocking reads this key (so the two records meet); the name comparisons stay null.
+            let keys = Phonetic.doubleMetaphone(name.family)
+            match.familyMetaphone = Array(keys.primary.utf8)
+            match.familyMetaphoneAlternate = Array(keys.alternate.utf8)
         }
         match.preferredGiven = Array((record.preferredGiven ?? "").utf8)
         match.previousFamily = record.previousFamilyNames.map { Array($0.utf8) }

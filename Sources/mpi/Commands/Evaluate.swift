@@ -8,7 +8,9 @@ extension MPI {
             abstract: "Measure a linkage against a known truth: pairwise and B-cubed precision and recall.",
             discussion: """
             TRUTH is source,record_id,true_id. With --pairs, also the precision-recall curve over the scored \
-            pairs and the match weight with the best F1.
+            pairs, the match weight with the best F1, and the share of true pairs that pairs.csv holds: the \
+            blocking recall when pairs.csv holds every candidate pair (run the job with \
+            "output": {"pairsFloor": 0}; summary.json beside it says how many there were).
             """
         )
 
@@ -40,6 +42,14 @@ extension MPI {
             }
         }
 
+        /// How many candidate pairs the run that wrote `pairs` scored, from the summary.json beside it.
+        private static func candidatePairs(besides pairs: String) -> Int? {
+            let summary = ((pairs as NSString).deletingLastPathComponent as NSString).appendingPathComponent("summary.json")
+            guard let data = FileManager.default.contents(atPath: summary),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+            return object["candidatePairs"] as? Int
+        }
+
         func run() async throws {
             let truthFile = try CSVFile.read(truth)
             let ts = try CSVFile.column("source", in: truthFile.header, file: truth)
@@ -65,6 +75,7 @@ extension MPI {
 
             var best: Evaluation.CurvePoint?
             var curve: [Evaluation.CurvePoint] = []
+            var pairsRecall: PairsFileRecall?
             if let pairs {
                 let pairFile = try CSVFile.read(pairs)
                 let sameTruth = try truthOfPair(pairFile, path: pairs, trueIdOf)
@@ -75,6 +86,8 @@ extension MPI {
                 }
                 curve = Evaluation.curve(scores: scores, truePairs: metrics.truePairs)
                 best = curve.max { $0.f1 < $1.f1 }
+                pairsRecall = PairsFileRecall(truePairsHeld: scores.filter(\.isMatch).count, truePairs: metrics.truePairs,
+                                              rows: pairFile.rows.count, candidatePairs: Self.candidatePairs(besides: pairs))
             }
 
             let reviewPath = review ?? {
@@ -101,6 +114,10 @@ extension MPI {
                     object["reviewItemsPerThousandRecords"] = burden.perThousandRecords
                     object["reviewShareTrueMatches"] = burden.shareTrueMatches
                 }
+                if let pairsRecall {
+                    object[pairsRecall.isBlockingRecall ? "blockingRecall" : "pairsFileRecall"] = pairsRecall.recall
+                    object["truePairsInPairsFile"] = pairsRecall.truePairsHeld
+                }
                 if let best {
                     object["bestF1Threshold"] = ["matchWeight": best.threshold, "precision": best.precision, "recall": best.recall, "f1": best.f1]
                     object["curve"] = curve.map { ["matchWeight": $0.threshold, "precision": $0.precision, "recall": $0.recall] }
@@ -120,6 +137,7 @@ extension MPI {
             print(String(format: "B-cubed precision     %.4f", metrics.bCubedPrecision))
             print(String(format: "B-cubed recall        %.4f", metrics.bCubedRecall))
             if let burden { print(burden.line) }
+            if let pairsRecall { print(pairsRecall.line) }
             if let best {
                 print(String(format: "best F1 over pairs.csv: %.4f at match weight %.2f (precision %.4f, recall %.4f)",
                              best.f1, best.threshold, best.precision, best.recall))

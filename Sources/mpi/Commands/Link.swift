@@ -96,7 +96,7 @@ extension MPI {
 
         func run() async throws {
             var link = try MPI.Link.parse([job ?? "-", "--db", db, "--out", out, "--actor", actor, "--relink"] + (quiet ? ["--quiet"] : []))
-            if let job {
+            if job != nil {
                 try await link.run()
                 return
             }

@@ -26,10 +26,11 @@ extension MPI {
         static let configuration = CommandConfiguration(
             abstract: "Load a job's extracts into the identity store.",
             discussion: """
-            Each source is stored in one transaction: all of it or none. A re-import of the same extract \
-            changes nothing; changed records (same key, new content) are updated; with --full, records \
-            missing from the extract are marked inactive (never deleted). Rejected values are counted here \
-            and listed with --rejects.
+            Each identifier domain (a source's code) is stored in one transaction: all of it or none. When \
+            the job has several feeds of one domain, they are read together and the first feed listed keeps \
+            a record id both carry. A re-import of the same extracts changes nothing; changed records (same \
+            key, new content) are updated; with --full, records missing from all of a domain's extracts are \
+            marked inactive (never deleted). Rejected values are counted here and listed with --rejects.
             """
         )
 
@@ -55,40 +56,52 @@ extension MPI {
             var added = 0, changed = 0, unchanged = 0, markedInactive = 0
             var totalRows = 0, totalRejected = 0
             var rejectWriter = try rejects.map { try CSVWriter(path: $0, header: ["source", "line", "record_id", "field", "code", "reason"]) }
-            for mapping in linkageJob.sources {
-                guard let path = mapping.path else { throw CLIError("source \(mapping.code): no \"path\" to its extract") }
-                let extract = URL(fileURLWithPath: path, relativeTo: directory)
-                var normalization = ExtractNormalization(mapping: mapping, extract: extract)
-                normalization.keepsRawValues = true
+            var domains: [String] = []
+            for mapping in linkageJob.sources where !domains.contains(mapping.code) { domains.append(mapping.code) }
+            for domain in domains {
                 var records: [StoredRecord] = []
-                var rejected = 0
-                progress.line("\(mapping.code): reading \(extract.path)")
-                // Rows are counted as they come; the total is estimated from the file size (about 90 bytes a row).
-                let size = (try? FileManager.default.attributesOfItem(atPath: extract.path)[.size] as? Int) ?? 0
-                let stage = progress.stage("\(mapping.code): normalising", total: max(size / 90, 1))
-                let summary = try await normalization.run(today: .today) { result in
-                    stage.update(records.count)
-                    switch result {
-                    case .success(let row):
-                        records.append(StoredRecord(key: row.record.key, raw: row.raw, normalized: row.record))
-                        rejected += row.rejections.count
-                        for rejection in row.rejections {
-                            rejectWriter?.write([mapping.code, String(row.line), row.record.key.recordId, rejection.field, rejection.code, rejection.reason])
+                var kept = FirstRowPerRecord()
+                var rows = 0, rejected = 0
+                for mapping in linkageJob.sources where mapping.code == domain {
+                    let feed = mapping.feedName
+                    guard let path = mapping.path else { throw CLIError("source \(feed): no \"path\" to its extract") }
+                    let extract = URL(fileURLWithPath: path, relativeTo: directory)
+                    var normalization = ExtractNormalization(mapping: mapping, extract: extract)
+                    normalization.keepsRawValues = true
+                    progress.line("\(feed): reading \(extract.path)")
+                    // Rows are counted as they come; the total is estimated from the file size (about 90 bytes a row).
+                    let size = (try? FileManager.default.attributesOfItem(atPath: extract.path)[.size] as? Int) ?? 0
+                    let stage = progress.stage("\(feed): normalising", total: max(size / 90, 1))
+                    let summary = try await normalization.run(today: .today) { result in
+                        stage.update(records.count)
+                        switch result {
+                        case .success(let row):
+                            if let earlier = kept.claim(row.record.key, feed: feed, line: row.line) {
+                                rejected += 1
+                                rejectWriter?.write([feed, String(row.line), row.record.key.recordId, "row", earlier.code, earlier.reason])
+                                return
+                            }
+                            records.append(StoredRecord(key: row.record.key, raw: row.raw, normalized: row.record))
+                            rejected += row.rejections.count
+                            for rejection in row.rejections {
+                                rejectWriter?.write([feed, String(row.line), row.record.key.recordId, rejection.field, rejection.code, rejection.reason])
+                            }
+                        case .failure(let problem):
+                            rejected += 1
+                            rejectWriter?.write([feed, String(problem.line), "", "row", problem.code, problem.message])
                         }
-                    case .failure(let problem):
-                        rejected += 1
-                        rejectWriter?.write([mapping.code, String(problem.line), "", "row", problem.code, problem.message])
                     }
+                    rows += summary.rows
                 }
-                progress.line("\(mapping.code): storing \(records.count) records in one transaction")
-                let stored = try identityStore.importSource(code: mapping.code, records: records, fullExtract: full, actor: store.actor)
-                print("\(mapping.code): \(summary.rows) rows; \(stored.added) added, \(stored.changed) changed, \(stored.unchanged) unchanged, "
+                progress.line("\(domain): storing \(records.count) records in one transaction")
+                let stored = try identityStore.importSource(code: domain, records: records, fullExtract: full, actor: store.actor)
+                print("\(domain): \(rows) rows; \(stored.added) added, \(stored.changed) changed, \(stored.unchanged) unchanged, "
                       + "\(stored.markedInactive) marked inactive, \(stored.reactivated) reactivated; \(rejected) values or rows rejected")
                 added += stored.added
                 changed += stored.changed
                 unchanged += stored.unchanged
                 markedInactive += stored.markedInactive
-                totalRows += summary.rows
+                totalRows += rows
                 totalRejected += rejected
             }
             try rejectWriter?.close()

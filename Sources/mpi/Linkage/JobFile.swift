@@ -5,8 +5,7 @@ import MPINormalize
 /// Loads and checks a linkage job file: unknown keys, wrong types and inconsistent settings are
 /// reported with the key's path before anything is read.
 enum JobFile {
-    static let sourceKeys: Set<String> = ["code", "path", "format", "encoding", "recordId", "columns", "dateFormat", "sexCodes",
-                                         "unknownDayDefaultsToFirstJanuary"]
+    static let sourceKeys = SourceMapping.jsonKeys
     static let sectionKeys: [String: Set<String>] = [
         "blocking": ["rules", "maximumBlockSize"],
         "thresholds": ["autoLink", "review", "maximumClusterSize"],

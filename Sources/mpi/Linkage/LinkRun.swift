@@ -33,41 +33,34 @@ struct LinkRun {
         let variants = try ForenameVariantsFile.load()
         let builder = MatchRecordBuilder(variants: variants)
         var loaded = Loaded()
+        var kept = FirstRowPerRecord()
         for mapping in job.sources {
-            guard let path = mapping.path else { throw CLIError("source \(mapping.code): no \"path\" to its extract") }
+            guard let path = mapping.path else { throw CLIError("source \(mapping.feedName): no \"path\" to its extract") }
             let extract = URL(fileURLWithPath: path, relativeTo: jobDirectory)
             let normalization = ExtractNormalization(mapping: mapping, extract: extract)
-            let stage = progress.stage("read \(mapping.code)", total: normalization.estimatedRows())
+            let stage = progress.stage("read \(mapping.feedName)", total: normalization.estimatedRows())
             var done = 0
             let summary = try await normalization.run(today: .today) { result in
                 done += 1
                 if done % 4096 == 0 { stage.update(done) }
                 switch result {
                 case .success(let row):
+                    let recordId = row.record.key.recordId
+                    if let earlier = kept.claim(row.record.key, feed: mapping.feedName, line: row.line) {
+                        loaded.rejects.append((mapping.feedName, row.line, recordId, "row", earlier.code, earlier.reason))
+                        return
+                    }
                     loaded.records.append(builder.build(row.record))
                     for rejection in row.rejections {
-                        loaded.rejects.append((mapping.code, row.line, row.record.key.recordId, rejection.field, rejection.code, rejection.reason))
+                        loaded.rejects.append((mapping.feedName, row.line, recordId, rejection.field, rejection.code, rejection.reason))
                     }
                 case .failure(let problem):
-                    loaded.rejects.append((mapping.code, problem.line, "", "row", problem.code, problem.message))
+                    loaded.rejects.append((mapping.feedName, problem.line, "", "row", problem.code, problem.message))
                 }
             }
-            loaded.rowsPerSource[mapping.code] = summary.rows
-            progress.line("read \(mapping.code): \(summary.rows) rows, \(summary.records) records, \(summary.rowProblems.count) rows rejected")
+            loaded.rowsPerSource[mapping.feedName] = summary.rows
+            progress.line("read \(mapping.feedName): \(summary.rows) rows, \(summary.records) records, \(summary.rowProblems.count) rows rejected")
         }
-        // Two rows with one key would be two records claiming one identity: keep the first, report the rest.
-        var seen = Set<RecordKey>()
-        var unique: [MatchRecord] = []
-        unique.reserveCapacity(loaded.records.count)
-        for record in loaded.records {
-            if seen.insert(record.key).inserted {
-                unique.append(record)
-            } else {
-                loaded.rejects.append((record.key.source, 0, record.key.recordId, "row", "duplicate_record_id",
-                                       "the record id appears more than once in the source; the first row was kept"))
-            }
-        }
-        loaded.records = unique
         return loaded
     }
 
@@ -101,7 +94,10 @@ struct LinkRun {
              scope: IncrementalScope? = nil) async throws -> Outcome {
         var timings: [(String, Double)] = [("read and normalise", readSeconds)]
         var clock = Stopwatch()
-        let records = loaded.records
+        var records = loaded.records
+        for index in NHSNumberSharing.newbornsUnderAParentsNumber(records) {
+            records[index] = NHSNumberSharing.droppingNHSNumber(records[index])
+        }
 
         let candidates = Blocking.candidatePairs(records: records, rules: job.blocking.rules, maximumBlockSize: job.blocking.maximumBlockSize,
                                                  touching: constraints.onlyPairsTouching.map { pending in records.map { pending.contains($0.key) } },
@@ -143,7 +139,7 @@ struct LinkRun {
 
         let placeholder = records.map(\.isPlaceholder)
         let nhs = records.map(\.nhsNumber)
-        let sharedNHSNumbers = NHSNumberSharing.numbersWithSeveralBirthDates(records)
+        let sharedNHSNumbers = NHSNumberSharing.numbersAcrossGenerations(records)
         var indexOf: [RecordKey: Int32] = [:]
         for (index, record) in records.enumerated() { indexOf[record.key] = Int32(index) }
         func indexes(_ pairs: [(RecordKey, RecordKey)]) -> [(Int32, Int32)] {

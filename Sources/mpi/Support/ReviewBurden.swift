@@ -21,3 +21,25 @@ struct ReviewBurden {
             + "\(String(format: "%.0f%%", shareTrueMatches * 100)) of them the same person"
     }
 }
+
+/// The share of the true pairs that a pairs.csv holds. When it holds every candidate pair of its run
+/// (`output.pairsFloor` 0), that is the blocking recall: true pairs blocking never proposed are lost
+/// whatever the model does.
+struct PairsFileRecall {
+    let truePairsHeld: Int
+    let truePairs: Int
+    let rows: Int
+    /// The run's candidate pairs (summary.json), when known.
+    let candidatePairs: Int?
+
+    var recall: Double { truePairs == 0 ? 1 : Double(truePairsHeld) / Double(truePairs) }
+    var isBlockingRecall: Bool { candidatePairs == rows }
+
+    var line: String {
+        let share = String(format: "%.4f", recall), held = "\(truePairsHeld) of \(truePairs) true pairs"
+        return isBlockingRecall
+            ? "blocking recall       \(share) (\(held) are candidate pairs)"
+            : "recall of pairs.csv   \(share) (\(held); pairs below output.pairsFloor are not written: "
+                + "with pairsFloor 0 this is the blocking recall)"
+    }
+}
