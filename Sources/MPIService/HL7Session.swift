@@ -16,6 +16,8 @@ public final class HL7Session {
     /// PDQ results not yet sent, by continuation pointer (per connection, as PDQ continuations are).
     private var continuations: [String: (tag: String, remaining: [IdentityIndex.Candidate], domains: [IdentifierReference])] = [:]
     private var nextControlId = 0
+    /// The refusal of the message in hand, if it was refused.
+    private var lastRefusal: (reason: Refusal, actor: String)?
 
     public init(index: IdentityIndex, registry: ClientRegistry, limiter: ConnectionLimiter) {
         self.index = index
@@ -31,6 +33,8 @@ public final class HL7Session {
     public struct Handled: Sendable {
         public var messageType: String
         public var acknowledgement: String
+        /// Set when the message was refused: why, and the client (or claimed sender) refused.
+        public var refusal: (reason: Refusal, actor: String)? = nil
     }
 
     /// Answers one message (the text inside an MLLP frame).
@@ -43,6 +47,7 @@ public final class HL7Session {
         }
         let type = message.messageType
         let header = HL7ResponseHeader(request: message, controlId: newControlId(), timestamp: Self.timestamp())
+        lastRefusal = nil
         let response: String
         do {
             response = try respond(to: message, header: header)
@@ -50,19 +55,23 @@ public final class HL7Session {
             response = header.acknowledgement(error.acknowledgement, errors: [error], encoding: message.encoding)
         }
         let code = HL7Message.split(response).first.flatMap { try? HL7Message($0.text) }?.segment("MSA")?[field: 1] ?? "?"
-        return (response, Handled(messageType: "\(type.code)^\(type.event)", acknowledgement: code))
+        return (response, Handled(messageType: "\(type.code)^\(type.event)", acknowledgement: code, refusal: lastRefusal))
     }
 
     private func respond(to message: HL7Message, header: HL7ResponseHeader) throws(HL7Error) -> String {
         let sender = message.sender
         guard let client = registry.client(application: sender.application, facility: sender.facility) else {
-            throw HL7Error(.applicationInternalError, at: ["MSH", "1", "3"],
-                           "sending application/facility \(sender.application)/\(sender.facility) is not a configured client", acknowledgement: .reject)
+            throw refused(actor: "unknown sender", .unknownSender,
+                          detail: ["sendingApplication": sender.application, "sendingFacility": sender.facility],
+                          HL7Error(.applicationInternalError, at: ["MSH", "1", "3"],
+                                   "sending application/facility \(sender.application)/\(sender.facility) is not a configured client",
+                                   acknowledgement: .reject))
         }
         if countedClient != client.name {
             guard limiter.acquire(client) else {
-                throw HL7Error(.applicationRecordLocked, at: ["MSH", "1", "3"], "client \(client.name) has its maximum number of connections open",
-                               acknowledgement: .reject)
+                throw refused(actor: client.name, .tooManyConnections, detail: [:],
+                              HL7Error(.applicationRecordLocked, at: ["MSH", "1", "3"],
+                                       "client \(client.name) has its maximum number of connections open", acknowledgement: .reject))
             }
             if let countedClient { limiter.release(countedClient) }
             countedClient = client.name
@@ -108,9 +117,18 @@ public final class HL7Session {
 
     private func require(_ client: Client, _ permission: Permission) throws(HL7Error) {
         guard client.may(permission) else {
-            throw HL7Error(.applicationInternalError, at: ["MSH", "1", "9"], "client \(client.name) may not \(permission.rawValue)",
-                           acknowledgement: .reject)
+            throw refused(actor: client.name, .forbidden, detail: ["permission": permission.rawValue],
+                          HL7Error(.applicationInternalError, at: ["MSH", "1", "9"], "client \(client.name) may not \(permission.rawValue)",
+                                   acknowledgement: .reject))
         }
+    }
+
+    /// Audits a refusal (who, or who the message claimed to be, and why; never the message's content)
+    /// and notes it for the connection's log line; returns the error to throw.
+    private func refused(actor: String, _ reason: Refusal, detail: [String: String], _ error: HL7Error) -> HL7Error {
+        index.audit.record(actor: actor, action: "refused", detail: detail.merging(["protocol": "hl7", "reason": reason.rawValue]) { $1 })
+        lastRefusal = (reason, actor)
+        return error
     }
 
     // MARK: identity feed (ITI-8)
@@ -133,9 +151,10 @@ public final class HL7Session {
                 throw HL7Error(.unknownKeyIdentifier, at: location, "enterprise ids are assigned by the index, not by a sender", acknowledgement: .reject)
             case .source:
                 guard domain.name == client.source else {
-                    throw HL7Error(.unknownKeyIdentifier, at: location,
-                                   "client \(client.name) may only assign identifiers in its own domain (\(client.source ?? "none"))",
-                                   acknowledgement: .reject)
+                    throw refused(actor: client.name, .otherDomain, detail: ["domain": domain.name],
+                                  HL7Error(.unknownKeyIdentifier, at: location,
+                                           "client \(client.name) may only assign identifiers in its own domain (\(client.source ?? "none"))",
+                                           acknowledgement: .reject))
                 }
                 recordId = identifier.value
             }

@@ -10,6 +10,8 @@ public final class JSONLinesSession {
     private let registry: ClientRegistry
     private let limiter: ConnectionLimiter
     private(set) var client: Client?
+    /// The refusal of the request in hand, if it was refused.
+    private var lastRefusal: (reason: Refusal, actor: String)?
     private let decoder = JSONDecoder()
     private let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -86,6 +88,8 @@ public final class JSONLinesSession {
     public struct Handled: Sendable {
         public var operation: String
         public var errorCode: String?
+        /// Set when the request was refused: why, and the client (or "unauthenticated") refused.
+        public var refusal: (reason: Refusal, actor: String)? = nil
     }
 
     /// Answers one request line. Never throws: every failure is an error answer.
@@ -97,11 +101,12 @@ public final class JSONLinesSession {
             return (answer(nil, failure: ServiceError(.invalidRequest, "the line is not a JSON request object")), Handled(operation: "?", errorCode: "invalid_request"))
         }
         let operation = request.op ?? ""
+        lastRefusal = nil
         do {
             let bytes = try perform(&request, operation: operation)
             return (bytes, Handled(operation: operation, errorCode: nil))
         } catch let error as ServiceError {
-            return (answer(request.id, failure: error), Handled(operation: operation, errorCode: error.code.rawValue))
+            return (answer(request.id, failure: error), Handled(operation: operation, errorCode: error.code.rawValue, refusal: lastRefusal))
         } catch {
             let failure = ServiceError(.internalError, "the request could not be completed; nothing was changed")
             return (answer(request.id, failure: failure), Handled(operation: operation, errorCode: failure.code.rawValue))
@@ -115,11 +120,13 @@ public final class JSONLinesSession {
             return try answer(request.id, Health(status: "ready", records: index.recordCount, modelVersion: index.modelVersion))
         case "authenticate":
             guard let token = request.token, let found = registry.client(token: token) else {
-                throw ServiceError(.unauthenticated, "the token is not a known client's")
+                throw refused(actor: "unauthenticated", .unauthenticated, operation: operation, detail: [:],
+                              ServiceError(.unauthenticated, "the token is not a known client's"))
             }
             if client?.name != found.name {
                 guard limiter.acquire(found) else {
-                    throw ServiceError(.forbidden, "client \(found.name) already has its maximum number of connections open")
+                    throw refused(actor: found.name, .tooManyConnections, operation: operation, detail: [:],
+                                  ServiceError(.forbidden, "client \(found.name) already has its maximum number of connections open"))
                 }
                 if let previous = client { limiter.release(previous.name) }
                 client = found
@@ -127,14 +134,14 @@ public final class JSONLinesSession {
             struct Authenticated: Encodable { let client: String; let permissions: [Permission] }
             return try answer(request.id, Authenticated(client: found.name, permissions: found.permissions))
         case "resolve":
-            let client = try authorised(.resolve)
+            let client = try authorised(.resolve, operation)
             guard let identifier = request.identifier else { throw ServiceError(.invalidRequest, "resolve needs an identifier {domain, value}") }
             let persons = index.resolve(try self.identifier(identifier), actor: client.name)
             guard !persons.isEmpty else { throw ServiceError(.unknownIdentifier, "no person holds that identifier") }
             struct Resolved: Encodable { let persons: [IdentityIndex.Person] }
             return try answer(request.id, Resolved(persons: persons))
         case "match":
-            let client = try authorised(.match)
+            let client = try authorised(.match, operation)
             guard let demographics = request.demographics, !demographics.isEmpty else {
                 throw ServiceError(.invalidRequest, "match needs demographics with at least one of given, family, dateOfBirth, nhsNumber, postcode")
             }
@@ -142,21 +149,21 @@ public final class JSONLinesSession {
             struct Matched: Encodable { let candidates: [IdentityIndex.Candidate] }
             return try answer(request.id, Matched(candidates: try index.match(demographics, limit: limit, actor: client.name)))
         case "register", "update":
-            let client = try authorised(.register)
+            let client = try authorised(.register, operation)
             guard let source = request.source, let recordId = request.recordId, !recordId.isEmpty, let demographics = request.demographics else {
                 throw ServiceError(.invalidRequest, "\(operation) needs source, recordId and demographics")
             }
-            try ownSource(source, client)
+            try ownSource(source, client, operation)
             if operation == "update", !index.holds(RecordKey(source: source, recordId: recordId)) {
                 throw ServiceError(.unknownIdentifier, "update of a record the index does not hold: register it")
             }
             return try answer(request.id, try index.register(source: source, recordId: recordId, demographics: demographics, actor: client.name))
         case "merge":
-            let client = try authorised(.register)
+            let client = try authorised(.register, operation)
             guard let source = request.source, let survivor = request.survivor, let retired = request.retired, survivor != retired else {
                 throw ServiceError(.invalidRequest, "merge needs source, survivor and retired (two different record ids)")
             }
-            try ownSource(source, client)
+            try ownSource(source, client, operation)
             struct Merged: Encodable { let person: IdentityIndex.Person }
             return try answer(request.id, Merged(person: try index.merge(survivor: RecordKey(source: source, recordId: survivor),
                                                                          retired: RecordKey(source: source, recordId: retired), actor: client.name)))
@@ -167,16 +174,32 @@ public final class JSONLinesSession {
         }
     }
 
-    private func authorised(_ permission: Permission) throws -> Client {
-        guard let client else { throw ServiceError(.unauthenticated, "authenticate first: {\"op\":\"authenticate\",\"token\":...}") }
-        guard client.may(permission) else { throw ServiceError(.forbidden, "client \(client.name) may not \(permission.rawValue)") }
+    private func authorised(_ permission: Permission, _ operation: String) throws -> Client {
+        guard let client else {
+            throw refused(actor: "unauthenticated", .unauthenticated, operation: operation, detail: [:],
+                          ServiceError(.unauthenticated, "authenticate first: {\"op\":\"authenticate\",\"token\":...}"))
+        }
+        guard client.may(permission) else {
+            throw refused(actor: client.name, .forbidden, operation: operation, detail: ["permission": permission.rawValue],
+                          ServiceError(.forbidden, "client \(client.name) may not \(permission.rawValue)"))
+        }
         return client
     }
 
-    private func ownSource(_ source: String, _ client: Client) throws {
+    private func ownSource(_ source: String, _ client: Client, _ operation: String) throws {
         guard client.source == source else {
-            throw ServiceError(.forbidden, "client \(client.name) may only register records of its own source (\(client.source ?? "none"))")
+            throw refused(actor: client.name, .otherDomain, operation: operation, detail: ["domain": source],
+                          ServiceError(.forbidden, "client \(client.name) may only register records of its own source (\(client.source ?? "none"))"))
         }
+    }
+
+    /// Audits a refusal (the client, or "unauthenticated", the operation and why; never a token or the
+    /// request's demographics) and notes it for the connection's log line; returns the error to throw.
+    private func refused(actor: String, _ reason: Refusal, operation: String, detail: [String: String], _ error: ServiceError) -> ServiceError {
+        index.audit.record(actor: actor, action: "refused",
+                           detail: detail.merging(["protocol": "json", "operation": operation, "reason": reason.rawValue]) { $1 })
+        lastRefusal = (reason, actor)
+        return error
     }
 
     private func identifier(_ value: IdentifierValue) throws -> IdentityIndex.Identifier {

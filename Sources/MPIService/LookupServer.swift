@@ -97,6 +97,10 @@ public final class LookupServer: Service {
                 .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                // A client that half-closes (shutdown(SHUT_WR), as many HL7 senders and `nc -q` do) still
+                // reads: the requests it sent are answered, then the connection closes. Without this NIO
+                // closes the socket at the client's EOF and the answers in hand are lost.
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
         }
         if let endpoint = configuration.mllp {
             mllpChannel = try await bootstrap().bind(host: endpoint.host, port: endpoint.port, childChannelInitializer: initializer(.mllp, tls: sslContext))
@@ -110,6 +114,7 @@ public final class LookupServer: Service {
         }
         if let path = configuration.jsonUnixPath {
             unixChannel = try await ServerBootstrap(group: group)
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: initializer(.jsonLines, tls: nil))
         } else {
             unixChannel = nil
@@ -168,10 +173,18 @@ public final class LookupServer: Service {
                         if let hl7 {
                             let (response, handled) = hl7.handle(String(buffer: request))
                             try await outbound.write(ByteBuffer(string: response))
+                            if let refusal = handled.refusal {
+                                connectionLogger.info("request refused", metadata: [
+                                    "message": "\(handled.messageType)", "reason": "\(refusal.reason.rawValue)", "client": "\(refusal.actor)"])
+                            }
                             if logsRequests { metadata = ["message": "\(handled.messageType)", "ack": "\(handled.acknowledgement)"] }
                         } else if let json {
                             let (response, handled) = json.handle(request)
                             try await outbound.write(response)
+                            if let refusal = handled.refusal {
+                                connectionLogger.info("request refused", metadata: [
+                                    "op": "\(handled.operation)", "reason": "\(refusal.reason.rawValue)", "client": "\(refusal.actor)"])
+                            }
                             if logsRequests {
                                 metadata = ["op": "\(handled.operation)"]
                                 if let code = handled.errorCode { metadata["error"] = "\(code)" }

@@ -23,3 +23,17 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { "\(code.rawValue): \(message)" }
 }
+
+/// Why a request was refused, as the audit trail and the log name it.
+public enum Refusal: String, Sendable, Hashable {
+    /// No token, or one no client holds.
+    case unauthenticated = "unauthenticated"
+    /// A client asked for something its permissions do not allow.
+    case forbidden
+    /// A client registered (or merged) records in another source's identifier domain.
+    case otherDomain = "other_domain"
+    /// An HL7 message from an application/facility no client is configured for.
+    case unknownSender = "unknown_sender"
+    /// The client already has its maximum number of connections open.
+    case tooManyConnections = "too_many_connections"
+}

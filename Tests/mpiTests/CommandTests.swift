@@ -12,6 +12,20 @@ private var samples: URL {
 }
 
 @Suite struct CommandTests {
+    /// A read-only command on a mistyped store path says so, and leaves no empty store behind.
+    @Test(arguments: [["resolve", "--source", "R1K", "--id", "X"], ["status"], ["audit"], ["review", "list"]])
+    func readingCommandsRefuseAStoreThatDoesNotExist(_ arguments: [String]) async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("typo-\(UUID().uuidString).sqlite").path
+        var command = try MPI.parseAsRoot(arguments + ["--db", path])
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand { try await asyncCommand.run() } else { try command.run() }
+            Issue.record("\(arguments) ran on a store that does not exist")
+        } catch {
+            #expect("\(error)".contains("no identity store at"), "\(error)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
+
     @Test func parsesNormalise() throws {
         let command = try MPI.parseAsRoot(["normalise", "job.json", "--input", "x.csv", "-o", "out.jsonl"])
         let normalise = try #require(command as? MPI.Normalise)

@@ -93,6 +93,42 @@ import Testing
         #expect(errorCode(try ask(session, ["id": 2, "op": "register", "source": "RYJ", "recordId": "1", "demographics": ["family": "X"]])) == "forbidden")
     }
 
+    /// Every kind of refusal, on both protocols, is in the audit trail (`mpi audit`) with the client, or
+    /// the sender the message claimed, and the reason; never a token or a demographic.
+    @Test func refusalsAreAudited() async throws {
+        let fixture = try await ServiceFixture.make()
+        defer { fixture.remove() }
+        let limiter = ConnectionLimiter()
+        let session = JSONLinesSession(index: fixture.index, registry: fixture.registry, limiter: limiter)
+        _ = try ask(session, ["id": 1, "op": "resolve", "identifier": ["domain": "R1K", "value": "x"]])      // not authenticated
+        _ = try ask(session, ["id": 2, "op": "authenticate", "token": "not-a-token"])                          // unknown token
+        _ = try ask(session, ["id": 3, "op": "authenticate", "token": ServiceFixture.ehrToken])
+        _ = try ask(session, ["id": 4, "op": "register", "source": "RYJ", "recordId": "Z-1",
+                              "demographics": ["given": "Refusia", "family": "Secretive"]])                    // another source's domain
+        let lab = JSONLinesSession(index: fixture.index, registry: fixture.registry, limiter: limiter)
+        _ = try ask(lab, ["id": 1, "op": "authenticate", "token": ServiceFixture.labToken])
+        _ = try ask(lab, ["id": 2, "op": "match", "demographics": ["family": "Secretive"]])                  // not permitted
+        let crowd = (0..<4).map { _ in JSONLinesSession(index: fixture.index, registry: fixture.registry, limiter: limiter) }
+        for extra in crowd { _ = try ask(extra, ["id": 1, "op": "authenticate", "token": ServiceFixture.ehrToken]) }  // the fifth EHR connection
+
+        let hl7 = HL7Session(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
+        _ = hl7.handle("MSH|^~\\&|WHO|KNOWS|MPI|NWL|20261207||QBP^Q23^QBP_Q21|R1|P|2.5\rQPD|IHE PIX Query|T1|1^^^R1K|\rRCP|I")
+        _ = hl7.handle("MSH|^~\\&|LAB|RYJ|MPI|NWL|20261207||ADT^A04^ADT_A01|R2|P|2.5\rPID|||X-1^^^RYJ^MR||SECRETIVE^REFUSIA||19800101|F")
+        let refused = hl7.handle("MSH|^~\\&|EHR|R1K|MPI|NWL|20261207||ADT^A04^ADT_A01|R3|P|2.5\rPID|||X-1^^^RYJ^MR||SECRETIVE^REFUSIA||19800101|F")
+        #expect(refused.handled.refusal?.reason == .otherDomain && refused.handled.refusal?.actor == "r1k-ehr")
+
+        try fixture.index.audit.flush()
+        let entries = try fixture.store.auditTrail().filter { $0.action == "refused" }
+        func has(_ actor: String, _ reason: String, _ protocolName: String) -> Bool {
+            entries.contains { $0.actor == actor && $0.detail.contains("\"reason\":\"\(reason)\"") && $0.detail.contains("\"protocol\":\"\(protocolName)\"") }
+        }
+        #expect(entries.filter { $0.actor == "unauthenticated" }.count == 2, "\(entries)")
+        #expect(has("r1k-ehr", "other_domain", "json") && has("ryj-lab", "forbidden", "json") && has("r1k-ehr", "too_many_connections", "json"))
+        #expect(has("unknown sender", "unknown_sender", "hl7") && has("ryj-lab", "forbidden", "hl7") && has("r1k-ehr", "other_domain", "hl7"))
+        #expect(entries.contains { $0.detail.contains("\"WHO\"") && $0.detail.contains("\"KNOWS\"") })                    // the sender the message claimed
+        #expect(!entries.contains { $0.detail.contains("not-a-token") || $0.detail.uppercased().contains("SECRETIVE") })
+    }
+
     @Test func lookupsAreAuditedWithTheClientAndNoDemographics() async throws {
         let fixture = try await ServiceFixture.make()
         defer { fixture.remove() }

@@ -39,6 +39,64 @@ import Testing
         return buffer
     }
 
+    /// A client that half-closes its connection (`shutdown(SHUT_WR)`), as many HL7 senders and `nc -q`
+    /// do, once its requests are written.
+    private func connectHalfClosing(_ address: SocketAddress?, mllp: Bool) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        let port = try #require(address?.port)
+        return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.allowRemoteHalfClosure, value: true)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(mllp ? ByteToMessageHandler(MLLPFrameDecoder()) : ByteToMessageHandler(JSONLineDecoder()))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel,
+                                                                       configuration: .init(isOutboundHalfClosureEnabled: true))
+                }
+            }
+    }
+
+    /// Every request read is answered, also when the client stops writing right after sending: pipelined
+    /// pings, a registration and an HL7 A04 each get their answer before the server closes.
+    @Test func aHalfClosingClientGetsEveryAnswer() async throws {
+        let fixture = try await ServiceFixture.make()
+        defer { fixture.remove() }
+        let server = try await server(fixture)
+        try await testGracefulShutdown { trigger in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.run() }
+
+                let client = try await connectHalfClosing(server.jsonAddress, mllp: false)
+                let answers = try await client.executeThenClose { inbound, outbound in
+                    try await outbound.write(try json(["id": 1, "op": "ping"]))
+                    try await outbound.write(try json(["id": 2, "op": "ping"]))
+                    try await outbound.write(try json(["id": 3, "op": "authenticate", "token": ServiceFixture.ehrToken]))
+                    try await outbound.write(try json(["id": 4, "op": "register", "source": "R1K", "recordId": "HALF-1",
+                                                       "demographics": ["given": "Hester", "family": "Halfpenny", "dateOfBirth": "1950-05-05"]]))
+                    try await outbound.write(try json(["id": 5, "op": "ping"]))
+                    outbound.finish()   // shutdown(SHUT_WR)
+                    var answers: [String] = []
+                    for try await answer in inbound { answers.append(String(buffer: answer)) }
+                    return answers
+                }
+                #expect(answers.count == 5, "\(answers)")
+                #expect(answers.last?.contains("\"id\":5") == true)
+                #expect(answers.contains { $0.contains("\"id\":4") && $0.contains("\"created\"") })
+
+                let hl7 = try await connectHalfClosing(server.mllpAddress, mllp: true)
+                let acks = try await hl7.executeThenClose { inbound, outbound in
+                    try await outbound.write(MLLP.frame("MSH|^~\\&|EHR|R1K|MPI|NWL|20261207||ADT^A04^ADT_A01|HALF-2|P|2.5\rPID|||HALF-2^^^R1K^MR||HALFPENNY^HORACE||19500505|M\r"))
+                    outbound.finish()
+                    var acks: [String] = []
+                    for try await ack in inbound { acks.append(String(buffer: ack)) }
+                    return acks
+                }
+                #expect(acks.count == 1)
+                #expect(try acks.first.map { try HL7Message($0).segment("MSA")?[field: 1] } == "AA")
+                trigger.triggerGracefulShutdown()
+                try await group.waitForAll()
+            }
+        }
+    }
+
     @Test func answersJSONLinesAndMLLPOverLoopback() async throws {
         let fixture = try await ServiceFixture.make()
         defer { fixture.remove() }

@@ -6,13 +6,23 @@ import MPIStore
 
 /// Options every store command shares.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "The identity store (SQLite). Created if missing.")
+    @Option(help: "The identity store (SQLite). `mpi import` creates it; other commands need it to exist.")
     var db: String = "mpi.sqlite"
 
     @Option(help: "Who is acting, for the audit trail. Default: the login name.")
     var actor: String = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
 
+    /// Opens an existing store: a mistyped path must be an error, not a new empty store that answers
+    /// "unknown" to every question.
     func open() throws -> IdentityStore {
+        guard FileManager.default.fileExists(atPath: db) else {
+            throw CLIError("no identity store at \(db): check --db, or create one with `mpi import JOB --db \(db)`")
+        }
+        return try openOrCreate()
+    }
+
+    /// Opens the store, creating it when missing (`mpi import`).
+    func openOrCreate() throws -> IdentityStore {
         do {
             return try IdentityStore(path: db)
         } catch {
@@ -50,7 +60,7 @@ extension MPI {
 
         func run() async throws {
             let linkageJob = try JobFile.load(job)
-            let identityStore = try store.open()
+            let identityStore = try store.openOrCreate()
             let directory = URL(fileURLWithPath: job).deletingLastPathComponent()
             let progress = Progress(quiet: quiet)
             var added = 0, changed = 0, unchanged = 0, markedInactive = 0
