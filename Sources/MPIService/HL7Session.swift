@@ -354,9 +354,18 @@ public final class HL7Session {
         let domains = references.compactMap { registry.domain(namespace: $0.namespace, universalId: $0.universalId) }
         for (position, candidate) in page.enumerated() {
             let ids = identifierList(candidate.person, in: domains.isEmpty ? registry.domains : domains, writer: writer)
+            // The best record's demographics as registered (escaped: a name may hold a delimiter), with the
+            // date of birth and sex as the index read them.
             let d = candidate.demographics
-            writer.segment("PID", [String(position + 1), "", writer.repetitions(ids.map(\.cx)), "", writer.field([d.family, d.given]), "",
-                                   (d.dateOfBirth ?? "").filter(\.isNumber), Self.hl7Sex(d.sex), "", "", writer.field(["", "", "", "", d.postcode ?? ""])])
+            let registered = index.registeredDemographics(candidate.record) ?? PatientDemographics(given: d.given, family: d.family,
+                                                                                                 postcode: d.postcode)
+            let lines = registered.address ?? []
+            func line(_ index: Int) -> String { index < lines.count ? lines[index] : "" }
+            writer.segment("PID", [String(position + 1), "", writer.repetitions(ids.map(\.cx)), "",
+                                   writer.field([registered.family ?? "", registered.given ?? "", registered.middle ?? ""]), "",
+                                   (d.dateOfBirth ?? "").filter(\.isNumber), Self.hl7Sex(d.sex), "", "",
+                                   writer.field([line(0), line(1), line(2), "", registered.postcode ?? d.postcode ?? ""]), "",
+                                   writer.escape(registered.phone ?? "")])
             writer.segment("QRI", [String(format: "%.4f", candidate.probability), "", writer.escape(candidate.grade.rawValue)])
         }
         if let continuation { writer.segment("DSC", [continuation, "I"]) }

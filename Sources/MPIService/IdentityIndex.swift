@@ -523,6 +523,15 @@ public final class IdentityIndex: Sendable {
         return plan
     }
 
+    /// A record's demographics as registered, for a PDQ answer: a record registered through this service
+    /// exactly as it was sent (the stored raw values, not the normalised ones: "Quintero-Blake", middle
+    /// names, street, town, phone); a record imported from an extract, whose columns are the source's
+    /// own, as normalised.
+    public func registeredDemographics(_ key: RecordKey) -> PatientDemographics? {
+        if let raw = try? store.rawRecord(key), let sent = PatientDemographics(registeredRow: raw) { return sent }
+        return (try? store.liveRecord(key)).flatMap { $0.map { PatientDemographics(normalized: $0.record) } }
+    }
+
     // MARK: review
 
     /// Two records as the model sees them, and why they scored as they did (for the review page).

@@ -36,6 +36,30 @@ public struct PatientDemographics: Sendable, Hashable, Codable {
         [given, family, dateOfBirth, nhsNumber, postcode].allSatisfy { ($0 ?? "").isEmpty }
     }
 
+    /// The demographics a row registered through this service carried, read back from its stored raw
+    /// columns (`DemographicsNormalizer.header`); nil for a row of another layout (an imported
+    /// extract's own columns).
+    init?(registeredRow raw: [String: String]) {
+        let header = Set(DemographicsNormalizer.header)
+        guard !raw.isEmpty, raw.keys.allSatisfy(header.contains), raw["FAMILY"] != nil || raw["GIVEN"] != nil else { return nil }
+        func value(_ column: String) -> String? { raw[column].flatMap { $0.isEmpty ? nil : $0 } }
+        let address = ["ADDRESS1", "ADDRESS2", "ADDRESS3"].compactMap(value)
+        self.init(given: value("GIVEN"), middle: value("MIDDLE"), family: value("FAMILY"), previousFamily: value("PREVIOUS"),
+                  dateOfBirth: value("DOB"), sex: value("SEX"), nhsNumber: value("NHS"), postcode: value("POSTCODE"),
+                  address: address.isEmpty ? nil : address, phone: value("PHONE"))
+    }
+
+    /// A stored record's normalised values, for a record whose raw columns this service cannot read.
+    init(normalized record: NormalizedRecord) {
+        let date = record.dateOfBirth?.date
+        self.init(given: record.name.given.isEmpty ? nil : record.name.given,
+                  middle: record.name.middle.isEmpty ? nil : record.name.middle.joined(separator: " "),
+                  family: record.name.family.isEmpty ? nil : record.name.family,
+                  dateOfBirth: date.map { date in [date.year, date.month, date.day].map { $0 < 10 ? "0\($0)" : "\($0)" }.joined() },
+                  sex: record.sex?.rawValue, nhsNumber: record.nhsNumber?.digits, postcode: record.postcode?.unit,
+                  address: record.address.map(\.lines), phone: record.phone?.number)
+    }
+
     /// The fields as columns of a row, in the order of `DemographicsNormalizer.header`.
     var row: [String] {
         let lines = address ?? []

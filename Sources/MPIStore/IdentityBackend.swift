@@ -19,6 +19,8 @@ public protocol IdentityBackend: Sendable {
     func latestModelVersion() throws -> Int64?
     /// One record as the live index holds it: its normalised form, whether it is active, its person.
     func liveRecord(_ key: RecordKey) throws -> (record: NormalizedRecord, active: Bool, person: Int64?)?
+    /// A record's columns and values as it was received (for answers that return what was registered).
+    func rawRecord(_ key: RecordKey) throws -> [String: String]?
     /// Every retired enterprise id and the id it was merged into.
     func retiredPersons() throws -> [Int64: Int64]
 

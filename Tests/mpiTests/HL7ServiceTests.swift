@@ -182,6 +182,27 @@ import Testing
         }
     }
 
+    /// A PDQ consumer gets the demographics as registered: the hyphen in a double-barrelled surname,
+    /// middle names, street, town and phone, not the index's normalised forms.
+    @Test func pdqAnswersWithTheDemographicsAsRegistered() async throws {
+        let fixture = try await ServiceFixture.make()
+        defer { fixture.remove() }
+        let session = HL7Session(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
+        let registered = try ask(session, message("MSH|^~\\&|EHR|R1K|MPI|NWL|20261207120000||ADT^A04^ADT_A01|REG-QB|P|2.5",
+                                                  "PID|||QB-1^^^R1K^MR||Quintero-Blake^Ana^Maria||19770412|F|||12 Pield Heath Road^Flat 2^Uxbridge^^UB8 3NN||01895 238282"))
+        #expect(msa(registered).code == "AA")
+        let answer = try ask(session, message("MSH|^~\\&|EHR|R1K|MPI|NWL|20261207120100||QBP^Q22^QBP_Q21|PDQ-QB|P|2.5",
+                                              "QPD|IHE PDQ Query|PDQ-QB|@PID.5.1^QUINTERO-BLAKE~@PID.7^19770412", "RCP|I|5^RD"))
+        #expect(msa(answer).code == "AA")
+        let pid = try #require(answer.segment("PID"))
+        #expect(answer.component(pid[field: 5], 1) == "Quintero-Blake")
+        #expect(answer.component(pid[field: 5], 2) == "Ana" && answer.component(pid[field: 5], 3) == "Maria")
+        #expect(answer.component(pid[field: 11], 1) == "12 Pield Heath Road" && answer.component(pid[field: 11], 3) == "Uxbridge")
+        #expect(answer.component(pid[field: 11], 5) == "UB8 3NN")
+        #expect(pid[field: 13] == "01895 238282")
+        #expect(pid[field: 7] == "19770412" && pid[field: 8] == "F")
+    }
+
     @Test func a08UpdatesAndA40MergesTwoRecordsOfOneSource() async throws {
         let fixture = try await ServiceFixture.make()
         defer { fixture.remove() }
