@@ -2,9 +2,9 @@
 import PackageDescription
 
 // Layers, dependencies pointing one way (see docs/architecture.md):
-//   mpi -> MPIService -> MPIStore -> MPINormalize -> MPICore
+//   mpi -> MPIService -> MPIStore -> MPICore
+//          MPIService -> MPINormalize -> MPICore; MPINormalize -> CICU (system ICU)
 //          MPIService -> MPIProtocol (HL7 v2, MLLP and JSON-lines framing; NIOCore only)
-//                                    MPINormalize -> CICU (system ICU)
 let package = Package(
     name: "mpi",
     platforms: [.macOS(.v15)],
@@ -35,7 +35,7 @@ let package = Package(
         ),
         .target(name: "MPICore", dependencies: [.product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "MPINormalize", dependencies: ["MPICore", "CICU"]),
-        .target(name: "MPIStore", dependencies: ["MPICore", "MPINormalize", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "MPIStore", dependencies: ["MPICore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "MPISynthetic", dependencies: ["MPICore"]),
         .target(name: "MPIProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // SVG charts and self-contained HTML pages (explanations, the linkage report, the review page).
@@ -49,7 +49,6 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .executableTarget(
@@ -62,6 +61,7 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // Fixture reading shared by the test targets.

@@ -58,9 +58,23 @@ private func temporaryDirectory() -> URL {
         defer { try? FileManager.default.removeItem(at: out) }
         try "source,record_id,person_id\nA,1,P1\nA,2,P1\nA,3,P2\n".write(to: out.appendingPathComponent("clusters.csv"), atomically: true, encoding: .utf8)
         try "source,record_id,true_id\nA,1,x\nA,2,y\nA,3,y\n".write(to: out.appendingPathComponent("truth.csv"), atomically: true, encoding: .utf8)
+        // Records 1 and 2 linked, but two people; 2 and 3 one person, left apart. One review item asks
+        // about 2 and 3 (a true match); a pairs file holds that pair and 1-3.
+        try "source_l,record_id_l,source_r,record_id_r,match_weight,match_probability,reason,conflict_with\nA,2,A,3,3.0,0.9,review_band,\n"
+            .write(to: out.appendingPathComponent("review.csv"), atomically: true, encoding: .utf8)
+        try "source_l,record_id_l,source_r,record_id_r,match_weight,match_probability\nA,2,A,3,3.0,0.9\nA,1,A,3,-5.0,0.01\n"
+            .write(to: out.appendingPathComponent("pairs.csv"), atomically: true, encoding: .utf8)
+        try #"{"candidatePairs": 2}"#.write(to: out.appendingPathComponent("summary.json"), atomically: true, encoding: .utf8)
         let command = try #require(try MPI.parseAsRoot(["evaluate", "--truth", out.appendingPathComponent("truth.csv").path,
-                                                        "--clusters", out.appendingPathComponent("clusters.csv").path, "--json"]) as? MPI.Evaluate)
-        #expect(command.json)
+                                                        "--clusters", out.appendingPathComponent("clusters.csv").path,
+                                                        "--pairs", out.appendingPathComponent("pairs.csv").path, "--json"]) as? MPI.Evaluate)
+        let report = try command.measure()
+        #expect(report.metrics.records == 3 && report.metrics.truePairs == 1)
+        #expect(report.metrics.falseMergePairs == 1 && report.metrics.missedPairs == 1)
+        #expect(report.metrics.precision == 0 && report.metrics.recall == 0)
+        #expect(report.burden?.items == 1 && report.burden?.trueMatches == 1)
+        #expect(report.pairsRecall?.isBlockingRecall == true && report.pairsRecall?.recall == 1)
+        #expect(report.best?.f1 == 1)   // a threshold between the two scored pairs separates them
         try await command.run()
     }
 

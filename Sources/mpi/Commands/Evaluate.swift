@@ -50,7 +50,61 @@ extension MPI {
             return object["candidatePairs"] as? Int
         }
 
+        /// What `mpi evaluate` measures, before it is printed.
+        struct Report {
+            var metrics: Evaluation.Metrics
+            var burden: ReviewBurden?
+            var pairsRecall: PairsFileRecall?
+            var best: Evaluation.CurvePoint?
+            var curve: [Evaluation.CurvePoint]
+        }
+
         func run() async throws {
+            let report = try measure()
+            let (metrics, burden, pairsRecall, best, curve) = (report.metrics, report.burden, report.pairsRecall, report.best, report.curve)
+            if json {
+                var object: [String: Any] = [
+                    "records": metrics.records, "truePairs": metrics.truePairs, "predictedPairs": metrics.predictedPairs,
+                    "truePositivePairs": metrics.truePositivePairs, "falseMergePairs": metrics.falseMergePairs,
+                    "missedPairs": metrics.missedPairs, "precision": metrics.precision, "recall": metrics.recall, "f1": metrics.f1,
+                    "bCubedPrecision": metrics.bCubedPrecision, "bCubedRecall": metrics.bCubedRecall,
+                ]
+                if let burden {
+                    object["reviewItems"] = burden.items
+                    object["reviewItemsPerThousandRecords"] = burden.perThousandRecords
+                    object["reviewShareTrueMatches"] = burden.shareTrueMatches
+                }
+                if let pairsRecall {
+                    object[pairsRecall.isBlockingRecall ? "blockingRecall" : "pairsFileRecall"] = pairsRecall.recall
+                    object["truePairsInPairsFile"] = pairsRecall.truePairsHeld
+                }
+                if let best {
+                    object["bestF1Threshold"] = ["matchWeight": best.threshold, "precision": best.precision, "recall": best.recall, "f1": best.f1]
+                    object["curve"] = curve.map { ["matchWeight": $0.threshold, "precision": $0.precision, "recall": $0.recall] }
+                }
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+                return
+            }
+            print("records               \(metrics.records)")
+            print("true pairs            \(metrics.truePairs)")
+            print("linked pairs          \(metrics.predictedPairs)")
+            print("false-merge pairs     \(metrics.falseMergePairs)")
+            print("missed pairs          \(metrics.missedPairs)")
+            print(String(format: "pairwise precision    %.4f", metrics.precision))
+            print(String(format: "pairwise recall       %.4f", metrics.recall))
+            print(String(format: "pairwise F1           %.4f", metrics.f1))
+            print(String(format: "B-cubed precision     %.4f", metrics.bCubedPrecision))
+            print(String(format: "B-cubed recall        %.4f", metrics.bCubedRecall))
+            if let burden { print(burden.line) }
+            if let pairsRecall { print(pairsRecall.line) }
+            if let best {
+                print(String(format: "best F1 over pairs.csv: %.4f at match weight %.2f (precision %.4f, recall %.4f)",
+                             best.f1, best.threshold, best.precision, best.recall))
+            }
+        }
+
+        func measure() throws -> Report {
             let truthFile = try CSVFile.read(truth)
             let ts = try CSVFile.column("source", in: truthFile.header, file: truth)
             let tr = try CSVFile.column("record_id", in: truthFile.header, file: truth)
@@ -102,46 +156,7 @@ extension MPI {
                 burden = ReviewBurden(items: reviewFile.rows.count, records: metrics.records, trueMatches: matches)
             }
 
-            if json {
-                var object: [String: Any] = [
-                    "records": metrics.records, "truePairs": metrics.truePairs, "predictedPairs": metrics.predictedPairs,
-                    "truePositivePairs": metrics.truePositivePairs, "falseMergePairs": metrics.falseMergePairs,
-                    "missedPairs": metrics.missedPairs, "precision": metrics.precision, "recall": metrics.recall, "f1": metrics.f1,
-                    "bCubedPrecision": metrics.bCubedPrecision, "bCubedRecall": metrics.bCubedRecall,
-                ]
-                if let burden {
-                    object["reviewItems"] = burden.items
-                    object["reviewItemsPerThousandRecords"] = burden.perThousandRecords
-                    object["reviewShareTrueMatches"] = burden.shareTrueMatches
-                }
-                if let pairsRecall {
-                    object[pairsRecall.isBlockingRecall ? "blockingRecall" : "pairsFileRecall"] = pairsRecall.recall
-                    object["truePairsInPairsFile"] = pairsRecall.truePairsHeld
-                }
-                if let best {
-                    object["bestF1Threshold"] = ["matchWeight": best.threshold, "precision": best.precision, "recall": best.recall, "f1": best.f1]
-                    object["curve"] = curve.map { ["matchWeight": $0.threshold, "precision": $0.precision, "recall": $0.recall] }
-                }
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
-                return
-            }
-            print("records               \(metrics.records)")
-            print("true pairs            \(metrics.truePairs)")
-            print("linked pairs          \(metrics.predictedPairs)")
-            print("false-merge pairs     \(metrics.falseMergePairs)")
-            print("missed pairs          \(metrics.missedPairs)")
-            print(String(format: "pairwise precision    %.4f", metrics.precision))
-            print(String(format: "pairwise recall       %.4f", metrics.recall))
-            print(String(format: "pairwise F1           %.4f", metrics.f1))
-            print(String(format: "B-cubed precision     %.4f", metrics.bCubedPrecision))
-            print(String(format: "B-cubed recall        %.4f", metrics.bCubedRecall))
-            if let burden { print(burden.line) }
-            if let pairsRecall { print(pairsRecall.line) }
-            if let best {
-                print(String(format: "best F1 over pairs.csv: %.4f at match weight %.2f (precision %.4f, recall %.4f)",
-                             best.f1, best.threshold, best.precision, best.recall))
-            }
+            return Report(metrics: metrics, burden: burden, pairsRecall: pairsRecall, best: best, curve: curve)
         }
     }
 }
