@@ -7,7 +7,10 @@ import MPIStore
 /// One MLLP connection's HL7 v2 conversation: the IHE patient identity feed (ITI-8: ADT A01, A04,
 /// A05, A08, A40), PIX query (ITI-9: QBP^Q23) and PDQ (ITI-21: QBP^Q22). Every message gets exactly
 /// one answer; nothing a peer sends can make it throw. See docs/protocol.md.
-public final class HL7Session {
+///
+/// `@unchecked Sendable`: a session belongs to one connection, whose loop hands it one message at a
+/// time, to the writer thread for a change (`changesIdentity`), and awaits the answer before the next.
+public final class HL7Session: @unchecked Sendable {
     private let index: IdentityIndex
     private let registry: ClientRegistry
     private let limiter: ConnectionLimiter
@@ -35,6 +38,16 @@ public final class HL7Session {
         public var acknowledgement: String
         /// Set when the message was refused: why, and the client (or claimed sender) refused.
         public var refusal: (reason: Refusal, actor: String)? = nil
+    }
+
+    /// Whether a message changes identities (ADT: register, update, merge) and so may wait on the
+    /// store's write lock. Read from MSH-9 without parsing the message; an unreadable header is not a
+    /// change (the parse that answers it rejects it).
+    public static func changesIdentity(_ text: String) -> Bool {
+        guard text.hasPrefix("MSH"), let separator = text.dropFirst(3).first else { return false }
+        let header = text.prefix { $0 != "\r" && $0 != "\n" }
+        let fields = header.split(separator: separator, maxSplits: 9, omittingEmptySubsequences: false)
+        return fields.count > 8 && fields[8].hasPrefix("ADT")
     }
 
     /// Answers one message (the text inside an MLLP frame).

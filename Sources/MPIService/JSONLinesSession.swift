@@ -5,7 +5,10 @@ public import NIOCore
 
 /// One JSON-lines connection: reads request lines, answers each with one line. Holds which client
 /// has authenticated on this connection. Protocol in docs/protocol.md.
-public final class JSONLinesSession {
+///
+/// `@unchecked Sendable`: a session belongs to one connection, whose loop hands it one line at a time,
+/// to the writer thread for a change (`changesIdentity`), and awaits the answer before the next.
+public final class JSONLinesSession: @unchecked Sendable {
     private let index: IdentityIndex
     private let registry: ClientRegistry
     private let limiter: ConnectionLimiter
@@ -91,6 +94,26 @@ public final class JSONLinesSession {
         /// Set when the request was refused: why, and the client (or "unauthenticated") refused.
         public var refusal: (reason: Refusal, actor: String)? = nil
     }
+
+    /// Whether a request line may change identities (register, update, merge) and so wait on the store's
+    /// write lock. A byte search, not a parse: a lookup that merely mentions one of those words runs on
+    /// the writer thread too, which costs it a thread hop and nothing else.
+    public static func changesIdentity(_ line: ByteBuffer) -> Bool {
+        line.withUnsafeReadableBytes { bytes in
+            // Every change operation's name starts a quoted word with r, u or m: test only there.
+            guard bytes.count > 8 else { return false }
+            for index in 0..<(bytes.count - 6) where bytes[index] == UInt8(ascii: "\"") {
+                let next = bytes[index + 1]
+                guard next == UInt8(ascii: "r") || next == UInt8(ascii: "u") || next == UInt8(ascii: "m") else { continue }
+                for word in changeOperations where index + word.count <= bytes.count {
+                    if (0..<word.count).allSatisfy({ bytes[index + $0] == word[$0] }) { return true }
+                }
+            }
+            return false
+        }
+    }
+
+    private static let changeOperations = [#""register""#, #""update""#, #""merge""#].map { Array($0.utf8) }
 
     /// Answers one request line. Never throws: every failure is an error answer.
     public func handle(_ line: ByteBuffer) -> (response: ByteBuffer, handled: Handled) {

@@ -55,6 +55,10 @@ public final class LookupServer: Service {
     private let jsonChannel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>?
     private let unixChannel: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>?
     private let requestCounter = Atomic<Int>(0)
+    /// Registrations, updates and merges can wait on the store's write lock (up to a minute while a link
+    /// run commits): they run on this thread, not on the cooperative pool whose few threads every
+    /// connection's requests share, so lookups never queue behind them.
+    private let writer = NIOThreadPool(numberOfThreads: 1)
 
     /// The bound addresses (a port of 0 in the configuration is resolved here).
     public let mllpAddress: SocketAddress?
@@ -119,6 +123,7 @@ public final class LookupServer: Service {
         } else {
             unixChannel = nil
         }
+        writer.start()
         mllpAddress = mllpChannel?.channel.localAddress
         jsonAddress = jsonChannel?.channel.localAddress
     }
@@ -144,6 +149,7 @@ public final class LookupServer: Service {
             }
         }
         flushAudit()
+        try? await writer.shutdownGracefully()
         logger.info("lookup service stopped")
     }
 
@@ -171,7 +177,9 @@ public final class LookupServer: Service {
                         let started = ContinuousClock.now
                         var metadata: Logger.Metadata = [:]
                         if let hl7 {
-                            let (response, handled) = hl7.handle(String(buffer: request))
+                            let text = String(buffer: request)
+                            let (response, handled) = HL7Session.changesIdentity(text)
+                                ? try await writer.runIfActive { hl7.handle(text) } : hl7.handle(text)
                             try await outbound.write(ByteBuffer(string: response))
                             if let refusal = handled.refusal {
                                 connectionLogger.info("request refused", metadata: [
@@ -179,7 +187,8 @@ public final class LookupServer: Service {
                             }
                             if logsRequests { metadata = ["message": "\(handled.messageType)", "ack": "\(handled.acknowledgement)"] }
                         } else if let json {
-                            let (response, handled) = json.handle(request)
+                            let (response, handled) = JSONLinesSession.changesIdentity(request)
+                                ? try await writer.runIfActive { json.handle(request) } : json.handle(request)
                             try await outbound.write(response)
                             if let refusal = handled.refusal {
                                 connectionLogger.info("request refused", metadata: [
