@@ -354,11 +354,21 @@ public final class IdentityIndex: Sendable {
     // MARK: register
 
     public struct RegistrationOutcome: Sendable, Hashable, Codable {
+        /// What a registration did; its raw value is what the JSON protocol answers.
+        public enum Outcome: String, Sendable, Hashable, Codable {
+            /// A new person.
+            case created
+            /// Joined an existing person.
+            case linked
+            /// The same record with new values.
+            case updated
+            /// A resend of what the store holds.
+            case unchanged
+        }
+
         public let enterpriseId: String
         public let record: RecordKey
-        /// "created" (new person), "linked" (joined an existing person), "updated" (same record, new
-        /// values), "unchanged" (a resend of what the store holds).
-        public let outcome: String
+        public let outcome: Outcome
         /// The probability of the link that placed the record, when it joined a person.
         public let probability: Double?
         /// Pairs sent to the review queue instead of being linked, with why.
@@ -371,7 +381,7 @@ public final class IdentityIndex: Sendable {
         public let record: RecordKey
         public let enterpriseId: String
         public let probability: Double
-        public let reason: String
+        public let reason: ReviewReason
     }
 
     /// Registers (or updates) a source record: normalise, block against the live index, score with
@@ -389,7 +399,7 @@ public final class IdentityIndex: Sendable {
                 return (record, self.plan(for: record, in: state))
             }
             if case .unchanged(let person) = plan.kind {
-                return RegistrationOutcome(enterpriseId: EnterpriseID(value: UInt64(person)).description, record: key, outcome: "unchanged",
+                return RegistrationOutcome(enterpriseId: EnterpriseID(value: UInt64(person)).description, record: key, outcome: .unchanged,
                                            probability: nil, review: [], rejectedFields: rejected)
             }
             let reviewEntries = plan.review.map {
@@ -431,14 +441,14 @@ public final class IdentityIndex: Sendable {
                     state.retiredInto[retired] = written.enterpriseId
                 }
             }
-            let outcome = plan.existing != nil ? "updated" : written.minted ? "created" : "linked"
+            let outcome: RegistrationOutcome.Outcome = plan.existing != nil ? .updated : written.minted ? .created : .linked
             let persons = state.withLock { state in
                 plan.review.map { EnterpriseID(value: UInt64(max(state.personOf[Int(state.indexOfKey[$0.key] ?? 0)], 0))).description }
             }
             return RegistrationOutcome(
                 enterpriseId: EnterpriseID(value: UInt64(written.enterpriseId)).description, record: key, outcome: outcome,
                 probability: plan.probability,
-                review: zip(plan.review, persons).map { ReviewNote(record: $0.key, enterpriseId: $1, probability: $0.probability, reason: $0.reason.rawValue) },
+                review: zip(plan.review, persons).map { ReviewNote(record: $0.key, enterpriseId: $1, probability: $0.probability, reason: $0.reason) },
                 rejectedFields: rejected)
         }
     }

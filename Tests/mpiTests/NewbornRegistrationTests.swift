@@ -25,7 +25,7 @@ import Testing
             demographics: PatientDemographics(given: "BABY", family: family, dateOfBirth: birth, sex: "F",
                                               nhsNumber: mother.nhsNumber?.digits, postcode: postcode),
             actor: "test")
-        #expect(baby.outcome == "created")
+        #expect(baby.outcome == .created)
         #expect(!baby.review.contains { $0.record == mother.key })   // the number is the mother's: no tie to her
         // Who holds the mother's number? The mother, not the baby.
         let holders = fixture.index.resolve(.nhsNumber(try #require(mother.nhsNumber?.digits)), actor: "test")
