@@ -23,35 +23,25 @@ import Testing
                                       logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 
-    private func connect(_ address: SocketAddress?, mllp: Bool) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+    /// A client connection; `halfClosing`, one that shuts its writing side when its outbound writer
+    /// finishes (`shutdown(SHUT_WR)`), as many HL7 senders and `nc -q` do once their requests are sent.
+    private func connect(_ address: SocketAddress?, mllp: Bool, halfClosing: Bool = false) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
         let port = try #require(address?.port)
-        return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(mllp ? ByteToMessageHandler(MLLPFrameDecoder()) : ByteToMessageHandler(JSONLineDecoder()))
-                return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+        return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.allowRemoteHalfClosure, value: halfClosing)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(mllp ? ByteToMessageHandler(MLLPFrameDecoder()) : ByteToMessageHandler(JSONLineDecoder()))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel,
+                                                                       configuration: .init(isOutboundHalfClosureEnabled: halfClosing))
+                }
             }
-        }
     }
 
     private func json(_ object: [String: Any]) throws -> ByteBuffer {
         var buffer = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: object))
         buffer.writeString("\n")
         return buffer
-    }
-
-    /// A client that half-closes its connection (`shutdown(SHUT_WR)`), as many HL7 senders and `nc -q`
-    /// do, once its requests are written.
-    private func connectHalfClosing(_ address: SocketAddress?, mllp: Bool) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
-        let port = try #require(address?.port)
-        return try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelOption(.allowRemoteHalfClosure, value: true)
-            .connect(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(mllp ? ByteToMessageHandler(MLLPFrameDecoder()) : ByteToMessageHandler(JSONLineDecoder()))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel,
-                                                                       configuration: .init(isOutboundHalfClosureEnabled: true))
-                }
-            }
     }
 
     /// Every request read is answered, also when the client stops writing right after sending: pipelined
@@ -64,7 +54,7 @@ import Testing
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await server.run() }
 
-                let client = try await connectHalfClosing(server.jsonAddress, mllp: false)
+                let client = try await connect(server.jsonAddress, mllp: false, halfClosing: true)
                 let answers = try await client.executeThenClose { inbound, outbound in
                     try await outbound.write(try json(["id": 1, "op": "ping"]))
                     try await outbound.write(try json(["id": 2, "op": "ping"]))
@@ -81,7 +71,7 @@ import Testing
                 #expect(answers.last?.contains("\"id\":5") == true)
                 #expect(answers.contains { $0.contains("\"id\":4") && $0.contains("\"created\"") })
 
-                let hl7 = try await connectHalfClosing(server.mllpAddress, mllp: true)
+                let hl7 = try await connect(server.mllpAddress, mllp: true, halfClosing: true)
                 let acks = try await hl7.executeThenClose { inbound, outbound in
                     try await outbound.write(MLLP.frame("MSH|^~\\&|EHR|R1K|MPI|NWL|20261207||ADT^A04^ADT_A01|HALF-2|P|2.5\rPID|||HALF-2^^^R1K^MR||HALFPENNY^HORACE||19500505|M\r"))
                     outbound.finish()
