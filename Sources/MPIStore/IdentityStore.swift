@@ -283,8 +283,9 @@ public final class IdentityStore: Sendable {
         case replaceItemsInvolving(Set<RecordKey>, [ReviewEntry])
     }
 
-    /// Adds a link run's review items, leaving out pairs a steward has decided.
+    /// Adds review items (a link run's, or a registration's), leaving out pairs a steward has decided.
     func insertReviewItems(_ db: Database, _ entries: [ReviewEntry], modelVersion: Int64) throws {
+        guard !entries.isEmpty else { return }   // most registrations: no decisions to read
         let decided = Set(try latestDecisions(db).filter { $0.kind != .notSure }.map { Self.pairKey($0.left, $0.right) })
         let insert = try db.cachedStatement(sql: """
             INSERT INTO review_item (model_version, source_l, record_id_l, source_r, record_id_r, match_weight, probability, reason)

@@ -147,14 +147,8 @@ extension IdentityStore {
             }
         }
         if let modelVersion {
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO review_item (model_version, source_l, record_id_l, source_r, record_id_r, match_weight, probability, reason)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            for entry in review {
-                try insert.execute(arguments: [modelVersion, entry.left.source, entry.left.recordId, entry.right.source, entry.right.recordId,
-                                               entry.matchWeight, entry.probability, entry.reason])
-            }
+            // The same path as a link run's: a pair a steward has decided is not queued again.
+            try insertReviewItems(db, review, modelVersion: modelVersion)
         }
         try self.audit(db, actor: actor, action: action, detail: try Self.json([
             "record": key.description, "enterpriseId": EnterpriseID(value: UInt64(enterpriseId)).description,

@@ -86,6 +86,25 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
         }
     }
 
+    /// A pair a steward has decided never comes back to the queue, whether a link run or a real-time
+    /// registration finds it again.
+    @Test func aDecidedPairIsNotQueuedAgainByARegistration() throws {
+        let (store, url) = try temporaryStore()
+        defer { try? FileManager.default.removeItem(at: url) }
+        _ = try store.importSource(code: "A", records: [record("A", "1"), record("A", "2")], fullExtract: true, actor: "t")
+        _ = try store.applyPersons([keys(["1"]), keys(["2"])], modelJSON: "{}", reason: "first", actor: "t")
+        let one = RecordKey(source: "A", recordId: "1"), two = RecordKey(source: "A", recordId: "2")
+        try store.decide(one, two, .unlink, reason: "twins, checked with the ward", steward: "steward")
+        let again = IdentityStore.ReviewEntry(left: one, right: two, matchWeight: 9, probability: 0.998, reason: "conflicting_forenames")
+        let other = IdentityStore.ReviewEntry(left: one, right: RecordKey(source: "A", recordId: "3"), matchWeight: 5, probability: 0.97,
+                                              reason: "review_band")
+        _ = try store.register(record("A", "1", family: "SMYTH"), person: nil, review: [again, other], modelVersion: 1,
+                               actor: "ehr", action: "update")
+        let queue = try store.reviewQueue(limit: 10)
+        #expect(!queue.contains { Set([$0.left, $0.right]) == [one, two] })
+        #expect(queue.contains { $0.right.recordId == "3" })
+    }
+
     @Test func historyGivesEachEntryItsTimeAndReason() throws {
         let (store, url) = try temporaryStore()
         defer { try? FileManager.default.removeItem(at: url) }
