@@ -20,6 +20,12 @@ public final class AuditBuffer: Sendable {
         pending.withLock { $0.append(event) }
     }
 
+    /// A refused request: who (or who it claimed to be), over which protocol, and why; never a token or
+    /// the request's demographics.
+    func recordRefusal(actor: String, _ reason: Refusal, protocol name: String, detail: [String: String]) {
+        record(actor: actor, action: "refused", detail: detail.merging(["protocol": name, "reason": reason.rawValue]) { $1 })
+    }
+
     /// Writes what is pending; returns how many entries were written.
     @discardableResult
     public func flush() throws -> Int {

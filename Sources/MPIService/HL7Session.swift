@@ -139,7 +139,7 @@ public final class HL7Session: @unchecked Sendable {
     /// Audits a refusal (who, or who the message claimed to be, and why; never the message's content)
     /// and notes it for the connection's log line; returns the error to throw.
     private func refused(actor: String, _ reason: Refusal, detail: [String: String], _ error: HL7Error) -> HL7Error {
-        index.audit.record(actor: actor, action: "refused", detail: detail.merging(["protocol": "hl7", "reason": reason.rawValue]) { $1 })
+        index.audit.recordRefusal(actor: actor, reason, protocol: "hl7", detail: detail)
         lastRefusal = (reason, actor)
         return error
     }

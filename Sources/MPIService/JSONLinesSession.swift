@@ -219,8 +219,7 @@ public final class JSONLinesSession: @unchecked Sendable {
     /// Audits a refusal (the client, or "unauthenticated", the operation and why; never a token or the
     /// request's demographics) and notes it for the connection's log line; returns the error to throw.
     private func refused(actor: String, _ reason: Refusal, operation: String, detail: [String: String], _ error: ServiceError) -> ServiceError {
-        index.audit.record(actor: actor, action: "refused",
-                           detail: detail.merging(["protocol": "json", "operation": operation, "reason": reason.rawValue]) { $1 })
+        index.audit.recordRefusal(actor: actor, reason, protocol: "json", detail: detail.merging(["operation": operation]) { $1 })
         lastRefusal = (reason, actor)
         return error
     }

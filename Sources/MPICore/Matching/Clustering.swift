@@ -240,14 +240,20 @@ public enum NHSNumberSharing {
     /// number. A number carried with two close dates is one person's, with a typing error in a date, and
     /// still confirms a newborn's identity.
     public static func numbersAcrossGenerations(_ records: [MatchRecord]) -> Set<UInt64> {
+        Set(birthRanges(records, fullDatesOnly: true).filter { $0.value.latest - $0.value.earliest >= parentGapDays }.keys)
+    }
+
+    /// Per NHS number, the earliest and latest date of birth its records carry (days since 1970), of
+    /// full dates only or of any.
+    private static func birthRanges(_ records: [MatchRecord], fullDatesOnly: Bool) -> [UInt64: (earliest: Int, latest: Int)] {
         var births: [UInt64: (earliest: Int, latest: Int)] = [:]
         for record in records {
-            guard let number = record.nhsNumber, let date = record.dateOfBirth, date.precision == .day else { continue }
+            guard let number = record.nhsNumber, let date = record.dateOfBirth, !fullDatesOnly || date.precision == .day else { continue }
             let day = date.daysSinceEpoch
             let seen = births[number] ?? (day, day)
             births[number] = (min(seen.earliest, day), max(seen.latest, day))
         }
-        return Set(births.filter { $0.value.latest - $0.value.earliest >= parentGapDays }.keys)
+        return births
     }
 
     /// A newborn's NHS number is taken for a parent's when another record carries it with a date of birth
@@ -267,15 +273,11 @@ public enum NHSNumberSharing {
 
     /// The records that carry a parent's NHS number (`isParentsNumber`), by index.
     public static func newbornsUnderAParentsNumber(_ records: [MatchRecord]) -> [Int] {
-        var earliestBorn: [UInt64: Int] = [:]
-        for record in records {
-            guard let number = record.nhsNumber, let date = record.dateOfBirth else { continue }
-            earliestBorn[number] = min(earliestBorn[number] ?? .max, date.daysSinceEpoch)
-        }
+        let births = birthRanges(records, fullDatesOnly: false)
         return records.indices.filter { index in
             let record = records[index]
             guard record.isPlaceholder, let number = record.nhsNumber, let date = record.dateOfBirth,
-                  let earliest = earliestBorn[number] else { return false }
+                  let earliest = births[number]?.earliest else { return false }
             return date.daysSinceEpoch - earliest >= parentGapDays
         }
     }

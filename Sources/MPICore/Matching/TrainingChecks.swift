@@ -77,13 +77,14 @@ public enum LabelledMatches {
         guard let nhs = kinds.firstIndex(of: .nhsNumber), let dob = kinds.firstIndex(of: .dateOfBirth) else { return nil }
         var counts = comparisons.map { [Double](repeating: 0, count: $0.levels.count) }
         var labelled = 0
-        // Level 1 is "exact" (the postcode's "full") on each of these comparisons.
+        // Level 1 is "exact" (the postcode's "full") on each of these comparisons; all four must be compared.
         let demographic = [kinds.firstIndex(of: .forename), kinds.firstIndex(of: .surname), dob, kinds.firstIndex(of: .postcode)]
-        let labelsNHS = demographic.allSatisfy { $0 != nil }
+            .compactMap { $0 }
+        let labelsNHS = demographic.count == 4
         var nhsCounts = [Double](repeating: 0, count: comparisons[nhs].levels.count)
         for pair in 0..<candidateLevels.pairCount {
             let levels = candidateLevels.levels(ofPair: pair)
-            if labelsNHS, levels[levels.startIndex + nhs] > 0, demographic.allSatisfy({ levels[levels.startIndex + $0!] == 1 }) {
+            if labelsNHS, levels[levels.startIndex + nhs] > 0, demographic.allSatisfy({ levels[levels.startIndex + $0] == 1 }) {
                 nhsCounts[Int(levels[levels.startIndex + nhs]) - 1] += 1
             }
             guard isLabelledMatch(levels, nhs: nhs, dob: dob) else { continue }
