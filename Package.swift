@@ -5,6 +5,7 @@ import PackageDescription
 //   mpi -> MPIService -> MPIStore -> MPICore
 //          MPIService -> MPINormalize -> MPICore; MPINormalize -> CICU (system ICU)
 //          MPIService -> MPIProtocol (HL7 v2, MLLP and JSON-lines framing; NIOCore only)
+//   mpi -> MPILinkage -> MPIStore, MPINormalize, MPIProtocol (a link run, batch and incremental, as a library)
 let package = Package(
     name: "mpi",
     platforms: [.macOS(.v15)],
@@ -13,6 +14,7 @@ let package = Package(
         .library(name: "MPICore", targets: ["MPICore"]),
         .library(name: "MPINormalize", targets: ["MPINormalize"]),
         .library(name: "MPIStore", targets: ["MPIStore"]),
+        .library(name: "MPILinkage", targets: ["MPILinkage"]),
         .library(name: "MPIProtocol", targets: ["MPIProtocol"]),
         .library(name: "MPIService", targets: ["MPIService"]),
         .library(name: "MPIReport", targets: ["MPIReport"]),
@@ -37,6 +39,8 @@ let package = Package(
         .target(name: "MPINormalize", dependencies: ["MPICore", "CICU"]),
         .target(name: "MPIStore", dependencies: ["MPICore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "MPISynthetic", dependencies: ["MPICore"]),
+        // A link run from extracts or a store to persons: batch and incremental, as a library.
+        .target(name: "MPILinkage", dependencies: ["MPICore", "MPINormalize", "MPIStore", "MPIProtocol"]),
         .target(name: "MPIProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // SVG charts and self-contained HTML pages (explanations, the linkage report, the review page).
         .target(name: "MPIReport", dependencies: ["MPICore", .product(name: "RealModule", package: "swift-numerics")]),
@@ -54,7 +58,7 @@ let package = Package(
         .executableTarget(
             name: "mpi",
             dependencies: [
-                "MPICore", "MPINormalize", "MPIStore", "MPISynthetic", "MPIProtocol", "MPIService", "MPIReport",
+                "MPICore", "MPINormalize", "MPIStore", "MPILinkage", "MPISynthetic", "MPIProtocol", "MPIService", "MPIReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -76,7 +80,7 @@ let package = Package(
             .product(name: "NIOTestUtils", package: "swift-nio"),
         ]),
         .testTarget(name: "mpiTests", dependencies: [
-            "mpi", "MPICore", "MPINormalize", "MPIStore", "MPISynthetic", "MPIService", "MPIProtocol",
+            "mpi", "MPICore", "MPINormalize", "MPIStore", "MPILinkage", "MPISynthetic", "MPIService", "MPIProtocol",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),

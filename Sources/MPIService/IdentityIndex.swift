@@ -270,7 +270,7 @@ public final class IdentityIndex: Sendable {
 
     // MARK: match
 
-    public enum Grade: String, Sendable, Hashable, Codable { case certain, probable, possible }
+    public typealias Grade = MatchGrade
 
     public struct Candidate: Sendable, Hashable, Codable {
         public let enterpriseId: String
@@ -315,25 +315,16 @@ public final class IdentityIndex: Sendable {
         let query = try builder.build(normalizer.normalize(demographics, source: "QUERY", recordId: "query", dateFormat: dateFormat).record)
         let thresholds = settings.thresholds
         let candidates: [Candidate] = state.withLock { state in
-            var best: [Int64: (index: Int32, explanation: Explanation)] = [:]
             var found = state.blocking.candidates(for: query).candidates
             if found.isEmpty { found = state.search.candidates(for: query).candidates }
-            for index in found where state.alive[Int(index)] {
-                let person = state.personOf[Int(index)]
-                guard person >= 0 else { continue }
-                let explanation = state.scorer.explain(query, state.records[Int(index)])
-                if let current = best[person], current.explanation.matchWeight >= explanation.matchWeight { continue }
-                best[person] = (index, explanation)
+            let linked = found.map(Int.init).filter { state.alive[$0] && state.personOf[$0] >= 0 }
+            return PersonRanking.rank(query, candidates: linked, record: { state.records[$0] }, person: { state.personOf[$0] },
+                                      scorer: state.scorer, thresholds: thresholds, limit: limit).map { ranked in
+                Candidate(enterpriseId: EnterpriseID(value: UInt64(ranked.person!)).description, record: state.records[ranked.record].key,
+                          probability: ranked.explanation.probability, matchWeight: ranked.explanation.matchWeight, grade: ranked.grade,
+                          explanation: ranked.explanation, person: Self.person(ranked.person!, redirectedFrom: nil, in: state),
+                          demographics: RecordSummary(state.records[ranked.record]))
             }
-            return best.sorted { ($0.value.explanation.matchWeight, $1.key) > ($1.value.explanation.matchWeight, $0.key) }
-                .prefix(limit).map { person, scored in
-                    let p = scored.explanation.probability
-                    return Candidate(enterpriseId: EnterpriseID(value: UInt64(person)).description, record: state.records[Int(scored.index)].key,
-                                     probability: p, matchWeight: scored.explanation.matchWeight,
-                                     grade: p >= thresholds.autoLink ? .certain : p >= thresholds.review ? .probable : .possible,
-                                     explanation: scored.explanation, person: Self.person(person, redirectedFrom: nil, in: state),
-                                     demographics: RecordSummary(state.records[Int(scored.index)]))
-                }
         }
         audit.record(actor: actor, action: "match", detail: ["candidates": String(candidates.count),
                                                              "enterpriseId": candidates.first?.enterpriseId ?? ""])

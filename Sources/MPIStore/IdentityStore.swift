@@ -426,10 +426,13 @@ public final class IdentityStore: Sendable {
         case corruptRecord
         /// A person was given a record the store does not hold.
         case unknownRecord(RecordKey)
+        /// The latest model or its settings cannot be decoded (written by a newer program, or damaged).
+        case unreadableModel(String)
         public var description: String {
             switch self {
             case .corruptRecord: "a stored record cannot be read"
             case .unknownRecord(let key): "no record \(key) in the store"
+            case .unreadableModel(let reason): "the store's latest model cannot be read (\(reason)); re-train it with `mpi link JOB --db DB --relink`"
             }
         }
     }

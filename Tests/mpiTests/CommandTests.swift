@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MPICore
+import MPILinkage
 import MPINormalize
 import MPISynthetic
 import Testing

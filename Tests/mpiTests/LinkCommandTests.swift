@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MPICore
+import MPILinkage
 import MPINormalize
 import MPIStore
 import Testing
@@ -388,17 +389,12 @@ private func temporaryDirectory() -> URL {
         let pending = try reference.recordsWaitingToBeLinked()
         #expect(pending.filter { $0.source == "RAS" }.count == (variant == .recordsChanged ? 40 : 0))
         let memberships = try reference.memberships()
-        let model = try JSONDecoder().decode(LinkageModel.self, from: Data(try #require(try reference.latestModel()).utf8))
-        var constraints = LinkRun.Constraints()
-        constraints.onlyPairsTouching = pending
-        var byPerson: [EnterpriseID: [RecordKey]] = [:]
-        for (key, id) in memberships where !pending.contains(key) { byPerson[id, default: []].append(key) }
-        for members in byPerson.values {
-            let sorted = members.sorted()
-            for index in sorted.indices.dropFirst() { constraints.link.append((sorted[index - 1], sorted[index])) }
-        }
-        let linkRun = LinkRun(job: try JobFile.load(jobURL.path), jobDirectory: full, workers: 2, progress: Progress(quiet: true))
-        let whole = try await linkRun.run(loaded: try LinkRun.loaded(from: reference.activeRecords()), model: model, readSeconds: 0,
+        let model = try #require(try reference.linkageModel())
+        var constraints = LinkConstraints(decisions: try reference.decisions())
+        constraints.linkOnly(pending, keeping: memberships)
+        let linkRun = LinkRun(job: try JobFile.load(jobURL.path), jobDirectory: full, builder: try ReferenceData.matchRecordBuilder(),
+                              today: .today, workers: 2)
+        let whole = try await linkRun.run(loaded: linkRun.loaded(from: try reference.activeRecords()), model: model, readSeconds: 0,
                                           constraints: constraints)
         #expect(whole.candidates.reports.contains { $0.skippedBlocks > 0 })
         var expectedPersons: [Int32: Set<RecordKey>] = [:]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MPICore
+import MPILinkage
 import MPINormalize
 import MPIService
 import MPIStore
@@ -30,7 +31,7 @@ struct ServiceFixture {
         let link = try #require(try MPI.parseAsRoot(["link", job, "--db", db, "--out", directory.appendingPathComponent("out").path, "--quiet"]) as? MPI.Link)
         try await link.run()
         let store = try IdentityStore(path: db, durableCommits: true)
-        let index = try IdentityIndex(store: store, builder: MatchRecordBuilder(variants: try ForenameVariantsFile.load()), today: .today)
+        let index = try IdentityIndex(store: store, builder: try ReferenceData.matchRecordBuilder(), today: .today)
         return ServiceFixture(directory: directory, db: db, store: store, index: index, registry: Self.clients)
     }
 

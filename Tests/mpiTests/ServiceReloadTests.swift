@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import MPICore
+import MPILinkage
 import MPINormalize
 import MPIService
 import MPIStore
@@ -24,7 +25,7 @@ import Testing
         try await run(["import", deliveries.firstJob, "--db", db])
         try await run(["link", deliveries.firstJob, "--db", db, "--out", directory.appendingPathComponent("a").path, "--quiet"])
         let store = try IdentityStore(path: db, durableCommits: true)
-        let index = try IdentityIndex(store: store, builder: MatchRecordBuilder(variants: try ForenameVariantsFile.load()), today: .today)
+        let index = try IdentityIndex(store: store, builder: try ReferenceData.matchRecordBuilder(), today: .today)
         #expect(try !index.storeHasNewerLinkRun())
 
         try await run(["import", deliveries.fullJob, "--db", db])

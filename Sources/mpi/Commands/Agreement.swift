@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MPILinkage
 import MPICore
 import MPINormalize
 import MPIService
@@ -32,7 +33,7 @@ extension MPI {
             try original.copy(to: scratch)
             let copy = try IdentityStore(path: scratch)
             try copy.forgetMembershipsForReplay()
-            let index = try IdentityIndex(store: copy, builder: MatchRecordBuilder(variants: try ForenameVariantsFile.load()), today: .today)
+            let index = try IdentityIndex(store: copy, builder: try ReferenceData.matchRecordBuilder(), today: .today)
 
             var order = batch.keys.sorted()
             var generator = SplitMix64(seed: seed)

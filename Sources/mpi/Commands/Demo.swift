@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MPILinkage
 import MPICore
 import MPINormalize
 import MPISynthetic
@@ -43,8 +44,8 @@ extension MPI {
 
             let jobPath = (directory as NSString).appendingPathComponent("job.json")
             let job = try JobFile.load(jobPath)
-            let run = LinkRun(job: job, jobDirectory: URL(fileURLWithPath: directory), workers: ProcessInfo.processInfo.activeProcessorCount,
-                              progress: Progress(quiet: !verbose))
+            let run = LinkRun(job: job, jobDirectory: URL(fileURLWithPath: directory), builder: try ReferenceData.matchRecordBuilder(),
+                              today: .today, progress: Progress(quiet: !verbose).linkProgress)
             let outcome = try await run.run(model: nil)
             let outputDirectory = (directory as NSString).appendingPathComponent("link")
             stopwatch = Stopwatch()

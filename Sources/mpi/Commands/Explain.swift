@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MPILinkage
 import MPICore
 import MPINormalize
 import MPIReport
@@ -58,7 +59,7 @@ extension MPI {
             let found = try identityStore.normalizedRecords([left, right])
             guard let a = found[left] else { throw CLIError("the store has no record \(left)") }
             guard let b = found[right] else { throw CLIError("the store has no record \(right)") }
-            let builder = MatchRecordBuilder(variants: try ForenameVariantsFile.load())
+            let builder = try ReferenceData.matchRecordBuilder()
             let all = try identityStore.activeRecords().map(builder.build)
             let scorer = Scorer(model: model, termFrequencies: Scorer.termFrequencies(for: model, records: all))
             let (x, y) = (builder.build(a), builder.build(b))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MPILinkage
 import MPICore
 import MPISynthetic
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MPILinkage
 import MPICore
 import MPINormalize
 import MPIProtocol
@@ -70,7 +71,7 @@ extension MPI {
             guard operation == .resolve else { throw ValidationError("--in-process measures resolve only") }
             let store = try IdentityStore(path: db)
             var clock = Stopwatch()
-            let index = try IdentityIndex(store: store, builder: MatchRecordBuilder(variants: try ForenameVariantsFile.load()), today: .today)
+            let index = try IdentityIndex(store: store, builder: try ReferenceData.matchRecordBuilder(), today: .today)
             StandardError.write(String(format: "index of %d records loaded in %.1f s\n", index.recordCount, clock.lap()))
             var keys = Array(try store.memberships().keys)
             keys.sort()

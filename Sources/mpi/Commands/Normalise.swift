@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MPILinkage
 import MPICore
 import MPINormalize
 
@@ -27,7 +28,7 @@ extension MPI {
 
         func run() async throws {
             let job = try ExtractNormalization.load(mappingFile: mapping, input: input)
-            let variants = try ForenameVariantsFile.load()
+            let variants = try ReferenceData.forenameVariants()
             var sink = try OutputSink(path: output)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

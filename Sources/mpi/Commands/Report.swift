@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MPICore
+import MPILinkage
 import MPIReport
 import MPIStore
 
@@ -184,21 +185,5 @@ extension MPI {
                     } + (best.map { [["best F1 (for reference)", String(format: "%.2f", $0.threshold), String(format: "%.4f", $0.precision),
                                       String(format: "%.4f", $0.recall), String(format: "%.4f", $0.f1)]] } ?? []))
         }
-    }
-
-    /// The parts of a link run's summary.json the report reads.
-    struct RunSummary: Decodable {
-        struct Rule: Decodable { let rule: String; let pairsAdded: Int; let skippedBlocks: Int; let recordsInSkippedBlocks: Int }
-        let records: Int
-        let persons: Int
-        let candidatePairs: Int
-        let autoLinks: Int
-        let reviewItems: Int
-        let lambda: Double
-        let thresholds: LinkThresholds
-        let pairsPerBlockingRule: [Rule]
-        let clusterSizes: [String: Int]
-        let reviewReasons: [String: Int]
-        let rowsPerSource: [String: Int]
     }
 }

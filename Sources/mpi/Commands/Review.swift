@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MPILinkage
 import MPICore
 import MPINormalize
 import MPIStore
@@ -74,7 +75,7 @@ extension MPI.Review {
             }
             print(table.render())
             if let json = try identityStore.latestModel(), let model = try? JSONDecoder().decode(LinkageModel.self, from: Data(json.utf8)) {
-                let builder = MatchRecordBuilder(variants: try ForenameVariantsFile.load())
+                let builder = try ReferenceData.matchRecordBuilder()
                 let explanation = Scorer(model: model).explain(builder.build(left), builder.build(right))
                 print("\nwhy (the latest model, without term-frequency adjustment):")
                 var steps = TextTable(columns: ["comparison", "level", "weight", "running total"])

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MPICore
+import MPILinkage
 import MPINormalize
 import MPIStore
 
@@ -35,10 +36,6 @@ extension MPI {
         func run() async throws {
             let linkageJob = try JobFile.load(job)
             let identityStore = try store.open()
-            guard let modelJSON = try identityStore.latestModel(),
-                  let model = try? JSONDecoder().decode(LinkageModel.self, from: Data(modelJSON.utf8)) else {
-                throw CLIError("the store has no model yet: run `mpi link JOB --db \(store.db)` first")
-            }
             // The query, normalised by the same rules as any source.
             let columns = ["ID", "GIVEN", "FAMILY", "DOB", "SEX", "POSTCODE", "NHS"]
             let mapping = SourceMapping(code: "QUERY", recordId: "ID",
@@ -50,46 +47,9 @@ extension MPI {
                 throw CLIError("the query could not be read")
             }
             for rejection in row.rejections { StandardError.write("ignored \(rejection.field): \(rejection.reason)\n") }
-            let builder = MatchRecordBuilder(variants: try ForenameVariantsFile.load())
-            let query = builder.build(row.record)
-            // Candidates from the stored link keys (one scan, no record loaded but the candidates), plus
-            // any records imported since the last link run; blocked again on full values below.
-            let scanner = StoredKeyScan(rules: linkageJob.blocking.rules, model: model)
-            var found = try scanner.scan(identityStore, for: [scanner.keys(of: query)], skipping: [], builder: builder)
-            let waiting = try StoredKeyScan.loadAndBuild(identityStore.recordsWaitingToBeLinked(), store: identityStore, builder: builder)
-            for record in waiting {
-                for (index, hash) in scanner.keys(of: record).termFrequencies.enumerated() where hash != 0 {
-                    found.termCounts[index][hash, default: 0] += 1
-                }
-            }
-            let records = try StoredKeyScan.loadAndBuild(found.candidates(), store: identityStore, builder: builder) + waiting
-            let scorer = Scorer(model: model, termFrequencies: StoredKeyScan.termFrequencyTables(found.termCounts, model: model))
-            let memberships = try identityStore.memberships(of: records.map(\.key))
-
-            struct Candidate: Encodable {
-                let rank: Int
-                let enterpriseId: String
-                let record: String
-                let probability: Double
-                let matchWeight: Double
-                let grade: String
-                let explanation: Explanation
-            }
-            var scored: [(index: Int, explanation: Explanation)] = CandidateSearch.candidates(for: query, in: records, rules: linkageJob.blocking.rules)
-                .map { ($0, scorer.explain(query, records[$0])) }
-            scored.sort { $0.explanation.matchWeight > $1.explanation.matchWeight }
-            // One line per person: the person's best-scoring record.
-            var seenPersons = Set<String>()
-            scored = scored.filter { item in
-                guard let person = memberships[records[item.index].key]?.description else { return true }
-                return seenPersons.insert(person).inserted
-            }
-            let candidates = scored.prefix(limit).enumerated().map { rank, item in
-                let probability = item.explanation.probability
-                let grade = probability >= linkageJob.thresholds.autoLink ? "certain" : probability >= linkageJob.thresholds.review ? "probable" : "possible"
-                return Candidate(rank: rank + 1, enterpriseId: memberships[records[item.index].key]?.description ?? "", record: records[item.index].key.description,
-                                 probability: probability, matchWeight: item.explanation.matchWeight, grade: grade, explanation: item.explanation)
-            }
+            let search = StoreSearch(store: identityStore, rules: linkageJob.blocking.rules, thresholds: linkageJob.thresholds,
+                                     builder: try ReferenceData.matchRecordBuilder())
+            let candidates = try search.candidates(for: row.record, limit: limit)
             try identityStore.recordSearch(candidates: candidates.count, top: candidates.first.flatMap { EnterpriseID($0.enterpriseId) }, actor: store.actor)
 
             if json {
@@ -100,7 +60,7 @@ extension MPI {
             var table = TextTable(columns: ["rank", "person", "record", "probability", "weight", "grade"])
             for candidate in candidates {
                 table.add([String(candidate.rank), candidate.enterpriseId, candidate.record, String(format: "%.4f", candidate.probability),
-                           String(format: "%.2f", candidate.matchWeight), candidate.grade])
+                           String(format: "%.2f", candidate.matchWeight), candidate.grade.rawValue])
             }
             print(table.render())
             if let best = candidates.first {

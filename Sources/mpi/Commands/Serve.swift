@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MPILinkage
 import Logging
 import MPICore
 import MPINormalize
@@ -77,7 +78,7 @@ extension MPI {
             var clock = Stopwatch()
             let index: IdentityIndex
             do {
-                index = try IdentityIndex(store: store, builder: MatchRecordBuilder(variants: try ForenameVariantsFile.load()), settings: settings,
+                index = try IdentityIndex(store: store, builder: try ReferenceData.matchRecordBuilder(), settings: settings,
                                           today: .today)
             } catch let error as ServiceError {
                 throw CLIError(error.message)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MPICore
+import MPILinkage
 import MPINormalize
 import MPIStore
 
@@ -14,15 +15,19 @@ struct StoreOptions: ParsableArguments {
 
     /// Opens an existing store: a mistyped path must be an error, not a new empty store that answers
     /// "unknown" to every question.
-    func open() throws -> IdentityStore {
+    func open() throws -> IdentityStore { try Self.openExisting(db) }
+
+    static func openExisting(_ db: String) throws -> IdentityStore {
         guard FileManager.default.fileExists(atPath: db) else {
             throw CLIError("no identity store at \(db): check --db, or create one with `mpi import JOB --db \(db)`")
         }
-        return try openOrCreate()
+        return try openOrCreate(db)
     }
 
     /// Opens the store, creating it when missing (`mpi import`).
-    func openOrCreate() throws -> IdentityStore {
+    func openOrCreate() throws -> IdentityStore { try Self.openOrCreate(db) }
+
+    static func openOrCreate(_ db: String) throws -> IdentityStore {
         do {
             return try IdentityStore(path: db)
         } catch {
@@ -69,40 +74,12 @@ extension MPI {
             var domains: [String] = []
             for mapping in linkageJob.sources where !domains.contains(mapping.code) { domains.append(mapping.code) }
             for domain in domains {
-                var records: [StoredRecord] = []
-                var kept = FirstRowPerRecord()
-                var rows = 0, rejected = 0
-                for mapping in linkageJob.sources where mapping.code == domain {
-                    let feed = mapping.feedName
-                    guard let path = mapping.path else { throw CLIError("source \(feed): no \"path\" to its extract") }
-                    let extract = URL(fileURLWithPath: path, relativeTo: directory)
-                    var normalization = ExtractNormalization(mapping: mapping, extract: extract)
-                    normalization.keepsRawValues = true
-                    progress.line("\(feed): reading \(extract.path)")
-                    // Rows are counted as they come; the total is estimated from the file size (about 90 bytes a row).
-                    let size = (try? FileManager.default.attributesOfItem(atPath: extract.path)[.size] as? Int) ?? 0
-                    let stage = progress.stage("\(feed): normalising", total: max(size / 90, 1))
-                    let summary = try await normalization.run(today: .today) { result in
-                        stage.update(records.count)
-                        switch result {
-                        case .success(let row):
-                            if let earlier = kept.claim(row.record.key, feed: feed, line: row.line) {
-                                rejected += 1
-                                rejectWriter?.write([feed, String(row.line), row.record.key.recordId, "row", earlier.code, earlier.reason])
-                                return
-                            }
-                            records.append(StoredRecord(key: row.record.key, raw: row.raw, normalized: row.record))
-                            rejected += row.rejections.count
-                            for rejection in row.rejections {
-                                rejectWriter?.write([feed, String(row.line), row.record.key.recordId, rejection.field, rejection.code, rejection.reason])
-                            }
-                        case .failure(let problem):
-                            rejected += 1
-                            rejectWriter?.write([feed, String(problem.line), "", "row", problem.code, problem.message])
-                        }
-                    }
-                    rows += summary.rows
-                }
+                let read = try await DomainReading(domain: domain, job: linkageJob, jobDirectory: directory, today: .today).read(
+                    starting: { feed, extract in progress.line("\(feed): reading \(extract.path)") },
+                    reject: { reject in
+                        rejectWriter?.write([reject.feed, String(reject.line), reject.recordId, reject.field, reject.code, reject.reason])
+                    })
+                let (records, rows, rejected) = (read.records, read.rows, read.rejected)
                 progress.line("\(domain): storing \(records.count) records in one transaction")
                 let stored = try identityStore.importSource(code: domain, records: records, fullExtract: full, actor: store.actor)
                 print("\(domain): \(rows) rows; \(stored.added) added, \(stored.changed) changed, \(stored.unchanged) unchanged, "

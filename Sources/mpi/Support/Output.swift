@@ -1,4 +1,5 @@
 import Foundation
+import MPILinkage
 import MPINormalize
 
 /// Where JSON lines go: a file, or standard output.
@@ -40,17 +41,6 @@ struct OutputSink {
 enum StandardError {
     static func write(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))
-    }
-}
-
-/// The forename nickname and variant groups shipped in Data/.
-enum ForenameVariantsFile {
-    static func load() throws -> ForenameVariants {
-        let url = try DataDirectory.locate().appendingPathComponent("forename-variants.csv")
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-            throw CLIError("cannot read \(url.path)")
-        }
-        return try ForenameVariants(csv: text)
     }
 }
 

@@ -2,13 +2,13 @@ import Foundation
 import MPINormalize
 
 /// Writes RFC 4180 CSV to a file, buffered.
-struct CSVWriter {
+public struct CSVWriter {
     private let handle: FileHandle
     private var buffer: [UInt8] = []
 
-    init(path: String, header: [String]) throws {
+    public init(path: String, header: [String]) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw CLIError("cannot write \(path)")
+            throw LinkageError("cannot write \(path)")
         }
         self.handle = handle
         buffer.reserveCapacity(1 << 20 + 4096)
@@ -16,7 +16,7 @@ struct CSVWriter {
     }
 
     /// One row; a field holding a comma, quote or line break is quoted, its quotes doubled.
-    mutating func write(_ fields: [String]) {
+    public mutating func write(_ fields: [String]) {
         for (index, field) in fields.enumerated() {
             if index > 0 { buffer.append(UInt8(ascii: ",")) }
             let bytes = field.utf8
@@ -40,31 +40,31 @@ struct CSVWriter {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    mutating func close() throws {
+    public mutating func close() throws {
         flush()
         try handle.close()
     }
 }
 
 /// Reads a CSV file with a header into rows keyed by column name.
-enum CSVFile {
-    static func read(_ path: String) throws -> (header: [String], rows: [[String]]) {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+public enum CSVFile {
+    public static func read(_ path: String) throws -> (header: [String], rows: [[String]]) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw LinkageError("cannot read \(path)") }
         var reader = DelimitedReader(bytes: [UInt8](data))
-        guard let first = reader.next(), case .success(let headerRow) = first else { throw CLIError("\(path) has no header row") }
+        guard let first = reader.next(), case .success(let headerRow) = first else { throw LinkageError("\(path) has no header row") }
         let header = headerRow.fields.map { String(decoding: $0, as: UTF8.self) }
         var rows: [[String]] = []
         while let next = reader.next() {
             switch next {
             case .success(let row): rows.append(row.fields.map { String(decoding: $0, as: UTF8.self) })
-            case .failure(let problem): throw CLIError("\(path) line \(problem.line): \(problem.message)")
+            case .failure(let problem): throw LinkageError("\(path) line \(problem.line): \(problem.message)")
             }
         }
         return (header, rows)
     }
 
-    static func column(_ name: String, in header: [String], file: String) throws -> Int {
-        guard let index = header.firstIndex(of: name) else { throw CLIError("\(file) has no column \"\(name)\"") }
+    public static func column(_ name: String, in header: [String], file: String) throws -> Int {
+        guard let index = header.firstIndex(of: name) else { throw LinkageError("\(file) has no column \"\(name)\"") }
         return index
     }
 }

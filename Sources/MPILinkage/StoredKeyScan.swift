@@ -1,8 +1,8 @@
 import Dispatch
 import Foundation
-import MPICore
-import MPINormalize
-import MPIStore
+public import MPICore
+public import MPINormalize
+public import MPIStore
 import Synchronization
 
 /// One pass over the link keys stored with every linked record (`LinkKeys`): which stored records share
@@ -12,35 +12,35 @@ import Synchronization
 ///
 /// Records whose keys are missing, or were stored under other settings (other rules or term-frequency
 /// comparisons), are loaded and their keys computed; a link run stores them.
-struct StoredKeyScan {
-    let rules: [BlockingRule]
-    let termFrequencyKinds: [ComparisonKind]
-    let fingerprint: UInt32
+public struct StoredKeyScan: Sendable {
+    public let rules: [BlockingRule]
+    public let termFrequencyKinds: [ComparisonKind]
+    public let fingerprint: UInt32
 
-    init(rules: [BlockingRule], model: LinkageModel) {
+    public init(rules: [BlockingRule], model: LinkageModel) {
         self.rules = rules
         termFrequencyKinds = model.comparisons.filter(\.termFrequencies).map(\.kind)
         fingerprint = LinkKeys.fingerprint(rules: rules, termFrequencyKinds: termFrequencyKinds)
     }
 
-    func keys(of record: MatchRecord) -> LinkKeys {
+    public func keys(of record: MatchRecord) -> LinkKeys {
         LinkKeys(record, rules: rules, termFrequencyKinds: termFrequencyKinds)
     }
 
-    struct Found {
+    public struct Found: Sendable {
         /// Per rule, per wanted hash, the stored records having it.
-        var sharing: [[UInt32: [RecordKey]]]
+        public var sharing: [[UInt32: [RecordKey]]]
         /// Per rule, per wanted hash, how many stored records have it.
-        var blockSizes: [[UInt32: Int]]
+        public var blockSizes: [[UInt32: Int]]
         /// Per term-frequency comparison (model order), each value hash's count among the stored records.
-        var termCounts: [[UInt32: Int]]
+        public var termCounts: [[UInt32: Int]]
         /// Keys computed for records that had none (or stale ones), encoded for the store.
-        var computedKeys: [(RecordKey, [UInt8])] = []
-        var scanned = 0
+        public var computedKeys: [(RecordKey, [UInt8])] = []
+        public var scanned = 0
 
         /// The stored records sharing a value with a query record in a block of at most `maximumBlockSize`
         /// records, counting `extra` (the query records' own counts) into each block's size.
-        func candidates(maximumBlockSize: Int = .max, extra: [[UInt32: Int]]? = nil) -> Set<RecordKey> {
+        public func candidates(maximumBlockSize: Int = .max, extra: [[UInt32: Int]]? = nil) -> Set<RecordKey> {
             var found = Set<RecordKey>()
             for rule in sharing.indices {
                 for (hash, keys) in sharing[rule] {
@@ -53,7 +53,7 @@ struct StoredKeyScan {
     }
 
     /// Scans every linked record but those in `skipping` for the blocking hashes of `queries`.
-    func scan(_ store: IdentityStore, for queries: [LinkKeys], skipping: Set<RecordKey>, builder: MatchRecordBuilder) throws -> Found {
+    public func scan(_ store: IdentityStore, for queries: [LinkKeys], skipping: Set<RecordKey>, builder: MatchRecordBuilder) throws -> Found {
         var wanted = WantedHashes(ruleCount: rules.count)
         for query in queries {
             for (rule, hashes) in query.blocking.enumerated() { for hash in hashes { wanted.insert(rule: rule, hash) } }
@@ -105,7 +105,7 @@ struct StoredKeyScan {
     }
 
     /// Term-frequency tables in model order (nil for comparisons without them) from value-hash counts.
-    static func termFrequencyTables(_ counts: [[UInt32: Int]], model: LinkageModel) -> [TermFrequencyTable?] {
+    public static func termFrequencyTables(_ counts: [[UInt32: Int]], model: LinkageModel) -> [TermFrequencyTable?] {
         var tables = [TermFrequencyTable?](repeating: nil, count: model.comparisons.count)
         var next = 0
         for (index, comparison) in model.comparisons.enumerated() where comparison.termFrequencies {
@@ -118,7 +118,7 @@ struct StoredKeyScan {
     }
 
     /// Loads the active ones of these records and builds their match records, on every core.
-    static func loadAndBuild(_ keys: some Collection<RecordKey>, store: IdentityStore, builder: MatchRecordBuilder) throws -> [MatchRecord] {
+    public static func loadAndBuild(_ keys: some Collection<RecordKey>, store: IdentityStore, builder: MatchRecordBuilder) throws -> [MatchRecord] {
         let sorted = keys.sorted()
         let parts = min(ProcessInfo.processInfo.activeProcessorCount, max(1, sorted.count / 1000))
         let results = Mutex([Result<[MatchRecord], any Error>?](repeating: nil, count: parts))

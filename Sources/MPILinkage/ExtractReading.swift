@@ -1,37 +1,42 @@
-import Foundation
-import MPICore
-import MPINormalize
+public import Foundation
+public import MPICore
+public import MPINormalize
 
 /// Reads one source's extract and normalises every row, keeping count of what was rejected.
-struct ExtractNormalization {
-    let mapping: SourceMapping
-    let extract: URL
+public struct ExtractNormalization: Sendable {
+    public let mapping: SourceMapping
+    public let extract: URL
     /// Keep each row's raw values (for the identity store).
-    var keepsRawValues = false
+    public var keepsRawValues = false
 
-    struct Summary {
-        var rows = 0
-        var records = 0
-        var rowProblems: [RowProblem] = []
+    public init(mapping: SourceMapping, extract: URL) {
+        self.mapping = mapping
+        self.extract = extract
+    }
+
+    public struct Summary: Sendable {
+        public var rows = 0
+        public var records = 0
+        public var rowProblems: [RowProblem] = []
         /// Rejections by field, then by code.
-        var rejections: [String: [String: Int]] = [:]
-        var placeholders: [PlaceholderName: Int] = [:]
-        var defaultDates = 0
-        var testNHSNumbers = 0
-        var pseudoPostcodes = 0
+        public var rejections: [String: [String: Int]] = [:]
+        public var placeholders: [PlaceholderName: Int] = [:]
+        public var defaultDates = 0
+        public var testNHSNumbers = 0
+        public var pseudoPostcodes = 0
     }
 
     /// Loads a mapping file; the extract path in it is relative to the mapping file.
-    static func load(mappingFile: String, input: String?) throws -> ExtractNormalization {
+    public static func load(mappingFile: String, input: String?) throws -> ExtractNormalization {
         let mappingURL = URL(fileURLWithPath: mappingFile)
         let mapping: SourceMapping
         do {
             mapping = try JSONDecoder().decode(SourceMapping.self, from: Data(contentsOf: mappingURL))
         } catch let error as DecodingError {
-            throw CLIError("\(mappingFile): \(describe(error))")
+            throw LinkageError("\(mappingFile): \(error.keyPathDescription)")
         }
         let extractPath = input ?? mapping.path
-        guard let extractPath else { throw CLIError("\(mappingFile): no extract given; set \"path\" or pass --input") }
+        guard let extractPath else { throw LinkageError("\(mappingFile): no extract given; set \"path\" or pass --input") }
         let extract = input != nil
             ? URL(fileURLWithPath: extractPath)
             : URL(fileURLWithPath: extractPath, relativeTo: mappingURL.deletingLastPathComponent())
@@ -39,7 +44,7 @@ struct ExtractNormalization {
     }
 
     /// Normalises rows in chunks, one task per chunk and about two chunks per core, keeping file order.
-    static func normalizeInParallel(_ rows: [Result<DelimitedRow, RowProblem>], mapping: SourceMapping, header: [String],
+    private static func normalizeInParallel(_ rows: [Result<DelimitedRow, RowProblem>], mapping: SourceMapping, header: [String],
                                     today: CalendarDate, keepsRawValues: Bool) async throws -> [Result<NormalizedRow, RowProblem>] {
         let workers = max(ProcessInfo.processInfo.activeProcessorCount, 1)
         let chunkSize = max(1_000, (rows.count + 2 * workers - 1) / (2 * workers))
@@ -59,27 +64,27 @@ struct ExtractNormalization {
     }
 
     /// About how many rows the extract holds (its line breaks), for progress reporting.
-    func estimatedRows() -> Int {
+    public func estimatedRows() -> Int {
         guard let data = try? Data(contentsOf: extract, options: .mappedIfSafe) else { return 1 }
         return max(data.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } - (mapping.format == .jsonl ? 0 : 1), 1)
     }
 
     /// Normalises every row, handing each result to `emit` in file order. Delimited extracts are
     /// normalised on all cores (each worker with its own ICU transliterator), then emitted in order.
-    func run(today: CalendarDate, emit: (Result<NormalizedRow, RowProblem>) throws -> Void) async throws -> Summary {
+    public func run(today: CalendarDate, emit: (Result<NormalizedRow, RowProblem>) throws -> Void) async throws -> Summary {
         let bytes: [UInt8]
         do {
             bytes = try [UInt8](Data(contentsOf: extract))
         } catch {
-            throw CLIError("cannot read the extract \(extract.path)")
+            throw LinkageError("cannot read the extract \(extract.path)")
         }
         let transliterator = try Transliterator()
         var rows: any IteratorProtocol<Result<NormalizedRow, RowProblem>>
         switch mapping.format {
         case .csv, .tsv:
             var reader = DelimitedReader(bytes: bytes, delimiter: mapping.format == .tsv ? UInt8(ascii: "\t") : UInt8(ascii: ","))
-            guard let first = reader.next() else { throw CLIError("\(extract.path) is empty: it needs a header row") }
-            guard case .success(let headerRow) = first else { throw CLIError("\(extract.path): the header row cannot be read") }
+            guard let first = reader.next() else { throw LinkageError("\(extract.path) is empty: it needs a header row") }
+            guard case .success(let headerRow) = first else { throw LinkageError("\(extract.path): the header row cannot be read") }
             let header = headerRow.fields.map { TextDecoding.decode($0, as: mapping.encoding) }
             // Checks the mapping against the header before any work is shared out.
             _ = try RecordNormalizer(mapping: mapping, header: header, today: today, transliterator: transliterator)
@@ -114,65 +119,3 @@ struct ExtractNormalization {
     }
 }
 
-/// Rows of a JSON-lines extract: each line one object whose keys are the mapping's column names.
-/// A line that is not a JSON object is a row problem with its line number; the rest go on.
-struct JSONLinesRows: IteratorProtocol {
-    private let lines: [ArraySlice<UInt8>]
-    private let columns: [String]
-    private let normalizer: RecordNormalizer
-    private var index = 0
-
-    init(bytes: [UInt8], mapping: SourceMapping, today: CalendarDate, transliterator: Transliterator, keepsRawValues: Bool = false) throws {
-        lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
-        columns = [mapping.recordId] + mapping.columns.allColumns
-        normalizer = try RecordNormalizer(mapping: mapping, header: columns, today: today, transliterator: transliterator)
-        normalizer.keepsRawValues = keepsRawValues
-    }
-
-    mutating func next() -> Result<NormalizedRow, RowProblem>? {
-        while index < lines.count {
-            let line = lines[index]
-            index += 1
-            guard line.contains(where: { $0 > 0x20 }) else { continue }
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
-                return .failure(RowProblem(line: index, code: "invalid_json", message: "the line is not a JSON object"))
-            }
-            let fields = columns.map { column -> String in
-                switch object[column] {
-                case let text as String: text
-                case let number as NSNumber: number.stringValue
-                default: ""
-                }
-            }
-            return normalizer.normalize(fields: fields, line: index)
-        }
-        return nil
-    }
-}
-
-/// An error the user can act on, printed as it is.
-struct CLIError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Says which key of a JSON file was wrong and what was expected there.
-func describe(_ error: DecodingError) -> String {
-    func path(_ codingPath: [any CodingKey]) -> String {
-        codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: ["."])
-    }
-    switch error {
-    case .keyNotFound(let key, let context):
-        let parent = path(context.codingPath)
-        return "missing key \"\(parent.isEmpty ? key.stringValue : parent + "." + key.stringValue)\""
-    case .typeMismatch(let type, let context):
-        return "\"\(path(context.codingPath))\": expected \(type)"
-    case .valueNotFound(let type, let context):
-        return "\"\(path(context.codingPath))\": expected a \(type), found null"
-    case .dataCorrupted(let context):
-        let at = path(context.codingPath)
-        return (at.isEmpty ? "" : "\"\(at)\": ") + context.debugDescription
-    @unknown default:
-        return "\(error)"
-    }
-}

@@ -1,10 +1,10 @@
 import Foundation
 import MPICore
-import MPINormalize
+public import MPINormalize
 
 /// Loads and checks a linkage job file: unknown keys, wrong types and inconsistent settings are
 /// reported with the key's path before anything is read.
-enum JobFile {
+public enum JobFile {
     static let sourceKeys = SourceMapping.jsonKeys
     static let sectionKeys: [String: Set<String>] = [
         "blocking": ["rules", "maximumBlockSize"],
@@ -13,15 +13,15 @@ enum JobFile {
         "output": ["pairsFloor"],
     ]
 
-    static func load(_ path: String) throws -> LinkageJob {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read the job file \(path)") }
+    public static func load(_ path: String) throws -> LinkageJob {
+        guard let data = FileManager.default.contents(atPath: path) else { throw LinkageError("cannot read the job file \(path)") }
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: data)
         } catch {
-            throw CLIError("\(path): not valid JSON")
+            throw LinkageError("\(path): not valid JSON")
         }
-        guard let top = object as? [String: Any] else { throw CLIError("\(path): the job must be a JSON object") }
+        guard let top = object as? [String: Any] else { throw LinkageError("\(path): the job must be a JSON object") }
         var problems = unknownKeys(top, allowed: Set(LinkageJob.topLevelKeys), at: "")
         for (section, allowed) in sectionKeys {
             if let value = top[section] as? [String: Any] { problems += unknownKeys(value, allowed: allowed, at: section + ".") }
@@ -37,15 +37,15 @@ enum JobFile {
                 }
             }
         }
-        guard problems.isEmpty else { throw CLIError("\(path):\n  " + problems.joined(separator: "\n  ")) }
+        guard problems.isEmpty else { throw LinkageError("\(path):\n  " + problems.joined(separator: "\n  ")) }
         let job: LinkageJob
         do {
             job = try JSONDecoder().decode(LinkageJob.self, from: data)
         } catch let error as DecodingError {
-            throw CLIError("\(path): \(describe(error))")
+            throw LinkageError("\(path): \(error.keyPathDescription)")
         }
         let invalid = job.validate()
-        guard invalid.isEmpty else { throw CLIError("\(path):\n  " + invalid.joined(separator: "\n  ")) }
+        guard invalid.isEmpty else { throw LinkageError("\(path):\n  " + invalid.joined(separator: "\n  ")) }
         return job
     }
 

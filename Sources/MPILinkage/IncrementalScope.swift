@@ -1,6 +1,6 @@
-import MPICore
-import MPINormalize
-import MPIStore
+public import MPICore
+public import MPINormalize
+public import MPIStore
 
 /// The part of an identity store an incremental link run needs: the new and changed records, every
 /// stored record that shares a blocking value with one of them, and every record of those records'
@@ -12,28 +12,28 @@ import MPIStore
 /// term-frequency tables of the whole store, so the run scores and blocks exactly as a run over every
 /// record would. Records whose keys are missing or were stored under other settings (registered by the
 /// service, or linked before keys were stored) have them computed here and stored by the run.
-struct IncrementalScope {
+public struct IncrementalScope: Sendable {
     /// The records to link: the pending ones, their candidates and the members of their persons.
-    var loaded: LinkRun.Loaded
+    public var loaded: LoadedRecords
     /// New and changed records, and records a steward unlinked.
-    var pending: Set<RecordKey>
+    public var pending: Set<RecordKey>
     /// The current person of every loaded record that has one.
-    var persons: [RecordKey: EnterpriseID]
-    var termFrequencies: [TermFrequencyTable?]
+    public var persons: [RecordKey: EnterpriseID]
+    public var termFrequencies: [TermFrequencyTable?]
     /// Per rule, the whole store's block size of each blocking value a pending record has.
-    var storeBlockSizes: [[UInt32: Int]]
+    public var storeBlockSizes: [[UInt32: Int]]
     /// Link keys computed by this run, encoded, for the store.
-    var computedKeys: [(RecordKey, [UInt8])]
+    public var computedKeys: [(RecordKey, [UInt8])]
     /// Stored records scanned.
-    var scanned = 0
+    public var scanned = 0
     /// Stored records sharing a blocking value with a pending record, in a block within the cap.
-    var candidates = 0
+    public var candidates = 0
 
     /// - Parameters:
     ///   - waiting: records imported or changed since the last run.
     ///   - unlinked: records a steward unlinked, linked again so the decision takes effect.
     ///   - decisionRecords: both records of every steward decision, loaded so each decision binds.
-    static func gather(store: IdentityStore, waiting: Set<RecordKey>, unlinked: Set<RecordKey>, decisionRecords: Set<RecordKey>,
+    public static func gather(store: IdentityStore, waiting: Set<RecordKey>, unlinked: Set<RecordKey>, decisionRecords: Set<RecordKey>,
                        rules: [BlockingRule], model: LinkageModel, maximumBlockSize: Int,
                        builder: MatchRecordBuilder) throws -> IncrementalScope {
         let pending = waiting.union(unlinked)
@@ -60,7 +60,7 @@ struct IncrementalScope {
         let reached = candidates.union(pending).union(decisionRecords)
         let persons = try store.personsWithMembers(of: reached.sorted())
         let others = reached.union(persons.keys).subtracting(pending)
-        var loaded = LinkRun.Loaded()
+        var loaded = LoadedRecords()
         loaded.records = (pendingRecords + (try StoredKeyScan.loadAndBuild(others, store: store, builder: builder))).sorted { $0.key < $1.key }
         for record in loaded.records { loaded.rowsPerSource[record.key.source, default: 0] += 1 }
         return IncrementalScope(loaded: loaded, pending: pending, persons: persons,
@@ -70,7 +70,7 @@ struct IncrementalScope {
     }
 
     /// For `Blocking.candidatePairs`: a block's size in the whole store, when a pending record is in it.
-    func storeBlockSize(rule: Int, hash: UInt64) -> Int? {
+    public func storeBlockSize(rule: Int, hash: UInt64) -> Int? {
         storeBlockSizes[rule][LinkKeys.short(hash)]
     }
 }

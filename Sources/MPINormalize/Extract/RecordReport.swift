@@ -1,8 +1,7 @@
-import MPICore
-import MPINormalize
+public import MPICore
 
 /// One line of `mpi normalise` output: what the program made of a row, for a steward to read.
-struct RecordReport: Encodable {
+public struct RecordReport: Encodable, Sendable {
     struct Name: Encodable {
         let given: String
         let middle: [String]
@@ -51,7 +50,7 @@ struct RecordReport: Encodable {
     let other: [String: String]?
     let rejections: [FieldRejection]
 
-    init(_ row: NormalizedRow, variants: ForenameVariants) {
+    public init(_ row: NormalizedRow, variants: ForenameVariants) {
         let record = row.record
         func keys(_ text: String) -> PhoneticKeys? {
             guard !text.isEmpty else { return nil }

@@ -1,0 +1,40 @@
+public import MPICore
+
+/// The records a run links, with what reading them rejected.
+public struct LoadedRecords: Sendable {
+    /// A value or row that reading kept out, with where it was.
+    public struct Reject: Sendable, Hashable {
+        public let feed: String
+        public let line: Int
+        public let recordId: String
+        /// The field, or "row" when the whole row was kept out.
+        public let field: String
+        public let code: String
+        public let reason: String
+    }
+
+    public var records: [MatchRecord] = []
+    public var rejects: [Reject] = []
+    public var rowsPerSource: [String: Int] = [:]
+
+    public init() {}
+}
+
+/// Everything a run decided, for the outputs and the store.
+public struct LinkOutcome: Sendable {
+    public var loaded: LoadedRecords
+    public var candidates: CandidatePairs
+    public var levels: PairLevels
+    public var model: LinkageModel
+    public var scorer: Scorer
+    public var scored: [ScoredPair]
+    public var clusters: Clusters
+    public var timings: [(stage: String, seconds: Double)]
+
+    /// The records of each person the clustering formed, by person number.
+    public var personGroups: [[RecordKey]] {
+        var groups = [[RecordKey]](repeating: [], count: clusters.personCount)
+        for (index, record) in loaded.records.enumerated() { groups[Int(clusters.personOf[index])].append(record.key) }
+        return groups
+    }
+}

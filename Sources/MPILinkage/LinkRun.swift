@@ -1,0 +1,166 @@
+public import Foundation
+public import MPICore
+public import MPINormalize
+
+/// One run from raw extracts (or a store's records) to persons: read and normalise every source, block,
+/// compute levels, train (unless a model is given), score, cluster. Each stage reports to `progress`
+/// (counts and timings only, never values from the extracts); what is done with the reports is the
+/// caller's business.
+public struct LinkRun: Sendable {
+    public let job: LinkageJob
+    /// Source paths in the job are relative to this folder.
+    public let jobDirectory: URL
+    public let builder: MatchRecordBuilder
+    /// The date future dates of birth are checked against; passed in so a run is reproducible.
+    public let today: CalendarDate
+    public let workers: Int
+    public let progress: LinkProgress
+
+    public init(job: LinkageJob, jobDirectory: URL, builder: MatchRecordBuilder, today: CalendarDate,
+                workers: Int = ProcessInfo.processInfo.activeProcessorCount, progress: LinkProgress = .silent) {
+        self.job = job
+        self.jobDirectory = jobDirectory
+        self.builder = builder
+        self.today = today
+        self.workers = workers
+        self.progress = progress
+    }
+
+    /// Reads and normalises every source of the job.
+    public func load() async throws -> LoadedRecords {
+        var loaded = LoadedRecords()
+        var kept = FirstRowPerRecord()
+        for mapping in job.sources {
+            guard let path = mapping.path else { throw LinkageError("source \(mapping.feedName): no \"path\" to its extract") }
+            let extract = URL(fileURLWithPath: path, relativeTo: jobDirectory)
+            let normalization = ExtractNormalization(mapping: mapping, extract: extract)
+            let estimatedRows = normalization.estimatedRows()
+            var done = 0
+            let summary = try await normalization.run(today: today) { result in
+                done += 1
+                if done % 4096 == 0 { progress.reading(feed: mapping.feedName, rows: done, estimatedTotal: estimatedRows) }
+                switch result {
+                case .success(let row):
+                    let recordId = row.record.key.recordId
+                    if let earlier = kept.claim(row.record.key, feed: mapping.feedName, line: row.line) {
+                        loaded.rejects.append(.init(feed: mapping.feedName, line: row.line, recordId: recordId, field: "row",
+                                                    code: earlier.code, reason: earlier.reason))
+                        return
+                    }
+                    loaded.records.append(builder.build(row.record))
+                    for rejection in row.rejections {
+                        loaded.rejects.append(.init(feed: mapping.feedName, line: row.line, recordId: recordId, field: rejection.field,
+                                                    code: rejection.code, reason: rejection.reason))
+                    }
+                case .failure(let problem):
+                    loaded.rejects.append(.init(feed: mapping.feedName, line: problem.line, recordId: "", field: "row",
+                                                code: problem.code, reason: problem.message))
+                }
+            }
+            loaded.rowsPerSource[mapping.feedName] = summary.rows
+            progress.step("read \(mapping.feedName): \(summary.rows) rows, \(summary.records) records, \(summary.rowProblems.count) rows rejected")
+        }
+        return loaded
+    }
+
+    /// Records already normalised (from the identity store) in the form the run needs.
+    public func loaded(from normalized: [NormalizedRecord]) -> LoadedRecords {
+        var loaded = LoadedRecords()
+        loaded.records = normalized.map(builder.build)
+        for record in normalized { loaded.rowsPerSource[record.key.source, default: 0] += 1 }
+        return loaded
+    }
+
+    /// Reads the job's extracts and links them.
+    public func run(model given: LinkageModel?) async throws -> LinkOutcome {
+        var clock = Stopwatch()
+        let loaded = try await load()
+        return try await run(loaded: loaded, model: given, readSeconds: clock.lap())
+    }
+
+    /// With `scope`, the records are only part of an identity store (an incremental run): blocks too
+    /// large in the whole store are skipped, and term frequencies are the whole store's.
+    public func run(loaded: LoadedRecords, model given: LinkageModel?, readSeconds: Double, constraints: LinkConstraints = LinkConstraints(),
+                    scope: IncrementalScope? = nil) async throws -> LinkOutcome {
+        var timings: [(String, Double)] = [("read and normalise", readSeconds)]
+        var clock = Stopwatch()
+        var records = loaded.records
+        for index in NHSNumberSharing.newbornsUnderAParentsNumber(records) {
+            records[index] = NHSNumberSharing.droppingNHSNumber(records[index])
+        }
+
+        let candidates = Blocking.candidatePairs(records: records, rules: job.blocking.rules, maximumBlockSize: job.blocking.maximumBlockSize,
+                                                 touching: constraints.onlyPairsTouching.map { pending in records.map { pending.contains($0.key) } },
+                                                 storeBlockSize: scope.map { scope in { scope.storeBlockSize(rule: $0, hash: $1) } })
+        for report in candidates.reports {
+            var line = "blocking \(report.rule): \(report.pairsAdded) pairs"
+            if report.skippedBlocks > 0 {
+                line += "; SKIPPED \(report.skippedBlocks) blocks over \(job.blocking.maximumBlockSize) records"
+                    + " (\(report.recordsInSkippedBlocks) records, largest \(report.largestSkippedBlock))"
+            }
+            progress.step(line)
+        }
+        progress.step("blocking: \(candidates.pairs.count) candidate pairs in all")
+        timings.append(("block", clock.lap()))
+
+        let untrained = given ?? LinkageModel.untrained(kinds: job.comparisons)
+        let levels = await PairLevels.compute(records: records, pairs: candidates.pairs, scorer: Scorer(model: untrained), workers: workers)
+        timings.append(("compare", clock.lap()))
+
+        var model: LinkageModel
+        if let given {
+            model = given
+        } else {
+            progress.step("training: u from \(job.training.uSampleSize) random pairs, m by EM in \(job.training.rules.count) passes")
+            model = await Training.train(records: records, initial: untrained, settings: job.training, candidateLevels: levels,
+                                         maximumBlockSize: job.blocking.maximumBlockSize, workers: workers)
+            for pass in model.training {
+                progress.step("training pass \(pass.blockingRule): \(pass.pairs) pairs (\(pass.pairsUsed) used), \(pass.iterations) iterations"
+                              + (pass.converged ? "" : " (not converged)"))
+            }
+            progress.step("training: λ = \(String(format: "%.3g", model.lambda))")
+            timings.append(("train", clock.lap()))
+        }
+
+        let scorer = Scorer(model: model, termFrequencies: scope?.termFrequencies ?? Scorer.termFrequencies(for: model, records: records))
+        let scored = await levels.score(records: records, pairs: candidates.pairs, scorer: scorer, floor: 0,
+                                        safeguardsFrom: job.thresholds.review, workers: workers)
+        timings.append(("score", clock.lap()))
+
+        let placeholder = records.map(\.isPlaceholder)
+        let nhs = records.map(\.nhsNumber)
+        let sharedNHSNumbers = NHSNumberSharing.numbersAcrossGenerations(records)
+        var indexOf: [RecordKey: Int32] = [:]
+        for (index, record) in records.enumerated() { indexOf[record.key] = Int32(index) }
+        func indexes(_ pairs: [(RecordKey, RecordKey)]) -> [(Int32, Int32)] {
+            pairs.compactMap { pair in indexOf[pair.0].flatMap { a in indexOf[pair.1].map { (a, $0) } } }
+        }
+        let clusters = Clustering.cluster(recordCount: records.count, pairs: scored, placeholder: { placeholder[Int($0)] },
+                                          identifierTrusted: { nhs[Int($0)].map { !sharedNHSNumbers.contains($0) } ?? true },
+                                          nhsNumber: { nhs[Int($0)] }, thresholds: job.thresholds,
+                                          mustLink: indexes(constraints.link), cannotLink: indexes(constraints.unlink),
+                                          existing: constraints.onlyPairsTouching.map { pending in
+                                              let isExisting = records.map { !pending.contains($0.key) }
+                                              return { isExisting[Int($0)] }
+                                          })
+        timings.append(("cluster", clock.lap()))
+        progress.step("clustering: \(records.count) records into \(clusters.personCount) persons; \(clusters.autoLinks) automatic links, "
+                      + "\(clusters.review.count) pairs for review")
+        return LinkOutcome(loaded: loaded, candidates: candidates, levels: levels, model: model, scorer: scorer, scored: scored,
+                       clusters: clusters, timings: timings)
+    }
+}
+
+/// Wall-clock laps.
+public struct Stopwatch: Sendable {
+    private var last = ContinuousClock.now
+
+    public init() {}
+
+    public mutating func lap() -> Double {
+        let now = ContinuousClock.now
+        let elapsed = now - last
+        last = now
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+}
