@@ -69,7 +69,7 @@ let package = Package(
             ]
         ),
         // Fixture reading shared by the test targets.
-        .target(name: "MPITestSupport", path: "Tests/MPITestSupport"),
+        .target(name: "MPITestSupport", dependencies: ["MPICore", "MPISynthetic"], path: "Tests/MPITestSupport"),
         .testTarget(name: "MPICoreTests", dependencies: ["MPICore", "MPITestSupport"]),
         .testTarget(name: "MPINormalizeTests", dependencies: ["MPINormalize", "MPICore", "MPITestSupport"]),
         // GRDB directly only to hold a write lock as another process would (ConcurrentUseTests).
@@ -79,8 +79,17 @@ let package = Package(
             "MPIProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOTestUtils", package: "swift-nio"),
         ]),
+        // The service's tests build their fixtures through the library, as `mpi import` and `mpi link` do.
+        .testTarget(name: "MPIServiceTests", dependencies: [
+            "MPIService", "MPILinkage", "MPIStore", "MPICore", "MPINormalize", "MPIProtocol", "MPITestSupport",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+        ]),
         .testTarget(name: "mpiTests", dependencies: [
-            "mpi", "MPICore", "MPINormalize", "MPIStore", "MPILinkage", "MPISynthetic", "MPIService", "MPIProtocol",
+            "mpi", "MPICore", "MPINormalize", "MPIStore", "MPILinkage", "MPISynthetic", "MPIService", "MPIProtocol", "MPITestSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -13,7 +13,7 @@ public struct LinkConstraints: Sendable {
     public init() {}
 
     /// The stewards' link and unlink decisions; "not sure" binds nothing.
-    public init(decisions: [IdentityStore.Decision]) {
+    public init(decisions: [StewardDecision]) {
         for decision in decisions {
             switch decision.kind {
             case .link: link.append((decision.left, decision.right))

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import MPICore
 public import MPINormalize
 public import MPIStore

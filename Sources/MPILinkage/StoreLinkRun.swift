@@ -76,10 +76,10 @@ public struct StoreLinkRun: Sendable {
         return Result(outcome: outcome, applied: applied, incremental: false)
     }
 
-    private func reviewEntries(of outcome: LinkOutcome) -> [IdentityStore.ReviewEntry] {
+    private func reviewEntries(of outcome: LinkOutcome) -> [ReviewEntry] {
         let records = outcome.loaded.records
         return outcome.clusters.review.map { item in
-            IdentityStore.ReviewEntry(left: records[Int(item.pair.i)].key, right: records[Int(item.pair.j)].key,
+            ReviewEntry(left: records[Int(item.pair.i)].key, right: records[Int(item.pair.j)].key,
                                       matchWeight: item.pair.weight, probability: item.pair.probability, reason: item.reason.rawValue)
         }
     }

@@ -9,14 +9,14 @@ import Synchronization
 /// loss); a graceful stop flushes everything.
 public final class AuditBuffer: Sendable {
     private let store: any IdentityBackend
-    private let pending = Mutex<[IdentityStore.AuditEvent]>([])
+    private let pending = Mutex<[AuditEvent]>([])
 
     init(store: any IdentityBackend) {
         self.store = store
     }
 
     func record(actor: String, action: String, detail: [String: String]) {
-        let event = IdentityStore.AuditEvent(actor: actor, action: action, detail: detail)
+        let event = AuditEvent(actor: actor, action: action, detail: detail)
         pending.withLock { $0.append(event) }
     }
 
@@ -29,7 +29,7 @@ public final class AuditBuffer: Sendable {
     /// Writes what is pending; returns how many entries were written.
     @discardableResult
     public func flush() throws -> Int {
-        let events = pending.withLock { events -> [IdentityStore.AuditEvent] in
+        let events = pending.withLock { events -> [AuditEvent] in
             defer { events.removeAll(keepingCapacity: true) }
             return events
         }

@@ -29,26 +29,6 @@ public final class IdentityIndex: Sendable {
     /// The model version the index was loaded from (the store's latest link run when it loaded).
     public var modelVersion: Int64? { state.withLock { $0.modelVersion } }
 
-    struct State: ~Copyable {
-        var settings: LinkSettings
-        var modelVersion: Int64?
-        var records: [MatchRecord]
-        var alive: [Bool]
-        var indexOfKey: [RecordKey: Int32]
-        /// Enterprise id of each record (by index), -1 for none.
-        var personOf: [Int64]
-        var members: [Int64: [Int32]]
-        var retiredInto: [Int64: Int64]
-        var byNHSNumber: [UInt64: [Int32]]
-        var blocking: BlockingIndex
-        /// Single-field keys for searches whose demographics give no value the link rules block on
-        /// (a PDQ by surname alone); never used to place a registration.
-        var search: BlockingIndex
-        var scorer: Scorer
-        var linked: [RecordKey: Set<RecordKey>]
-        var unlinked: [RecordKey: Set<RecordKey>]
-    }
-
     /// Loads the index from the store: the latest model and its settings (or `settings` when given).
     public init(store: any IdentityBackend, builder: MatchRecordBuilder, settings given: LinkSettings? = nil, today: CalendarDate) throws {
         self.store = store
@@ -60,51 +40,14 @@ public final class IdentityIndex: Sendable {
     }
 
     /// A state built from a snapshot of the store.
-    private static func load(_ snapshot: IdentityStore.LiveSnapshot, builder: MatchRecordBuilder, given: LinkSettings?) throws -> State {
-        guard let modelJSON = snapshot.modelJSON else {
+    private static func load(_ snapshot: LiveSnapshot, builder: MatchRecordBuilder, given: LinkSettings?) throws -> State {
+        guard let model = snapshot.model else {
             throw ServiceError(.notReady, "the store has no model yet: run `mpi link JOB --db PATH` first")
         }
-        let model = try JSONDecoder().decode(LinkageModel.self, from: Data(modelJSON.utf8))
-        guard let settings = given ?? snapshot.settingsJSON.flatMap({ try? JSONDecoder().decode(LinkSettings.self, from: Data($0.utf8)) }) else {
+        guard let settings = given ?? snapshot.settings else {
             throw ServiceError(.notReady, "the store's model has no link settings: re-run `mpi link JOB --db PATH` or pass --job")
         }
-        var records = snapshot.records.map(builder.build)
-        for index in NHSNumberSharing.newbornsUnderAParentsNumber(records) {   // as a batch run matches them
-            records[index] = NHSNumberSharing.droppingNHSNumber(records[index])
-        }
-        var indexOfKey: [RecordKey: Int32] = [:]
-        indexOfKey.reserveCapacity(records.count)
-        var personOf = [Int64](repeating: -1, count: records.count)
-        var members: [Int64: [Int32]] = [:]
-        var byNHSNumber: [UInt64: [Int32]] = [:]
-        for (index, record) in records.enumerated() {
-            indexOfKey[record.key] = Int32(index)
-            if let person = snapshot.memberships[record.key] {
-                personOf[index] = person
-                members[person, default: []].append(Int32(index))
-            }
-            if let nhs = record.nhsNumber { byNHSNumber[nhs, default: []].append(Int32(index)) }
-        }
-        let (linked, unlinked) = Self.constraints(snapshot.decisions)
-        return State(settings: settings, modelVersion: snapshot.modelVersion,
-                     records: records, alive: Array(repeating: true, count: records.count), indexOfKey: indexOfKey,
-                     personOf: personOf, members: members, retiredInto: snapshot.retiredInto, byNHSNumber: byNHSNumber,
-                     blocking: BlockingIndex(records: records, rules: settings.rules, maximumBlockSize: settings.maximumBlockSize),
-                     search: BlockingIndex(records: records, rules: Self.searchRules, maximumBlockSize: Self.searchBlockLimit),
-                     scorer: Scorer(model: model, termFrequencies: Scorer.termFrequencies(for: model, records: records)),
-                     linked: linked, unlinked: unlinked)
-    }
-
-    private static func constraints(_ decisions: [IdentityStore.Decision]) -> (linked: [RecordKey: Set<RecordKey>], unlinked: [RecordKey: Set<RecordKey>]) {
-        var linked: [RecordKey: Set<RecordKey>] = [:], unlinked: [RecordKey: Set<RecordKey>] = [:]
-        for decision in decisions {
-            switch decision.kind {
-            case .link: linked[decision.left, default: []].insert(decision.right); linked[decision.right, default: []].insert(decision.left)
-            case .unlink: unlinked[decision.left, default: []].insert(decision.right); unlinked[decision.right, default: []].insert(decision.left)
-            case .notSure: break
-            }
-        }
-        return (linked, unlinked)
+        return State(snapshot: snapshot, model: model, settings: settings, builder: builder)
     }
 
     // MARK: reload
@@ -139,15 +82,8 @@ public final class IdentityIndex: Sendable {
             }
             for key in Set(changed).sorted() { try carryOver(key, into: &fresh!) }
             // Merges retire persons and decisions change constraints: both are small, read them whole.
-            let retired = try store.retiredPersons()
-            for (gone, survivor) in retired where fresh!.retiredInto[gone] == nil {
-                let moved = fresh!.members[gone] ?? []
-                for index in moved { fresh!.personOf[Int(index)] = survivor }
-                fresh!.members[survivor, default: []].append(contentsOf: moved)
-                fresh!.members[gone] = nil
-            }
-            fresh!.retiredInto = retired
-            (fresh!.linked, fresh!.unlinked) = Self.constraints(try store.decisions())
+            fresh!.followRetirements(try store.retiredPersons())
+            fresh!.setDecisions(try store.decisions())
             state.withLock { $0 = fresh.take()! }
         }
     }
@@ -159,46 +95,12 @@ public final class IdentityIndex: Sendable {
 
     /// Puts the record's current stored form and person into `state`, replacing what it held.
     private func carryOver(_ key: RecordKey, into state: inout State) throws {
-        let stored = try store.liveRecord(key)
-        if let index = state.indexOfKey[key] {
-            let previous = state.records[Int(index)]
-            state.blocking.remove(previous, at: index)
-            state.search.remove(previous, at: index)
-            if let nhs = previous.nhsNumber { state.byNHSNumber[nhs]?.removeAll { $0 == index } }
-            if state.personOf[Int(index)] >= 0 { state.members[state.personOf[Int(index)]]?.removeAll { $0 == index } }
-            guard let stored, stored.active else {
-                state.alive[Int(index)] = false
-                state.personOf[Int(index)] = -1
-                state.indexOfKey[key] = nil
-                return
-            }
-            place(builder.build(stored.record), person: stored.person, at: index, in: &state)
-        } else if let stored, stored.active {
-            let record = builder.build(stored.record)
-            let index = Int32(state.records.count)
-            state.records.append(record)
-            state.alive.append(true)
-            state.personOf.append(-1)
-            state.indexOfKey[key] = index
-            state.scorer.addTermFrequencies(of: record)
-            place(record, person: stored.person, at: index, in: &state)
+        if let stored = try store.liveRecord(key), stored.active {
+            state.put(builder.build(stored.record), person: stored.person.map { Int64($0.value) })
+        } else {
+            state.remove(key)
         }
     }
-
-    private func place(_ record: MatchRecord, person: Int64?, at index: Int32, in state: inout State) {
-        state.records[Int(index)] = record
-        state.alive[Int(index)] = true
-        state.personOf[Int(index)] = person ?? -1
-        if let person { state.members[person, default: []].append(index) }
-        if let nhs = record.nhsNumber { state.byNHSNumber[nhs, default: []].append(index) }
-        state.blocking.insert(record, at: index)
-        state.search.insert(record, at: index)
-    }
-
-    /// Keys a search falls back on, and the largest block it will score (a common surname alone
-    /// is too broad to rank usefully: the caller should add a forename or a date of birth).
-    static let searchRules = ["nhs_number", "surname", "date_of_birth", "year_of_birth", "postcode", "forename"].compactMap { BlockingKey(parsing: $0) }.map { BlockingRule([$0]) }
-    static let searchBlockLimit = 2_000
 
     public var recordCount: Int { state.withLock { $0.indexOfKey.count } }
 
@@ -394,50 +296,25 @@ public final class IdentityIndex: Sendable {
                                            probability: nil, review: [], rejectedFields: rejected)
             }
             let reviewEntries = plan.review.map {
-                IdentityStore.ReviewEntry(left: key, right: $0.key, matchWeight: $0.weight, probability: $0.probability, reason: $0.reason.rawValue)
+                ReviewEntry(left: key, right: $0.key, matchWeight: $0.weight, probability: $0.probability, reason: $0.reason.rawValue)
             }
             // Write, durably.
             let stored = StoredRecord(key: key, raw: row.raw, normalized: row.record)
-            let written = try store.register(stored, person: plan.person, review: reviewEntries, modelVersion: modelVersion, actor: actor,
+            let written = try store.register(stored, person: plan.person.map { EnterpriseID(value: UInt64($0)) }, review: reviewEntries, modelVersion: modelVersion, actor: actor,
                                              action: plan.existing == nil ? "register" : "update")
             noteChanged(key)
             // Then show it.
+            let person = Int64(written.enterpriseId.value)
             state.withLock { state in
-                let index: Int32
-                if let old = plan.existing {
-                    // An update keeps the record's slot: its old values leave the indexes, the new ones enter.
-                    index = old
-                    let previous = state.records[Int(old)]
-                    state.blocking.remove(previous, at: old)
-                    state.search.remove(previous, at: old)
-                    if let nhs = previous.nhsNumber { state.byNHSNumber[nhs]?.removeAll { $0 == old } }
-                    state.members[state.personOf[Int(old)]]?.removeAll { $0 == old }
-                    state.records[Int(old)] = record
-                    state.alive[Int(old)] = true
-                    state.personOf[Int(old)] = written.enterpriseId
-                } else {
-                    index = Int32(state.records.count)
-                    state.records.append(record)
-                    state.alive.append(true)
-                    state.personOf.append(written.enterpriseId)
-                    state.indexOfKey[key] = index
-                    state.scorer.addTermFrequencies(of: record)
-                }
-                state.members[written.enterpriseId, default: []].append(index)
-                if let nhs = record.nhsNumber { state.byNHSNumber[nhs, default: []].append(index) }
-                state.blocking.insert(record, at: index)
-                state.search.insert(record, at: index)
-                if let retired = written.retired {
-                    state.members[retired] = nil
-                    state.retiredInto[retired] = written.enterpriseId
-                }
+                state.put(record, person: person)
+                if let retired = written.retired { state.retire(Int64(retired.value), into: person) }
             }
             let outcome: RegistrationOutcome.Outcome = plan.existing != nil ? .updated : written.minted ? .created : .linked
             let persons = state.withLock { state in
                 plan.review.map { EnterpriseID(value: UInt64(max(state.personOf[Int(state.indexOfKey[$0.key] ?? 0)], 0))).description }
             }
             return RegistrationOutcome(
-                enterpriseId: EnterpriseID(value: UInt64(written.enterpriseId)).description, record: key, outcome: outcome,
+                enterpriseId: written.enterpriseId.description, record: key, outcome: outcome,
                 probability: plan.probability,
                 review: zip(plan.review, persons).map { ReviewNote(record: $0.key, enterpriseId: $1, probability: $0.probability, reason: $0.reason) },
                 rejectedFields: rejected)
@@ -455,15 +332,13 @@ public final class IdentityIndex: Sendable {
             }
             guard let (index, plan) = planned else { throw ServiceError(.invalidRequest, "\(key) is not waiting to be placed") }
             let review = plan.review.map {
-                IdentityStore.ReviewEntry(left: key, right: $0.key, matchWeight: $0.weight, probability: $0.probability, reason: $0.reason.rawValue)
+                ReviewEntry(left: key, right: $0.key, matchWeight: $0.weight, probability: $0.probability, reason: $0.reason.rawValue)
             }
-            let written = try store.assign(key, person: plan.person, review: review, modelVersion: modelVersion, actor: actor)
+            let written = try store.assign(key, person: plan.person.map { EnterpriseID(value: UInt64($0)) }, review: review,
+                                           modelVersion: modelVersion, actor: actor)
             noteChanged(key)
-            state.withLock { state in
-                state.personOf[Int(index)] = written.enterpriseId
-                state.members[written.enterpriseId, default: []].append(index)
-            }
-            return EnterpriseID(value: UInt64(written.enterpriseId))
+            state.withLock { state in state.assign(index, to: Int64(written.enterpriseId.value)) }
+            return written.enterpriseId
         }
     }
 
@@ -562,23 +437,15 @@ public final class IdentityIndex: Sendable {
     }
 
     /// A steward's decision, recorded in the store and honoured by every later registration.
-    public func decide(_ left: RecordKey, _ right: RecordKey, _ kind: IdentityStore.DecisionKind, reason: String, steward: String) throws {
+    public func decide(_ left: RecordKey, _ right: RecordKey, _ kind: DecisionKind, reason: String, steward: String) throws {
         try registration.withLock { _ throws in
             try store.decide(left, right, kind, reason: reason, steward: steward)
-            state.withLock { state in
-                state.linked[left]?.remove(right); state.linked[right]?.remove(left)
-                state.unlinked[left]?.remove(right); state.unlinked[right]?.remove(left)
-                switch kind {
-                case .link: state.linked[left, default: []].insert(right); state.linked[right, default: []].insert(left)
-                case .unlink: state.unlinked[left, default: []].insert(right); state.unlinked[right, default: []].insert(left)
-                case .notSure: break
-                }
-            }
+            state.withLock { state in state.recordDecision(left, right, kind) }
         }
     }
 
-    public func reviewQueue(limit: Int) throws -> [IdentityStore.ReviewEntry] { try store.reviewQueue(limit: limit) }
-    public func reviewItem(_ id: Int64) throws -> IdentityStore.ReviewEntry? { try store.reviewItem(id) }
+    public func reviewQueue(limit: Int) throws -> [ReviewEntry] { try store.reviewQueue(limit: limit) }
+    public func reviewItem(_ id: Int64) throws -> ReviewEntry? { try store.reviewItem(id) }
 
     // MARK: merge
 
@@ -590,25 +457,12 @@ public final class IdentityIndex: Sendable {
                 throw ServiceError(.unknownIdentifier, "both records of a merge must be known: \(survivor) and \(retired)")
             }
             noteChanged(survivor, retired)
+            let person = Int64(result.person.value)
             return state.withLock { state in
-                if let gone = result.retiredPerson {
-                    let moved = state.members[gone] ?? []
-                    for index in moved { state.personOf[Int(index)] = result.person }
-                    state.members[result.person, default: []].append(contentsOf: moved)
-                    state.members[gone] = nil
-                    state.retiredInto[gone] = result.person
-                }
-                if let index = state.indexOfKey[retired] {
-                    state.alive[Int(index)] = false
-                    let previous = state.records[Int(index)]
-                    state.blocking.remove(previous, at: index)
-                    state.search.remove(previous, at: index)
-                    state.members[result.person]?.removeAll { $0 == index }
-                    state.indexOfKey[retired] = nil
-                }
-                state.linked[survivor, default: []].insert(retired)
-                state.linked[retired, default: []].insert(survivor)
-                return Self.person(result.person, redirectedFrom: nil, in: state)
+                if let gone = result.retiredPerson { state.retire(Int64(gone.value), into: person) }
+                state.remove(retired)
+                state.recordDecision(survivor, retired, .link)
+                return Self.person(person, redirectedFrom: nil, in: state)
             }
         }
     }

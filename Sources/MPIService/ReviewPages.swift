@@ -38,7 +38,7 @@ enum ReviewPages {
             """)
     }
 
-    static func queue(_ items: [IdentityStore.ReviewEntry], user: String, csrf: String, notice: String?) -> String {
+    static func queue(_ items: [ReviewEntry], user: String, csrf: String, notice: String?) -> String {
         let rows = items.enumerated().map { position, item in
             "<tr><td class=\"num\">\(position + 1)</td><td><a class=\"item\" href=\"/review/\(item.id)\">item \(item.id)</a></td>"
                 + "<td class=\"num\">\(String(format: "%.4f", item.probability))</td><td class=\"num\">\(String(format: "%.2f", item.matchWeight))</td>"
@@ -67,7 +67,7 @@ enum ReviewPages {
         return html + "</table><p class=\"note\">Orange rows hold different values within the two persons.</p>"
     }
 
-    static func item(_ item: IdentityStore.ReviewEntry, explanation: Explanation, kinds: [ComparisonKind], left: MatchRecord, right: MatchRecord,
+    static func item(_ item: ReviewEntry, explanation: Explanation, kinds: [ComparisonKind], left: MatchRecord, right: MatchRecord,
                      persons: (String?, String?), cluster: String = "", user: String, csrf: String) -> String {
         var rows = "<tr><th>field</th><th>\(escapeMarkup(item.left.description))</th><th>\(escapeMarkup(item.right.description))</th><th>level</th><th class=\"num\">weight</th></tr>"
         rows += "<tr><td>person now</td><td>\(escapeMarkup(persons.0 ?? "—"))</td><td>\(escapeMarkup(persons.1 ?? "—"))</td><td></td><td></td></tr>"

@@ -216,7 +216,7 @@ public final class ReviewServer: Service {
             guard let id = Int64(path.dropFirst("/review/".count)), let item = try? index.reviewItem(id) else {
                 return Response(status: .notFound, body: "That review item is not in the queue.")
             }
-            guard let kind = IdentityStore.DecisionKind(rawValue: form["decision"] ?? "") else {
+            guard let kind = DecisionKind(rawValue: form["decision"] ?? "") else {
                 return Response(status: .badRequest, body: "decide link, unlink or not_sure")
             }
             let reason = (form["reason"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)

@@ -14,34 +14,34 @@ public import MPICore
 /// - a snapshot is consistent: one moment's records, persons, decisions and model.
 public protocol IdentityBackend: Sendable {
     /// Everything the live index is built from, read in one consistent snapshot.
-    func liveSnapshot() throws -> IdentityStore.LiveSnapshot
+    func liveSnapshot() throws -> LiveSnapshot
     /// The latest link run's model version; nil before the first. A change means persons changed.
     func latestModelVersion() throws -> Int64?
     /// One record as the live index holds it: its normalised form, whether it is active, its person.
-    func liveRecord(_ key: RecordKey) throws -> (record: NormalizedRecord, active: Bool, person: Int64?)?
+    func liveRecord(_ key: RecordKey) throws -> (record: NormalizedRecord, active: Bool, person: EnterpriseID?)?
     /// A record's columns and values as it was received (for answers that return what was registered).
     func rawRecord(_ key: RecordKey) throws -> [String: String]?
     /// Every retired enterprise id and the id it was merged into.
-    func retiredPersons() throws -> [Int64: Int64]
+    func retiredPersons() throws -> [EnterpriseID: EnterpriseID]
 
     /// Stores a registered or updated record and places it in `person` (a new person when nil), with
     /// the review items found while placing it, in one transaction.
-    func register(_ record: StoredRecord, person: Int64?, review: [IdentityStore.ReviewEntry], modelVersion: Int64?, actor: String,
-                  action: String) throws -> IdentityStore.Registration
+    func register(_ record: StoredRecord, person: EnterpriseID?, review: [ReviewEntry], modelVersion: Int64?, actor: String,
+                  action: String) throws -> RegistrationChange
     /// Places a stored record that has no person yet.
-    func assign(_ key: RecordKey, person: Int64?, review: [IdentityStore.ReviewEntry], modelVersion: Int64?,
-                actor: String) throws -> IdentityStore.Registration
+    func assign(_ key: RecordKey, person: EnterpriseID?, review: [ReviewEntry], modelVersion: Int64?,
+                actor: String) throws -> RegistrationChange
     /// A source's merge: `retired` is the same patient as `survivor`; nil when either is unknown.
-    func mergeRecords(survivor: RecordKey, retired: RecordKey, actor: String) throws -> (person: Int64, retiredPerson: Int64?)?
+    func mergeRecords(survivor: RecordKey, retired: RecordKey, actor: String) throws -> (person: EnterpriseID, retiredPerson: EnterpriseID?)?
 
-    func reviewQueue(limit: Int) throws -> [IdentityStore.ReviewEntry]
-    func reviewItem(_ id: Int64) throws -> IdentityStore.ReviewEntry?
-    func decide(_ left: RecordKey, _ right: RecordKey, _ kind: IdentityStore.DecisionKind, reason: String, steward: String) throws
+    func reviewQueue(limit: Int) throws -> [ReviewEntry]
+    func reviewItem(_ id: Int64) throws -> ReviewEntry?
+    func decide(_ left: RecordKey, _ right: RecordKey, _ kind: DecisionKind, reason: String, steward: String) throws
     /// The latest decision per pair.
-    func decisions() throws -> [IdentityStore.Decision]
+    func decisions() throws -> [StewardDecision]
 
     /// Lookup audit entries, written in batches (the service's `AuditBuffer`).
-    func appendAudit(_ events: [IdentityStore.AuditEvent]) throws
+    func appendAudit(_ events: [AuditEvent]) throws
 }
 
 extension IdentityStore: IdentityBackend {}

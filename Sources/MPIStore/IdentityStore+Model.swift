@@ -5,24 +5,26 @@ extension IdentityStore {
     /// The model of the latest link run; nil before the first. A stored model that cannot be decoded
     /// is an error, never "no model": an incremental run must not silently become a full re-train.
     public func linkageModel() throws -> LinkageModel? {
-        guard let text = try latestModel() else { return nil }
-        do {
-            return try JSONDecoder().decode(LinkageModel.self, from: Data(text.utf8))
-        } catch {
-            throw StoreError.unreadableModel("model: \(error)")
-        }
+        try Self.decodeModel(try latestModel(), settings: nil).model
     }
 
     /// The blocking rules, block size cap and thresholds the latest model was linked with; nil before
     /// the first link run, or when the run stored none.
     public func linkSettings() throws -> LinkSettings? {
-        guard let text = try latestSettings() else { return nil }
-        do {
-            return try JSONDecoder().decode(LinkSettings.self, from: Data(text.utf8))
-        } catch {
-            throw StoreError.unreadableModel("settings: \(error)")
-        }
+        try Self.decodeModel(nil, settings: try latestSettings()).settings
     }
+
+    /// A stored model and its settings, decoded; a text that does not decode is `unreadableModel`.
+    static func decodeModel(_ model: String?, settings: String?) throws -> (model: LinkageModel?, settings: LinkSettings?) {
+        func decode<Value: Decodable>(_ type: Value.Type, _ text: String?, _ what: String) throws -> Value? {
+            guard let text else { return nil }
+            do { return try JSONDecoder().decode(type, from: Data(text.utf8)) } catch { throw StoreError.unreadableModel("\(what): \(error)") }
+        }
+        return (try decode(LinkageModel.self, model, "model"), try decode(LinkSettings.self, settings, "settings"))
+    }
+
+    /// An enterprise id as the store keeps it (a 40-bit integer column).
+    static func id(_ value: Int64) -> EnterpriseID { EnterpriseID(value: UInt64(value)) }
 
     /// `applyPersons` with the model and settings as values.
     public func applyPersons(_ groups: [[RecordKey]], model: LinkageModel, settings: LinkSettings, reason: String, actor: String,

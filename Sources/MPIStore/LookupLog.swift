@@ -67,11 +67,11 @@ final class LookupLog: Sendable {
         }
     }
 
-    func entries(since: String) throws -> [IdentityStore.AuditEntry] {
+    func entries(since: String) throws -> [AuditEntry] {
         try pool.read { db in
             try Row.fetchAll(db, sql: "SELECT at, actor, action, detail FROM lookup WHERE id >= ? AND at >= ? ORDER BY at, id",
                              arguments: [Self.earliestMicroseconds(since: since), since])
-                .map { IdentityStore.AuditEntry(at: $0[0], actor: $0[1], action: $0[2], detail: $0[3]) }
+                .map { AuditEntry(at: $0[0], actor: $0[1], action: $0[2], detail: $0[3]) }
         }
     }
 

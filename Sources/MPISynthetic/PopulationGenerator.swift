@@ -34,6 +34,10 @@ public struct PopulationSettings: Sendable, Hashable {
         self.today = today
         self.profile = profile
     }
+
+    /// The date `mpi generate` writes populations as of, unless told otherwise: fixed, so that a seed
+    /// gives the same population on any day.
+    public static let defaultAsOf = CalendarDate(year: 2026, month: 11, day: 28)!
 }
 
 /// What the generator writes: one extract per trust, the truth, and a ready job file.

@@ -74,15 +74,14 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
             defer { try? FileManager.default.removeItem(at: url) }
             _ = try store.importSource(code: "A", records: [record("A", "1")], fullExtract: true, actor: "t")
             _ = try store.applyPersons([keys(["1"])], modelJSON: "{}", reason: "first", actor: "t")
-            let older = Int64(try #require(try store.memberships()[RecordKey(source: "A", recordId: "1")]).value)
+            let older = try #require(try store.memberships()[RecordKey(source: "A", recordId: "1")])
             let younger = try store.register(record("A", "2", family: "JONES"), person: nil, review: [], modelVersion: nil,
                                              actor: "t", action: "register").enterpriseId
             // The source says its new record 2 is the same patient as record 1, keeping number 2.
             let merged = try #require(try store.mergeRecords(survivor: RecordKey(source: "A", recordId: "2"),
                                                              retired: RecordKey(source: "A", recordId: "1"), actor: "t"))
             #expect(merged.person == older && merged.retiredPerson == younger, "round \(round)")
-            #expect(try store.person(EnterpriseID(value: UInt64(younger)), actor: "t")?.enterpriseId
-                    == EnterpriseID(value: UInt64(older)).description)
+            #expect(try store.person(younger, actor: "t")?.enterpriseId == older.description)
         }
     }
 
@@ -95,8 +94,8 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
         _ = try store.applyPersons([keys(["1"]), keys(["2"])], modelJSON: "{}", reason: "first", actor: "t")
         let one = RecordKey(source: "A", recordId: "1"), two = RecordKey(source: "A", recordId: "2")
         try store.decide(one, two, .unlink, reason: "twins, checked with the ward", steward: "steward")
-        let again = IdentityStore.ReviewEntry(left: one, right: two, matchWeight: 9, probability: 0.998, reason: "conflicting_forenames")
-        let other = IdentityStore.ReviewEntry(left: one, right: RecordKey(source: "A", recordId: "3"), matchWeight: 5, probability: 0.97,
+        let again = ReviewEntry(left: one, right: two, matchWeight: 9, probability: 0.998, reason: "conflicting_forenames")
+        let other = ReviewEntry(left: one, right: RecordKey(source: "A", recordId: "3"), matchWeight: 5, probability: 0.97,
                                               reason: "review_band")
         _ = try store.register(record("A", "1", family: "SMYTH"), person: nil, review: [again, other], modelVersion: 1,
                                actor: "ehr", action: "update")

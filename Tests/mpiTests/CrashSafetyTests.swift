@@ -2,6 +2,7 @@ import Foundation
 import MPICore
 import MPIStore
 import MPISynthetic
+import MPITestSupport
 import Testing
 @testable import mpi
 

@@ -4,6 +4,7 @@ import MPICore
 import MPILinkage
 import MPINormalize
 import MPIStore
+import MPITestSupport
 import Testing
 @testable import mpi
 @testable import mpi

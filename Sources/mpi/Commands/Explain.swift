@@ -52,8 +52,7 @@ extension MPI {
                 (left, right) = (try Self.key(records[0]), try Self.key(records[1]))
             }
             let identityStore = try store.open()
-            guard let modelJSON = try identityStore.latestModel(),
-                  let model = try? JSONDecoder().decode(LinkageModel.self, from: Data(modelJSON.utf8)) else {
+            guard let model = try identityStore.linkageModel() else {
                 throw CLIError("the store has no model yet: run `mpi link JOB --db \(store.db)` first")
             }
             let found = try identityStore.normalizedRecords([left, right])

@@ -49,7 +49,7 @@ extension MPI {
 
         /// The date a population is generated as of unless told otherwise. Not today: the population, and
         /// every figure measured on it (the demo's, the benchmarks'), would change at midnight.
-        static let defaultAsOf = CalendarDate(year: 2026, month: 11, day: 28)!
+        static let defaultAsOf = PopulationSettings.defaultAsOf
 
         static func parseAsOf(_ text: String) throws -> CalendarDate {
             let parts = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }

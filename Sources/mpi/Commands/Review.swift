@@ -74,7 +74,7 @@ extension MPI.Review {
                 table.add([field + (a.isEmpty || b.isEmpty ? "" : a == b ? "  =" : "  ≠"), a, b])
             }
             print(table.render())
-            if let json = try identityStore.latestModel(), let model = try? JSONDecoder().decode(LinkageModel.self, from: Data(json.utf8)) {
+            if let model = try identityStore.linkageModel() {
                 let builder = try ReferenceData.matchRecordBuilder()
                 let explanation = Scorer(model: model).explain(builder.build(left), builder.build(right))
                 print("\nwhy (the latest model, without term-frequency adjustment):")
@@ -116,7 +116,7 @@ extension MPI.Review {
         func run() async throws {
             let identityStore = try store.open()
             guard let entry = try identityStore.reviewItem(item) else { throw CLIError("no review item \(item)") }
-            let kind: IdentityStore.DecisionKind = switch decision {
+            let kind: DecisionKind = switch decision {
             case .link: .link
             case .unlink: .unlink
             case .notSure: .notSure

@@ -7,7 +7,6 @@ import NIOCore
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Testing
-@testable import mpi
 
 /// The review page driven by headless Chromium through chromedriver (WebDriver): sign in, open the
 /// queue, open the first pair, give a reason and decide with the keyboard shortcut, then check the
@@ -37,17 +36,17 @@ import Testing
             try process.run()
             let data = output.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw CLIError("curl \(method) \(path) failed (\(process.terminationStatus))") }
+            guard process.terminationStatus == 0 else { throw FixtureError("curl \(method) \(path) failed (\(process.terminationStatus))") }
             let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
             if let value = object?["value"] as? [String: Any], let error = value["error"] as? String {
-                throw CLIError("webdriver \(method) \(path): \(error): \(value["message"] as? String ?? "")")
+                throw FixtureError("webdriver \(method) \(path): \(error): \(value["message"] as? String ?? "")")
             }
             return object?["value"] ?? NSNull()
         }
 
         func element(_ css: String) async throws -> String {
             let value = try await call("POST", "session/\(session)/element", ["using": "css selector", "value": css]) as? [String: Any]
-            guard let reference = value?.values.first as? String else { throw CLIError("no element \(css)") }
+            guard let reference = value?.values.first as? String else { throw FixtureError("no element \(css)") }
             return reference
         }
 

@@ -1,16 +1,16 @@
-import ArgumentParser
 import Foundation
 import MPICore
 import MPILinkage
 import MPINormalize
 import MPIService
 import MPIStore
+import MPITestSupport
 import Testing
-@testable import mpi
 
-/// A linked identity store from a small synthetic population, the live index over it, and a clients
-/// file with three clients: an EHR at R1K (everything for R1K), a lab at RYJ (resolve only) and a
-/// PAS at RAS (register for RAS).
+/// A linked identity store from a small synthetic population, built through the library as a data
+/// steward's `mpi import` and `mpi link` would build it, the live index over it, and a clients file
+/// with three clients: an EHR at R1K (everything for R1K), a lab at RYJ (resolve only) and a PAS at
+/// RAS (register for RAS).
 struct ServiceFixture {
     let directory: URL
     let db: String
@@ -21,18 +21,36 @@ struct ServiceFixture {
     static let ehrToken = "ehr-token-for-tests"
     static let labToken = "lab-token-for-tests"
 
+    var job: String { directory.appendingPathComponent("generated/job.json").path }
+
     static func make(persons: Int = 300) async throws -> ServiceFixture {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mpi-service-\(UUID().uuidString)")
-        let generated = directory.appendingPathComponent("generated").path
-        try await (try #require(try MPI.parseAsRoot(["generate", "--persons", String(persons), "--seed", "4", "--out", generated]) as? MPI.Generate)).run()
-        let job = generated + "/job.json"
+        let generated = directory.appendingPathComponent("generated")
+        try SyntheticExtracts.write(persons: persons, seed: 4, to: generated)
         let db = directory.appendingPathComponent("mpi.sqlite").path
-        try await (try #require(try MPI.parseAsRoot(["import", job, "--db", db, "--actor", "test"]) as? MPI.Import)).run()
-        let link = try #require(try MPI.parseAsRoot(["link", job, "--db", db, "--out", directory.appendingPathComponent("out").path, "--quiet"]) as? MPI.Link)
-        try await link.run()
         let store = try IdentityStore(path: db, durableCommits: true)
+        try await importJob(generated.appendingPathComponent("job.json").path, into: store)
+        try await link(generated.appendingPathComponent("job.json").path, store: store)
         let index = try IdentityIndex(store: store, builder: try ReferenceData.matchRecordBuilder(), today: .today)
         return ServiceFixture(directory: directory, db: db, store: store, index: index, registry: Self.clients)
+    }
+
+    /// Every source of a job into the store, one identifier domain per transaction (`mpi import`).
+    static func importJob(_ path: String, into store: IdentityStore) async throws {
+        let job = try JobFile.load(path)
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        for domain in Set(job.sources.map(\.code)).sorted() {
+            let read = try await DomainReading(domain: domain, job: job, jobDirectory: directory, today: .today).read()
+            _ = try store.importSource(code: domain, records: read.records, fullExtract: false, actor: "test")
+        }
+    }
+
+    /// A link run over the store (`mpi link JOB --db`): incremental once it has persons, unless `relink`.
+    @discardableResult
+    static func link(_ path: String, store: IdentityStore, relink: Bool = false) async throws -> StoreLinkRun.Result {
+        let run = LinkRun(job: try JobFile.load(path), jobDirectory: URL(fileURLWithPath: path).deletingLastPathComponent(),
+                          builder: try ReferenceData.matchRecordBuilder(), today: .today)
+        return try await StoreLinkRun(store: store, run: run, actor: "test", reason: "test link").link(relink: relink)
     }
 
     static let clients = ClientRegistry(
@@ -64,7 +82,12 @@ struct ServiceFixture {
             guard !record.name.family.isEmpty, !record.name.given.isEmpty, record.dateOfBirth?.date.precision == .day else { continue }
             return (r1k, ryj, id, record)
         }
-        throw CLIError("no person with records at R1K and RYJ")
+        throw FixtureError("no person with records at R1K and RYJ")
     }
 }
 
+/// A fixture that could not be built, or a helper that failed, said plainly.
+struct FixtureError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,4 +1,3 @@
-import ArgumentParser
 import Foundation
 import Logging
 import MPICore
@@ -7,7 +6,7 @@ import MPINormalize
 import MPIService
 import MPIStore
 import Testing
-@testable import mpi
+import MPITestSupport
 
 @Suite struct ServiceReloadTests {
     /// `mpi link --db` runs (as another process would) while the service serves. Until it reloads, the
@@ -18,19 +17,16 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let deliveries = try TwoDeliveries(persons: 600, seed: 3, in: directory)
         let db = directory.appendingPathComponent("mpi.sqlite").path
-        func run(_ arguments: [String]) async throws {
-            var command = try MPI.parseAsRoot(arguments)
-            if var command = command as? any AsyncParsableCommand { try await command.run() } else { try command.run() }
-        }
-        try await run(["import", deliveries.firstJob, "--db", db])
-        try await run(["link", deliveries.firstJob, "--db", db, "--out", directory.appendingPathComponent("a").path, "--quiet"])
         let store = try IdentityStore(path: db, durableCommits: true)
+        try await ServiceFixture.importJob(deliveries.firstJob, into: store)
+        try await ServiceFixture.link(deliveries.firstJob, store: store)
         let index = try IdentityIndex(store: store, builder: try ReferenceData.matchRecordBuilder(), today: .today)
         #expect(try !index.storeHasNewerLinkRun())
 
-        try await run(["import", deliveries.fullJob, "--db", db])
+        try await ServiceFixture.importJob(deliveries.fullJob, into: store)
         let arriving = try #require(try store.recordsWaitingToBeLinked().sorted().first)
-        try await run(["link", deliveries.fullJob, "--db", db, "--out", directory.appendingPathComponent("b").path, "--quiet"])
+        // Another process's link run: its own connection to the store.
+        try await ServiceFixture.link(deliveries.fullJob, store: try IdentityStore(path: db))
         #expect(try index.storeHasNewerLinkRun())
         #expect(index.resolve(.record(arriving), actor: "test").isEmpty)          // not yet: the index is the one it loaded
 
@@ -62,10 +58,7 @@ import Testing
         let watcher = StoreWatcher(index: fixture.index, interval: .milliseconds(50), logger: Logger(label: "test"))
         let watching = Task { try await watcher.run() }
         defer { watching.cancel() }
-        let job = fixture.directory.appendingPathComponent("generated/job.json").path
-        var relink = try MPI.parseAsRoot(["link", job, "--db", fixture.db, "--relink", "--out",
-                                          fixture.directory.appendingPathComponent("relinked").path, "--quiet"])
-        if var command = relink as? any AsyncParsableCommand { try await command.run() } else { try relink.run() }
+        try await ServiceFixture.link(fixture.job, store: try IdentityStore(path: fixture.db), relink: true)
         let deadline = ContinuousClock.now + .seconds(20)
         while fixture.index.modelVersion == before, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(fixture.index.modelVersion != before)

@@ -10,7 +10,6 @@ import NIOSSL
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Testing
-@testable import mpi
 
 /// The server on real loopback sockets (ephemeral ports), started and stopped inside each test.
 @Suite struct SocketServiceTests {

@@ -5,33 +5,19 @@ internal import GRDB
 /// The store's side of the lookup service: loading the live index, and the single-record changes a
 /// registration, an update or a source's merge makes, each in one transaction.
 extension IdentityStore {
-    /// Everything the live index is built from, read in one snapshot.
-    public struct LiveSnapshot: Sendable {
-        public var records: [NormalizedRecord] = []
-        public var memberships: [RecordKey: Int64] = [:]
-        /// Retired enterprise ids and the id each was merged into.
-        public var retiredInto: [Int64: Int64] = [:]
-        public var decisions: [Decision] = []
-        public var modelVersion: Int64?
-        public var modelJSON: String?
-        public var settingsJSON: String?
-    }
 
     public func liveSnapshot() throws -> LiveSnapshot {
-        try pool.read { db in
+        try reading { db in
             var snapshot = LiveSnapshot()
             let rows = try Row.fetchCursor(db, sql: "SELECT source, record_id, normalized FROM record WHERE active = 1 ORDER BY source, record_id")
             while let row = try rows.next() { snapshot.records.append(try Self.normalized(row[2], key: RecordKey(source: row[0], recordId: row[1]))) }
             let members = try Row.fetchCursor(db, sql: "SELECT source, record_id, enterprise_id FROM record WHERE enterprise_id IS NOT NULL")
-            while let row = try members.next() { snapshot.memberships[RecordKey(source: row[0], recordId: row[1])] = row[2] }
-            for row in try Row.fetchAll(db, sql: "SELECT enterprise_id, retired_into FROM person WHERE retired_into IS NOT NULL") {
-                snapshot.retiredInto[row[0]] = row[1]
-            }
+            while let row = try members.next() { snapshot.memberships[RecordKey(source: row[0], recordId: row[1])] = Self.id(row[2]) }
+            snapshot.retiredInto = try self.retiredPersons(db)
             snapshot.decisions = try self.latestDecisions(db)
             if let row = try Row.fetchOne(db, sql: "SELECT id, model, settings FROM model_version ORDER BY id DESC LIMIT 1") {
                 snapshot.modelVersion = row[0]
-                snapshot.modelJSON = row[1]
-                snapshot.settingsJSON = row[2]
+                (snapshot.model, snapshot.settings) = try Self.decodeModel(row[1], settings: row[2])
             }
             return snapshot
         }
@@ -39,51 +25,43 @@ extension IdentityStore {
 
     /// The latest link run's model version; nil before the first.
     public func latestModelVersion() throws -> Int64? {
-        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM model_version") }
+        try reading { db in try Int64.fetchOne(db, sql: "SELECT max(id) FROM model_version") }
     }
 
     /// One record as the live index holds it: its normalised form, whether it is active, its person.
-    public func liveRecord(_ key: RecordKey) throws -> (record: NormalizedRecord, active: Bool, person: Int64?)? {
-        try pool.read { db in
+    public func liveRecord(_ key: RecordKey) throws -> (record: NormalizedRecord, active: Bool, person: EnterpriseID?)? {
+        try reading { db in
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT normalized, active, enterprise_id FROM record WHERE source = ? AND record_id = ?
                 """, arguments: [key.source, key.recordId]) else { return nil }
-            return (try Self.normalized(row[0], key: key), row[1], row[2])
+            return (try Self.normalized(row[0], key: key), row[1], (row[2] as Int64?).map(Self.id))
         }
     }
 
     /// Every retired enterprise id and the id it was merged into.
-    public func retiredPersons() throws -> [Int64: Int64] {
-        try pool.read { db in
-            var retired: [Int64: Int64] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT enterprise_id, retired_into FROM person WHERE retired_into IS NOT NULL") {
-                retired[row[0]] = row[1]
-            }
-            return retired
+    public func retiredPersons() throws -> [EnterpriseID: EnterpriseID] {
+        try reading { db in try self.retiredPersons(db) }
+    }
+
+    private func retiredPersons(_ db: Database) throws -> [EnterpriseID: EnterpriseID] {
+        var retired: [EnterpriseID: EnterpriseID] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT enterprise_id, retired_into FROM person WHERE retired_into IS NOT NULL") {
+            retired[Self.id(row[0])] = Self.id(row[1])
         }
+        return retired
     }
 
     /// The blocking rules and thresholds stored with the latest model, as JSON.
-    public func latestSettings() throws -> String? {
-        try pool.read { db in try String.fetchOne(db, sql: "SELECT settings FROM model_version ORDER BY id DESC LIMIT 1") }
-    }
-
-    /// What a registration changed.
-    public struct Registration: Sendable, Hashable {
-        public let enterpriseId: Int64
-        public let minted: Bool
-        /// The record's person before, when it was an update that moved it.
-        public let movedFrom: Int64?
-        /// A person left with no records by the move, retired into `enterpriseId`.
-        public let retired: Int64?
+    func latestSettings() throws -> String? {
+        try reading { db in try String.fetchOne(db, sql: "SELECT settings FROM model_version ORDER BY id DESC LIMIT 1") }
     }
 
     /// Stores one record (new, or a new version of an existing one) and its person in one
     /// transaction: the record joins `person`, or a newly minted person when nil. Review items found
     /// while linking it are queued in the same transaction.
-    public func register(_ record: StoredRecord, person: Int64?, review: [ReviewEntry], modelVersion: Int64?, actor: String,
-                         action: String) throws -> Registration {
-        try pool.write { db in
+    public func register(_ record: StoredRecord, person: EnterpriseID?, review: [ReviewEntry], modelVersion: Int64?, actor: String,
+                         action: String) throws -> RegistrationChange {
+        try writing { db in
             let now = Self.now()
             let key = record.key
             try db.execute(sql: "INSERT OR IGNORE INTO source (code, first_seen) VALUES (?, ?)", arguments: [key.source, now])
@@ -105,8 +83,8 @@ extension IdentityStore {
 
     /// Places a stored record in a person (a newly minted one when nil), for the replay that measures
     /// how real-time linking agrees with batch linkage (`mpi agreement`).
-    public func assign(_ key: RecordKey, person: Int64?, review: [ReviewEntry], modelVersion: Int64?, actor: String) throws -> Registration {
-        try pool.write { db in
+    public func assign(_ key: RecordKey, person: EnterpriseID?, review: [ReviewEntry], modelVersion: Int64?, actor: String) throws -> RegistrationChange {
+        try writing { db in
             try self.place(db, key, person: person, review: review, modelVersion: modelVersion, actor: actor, action: "replay", at: Self.now())
         }
     }
@@ -114,7 +92,7 @@ extension IdentityStore {
     /// Forgets every person placement (memberships and review items), keeping records, ids ever used,
     /// lineage, decisions and models. Only for a scratch copy made by `copy(to:)`: the replay starts here.
     public func forgetMembershipsForReplay() throws {
-        try pool.write { db in
+        try writing { db in
             try db.execute(sql: "UPDATE record SET enterprise_id = NULL WHERE enterprise_id IS NOT NULL")
             try db.execute(sql: "DELETE FROM review_item")
         }
@@ -122,14 +100,14 @@ extension IdentityStore {
 
     /// A consistent copy of the whole store in a new file (SQLite's VACUUM INTO).
     public func copy(to path: String) throws {
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) }
+        try writingWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) }
     }
 
-    private func place(_ db: Database, _ key: RecordKey, person: Int64?, review: [ReviewEntry], modelVersion: Int64?, actor: String,
-                       action: String, at now: String) throws -> Registration {
+    private func place(_ db: Database, _ key: RecordKey, person: EnterpriseID?, review: [ReviewEntry], modelVersion: Int64?, actor: String,
+                       action: String, at now: String) throws -> RegistrationChange {
             let previous = try Int64.fetchOne(db, sql: "SELECT enterprise_id FROM record WHERE source = ? AND record_id = ?",
                                           arguments: [key.source, key.recordId])
-        var target = person
+        var target = person.map { Int64($0.value) }
         var minted = false
         if target == nil {
             target = try self.mintPerson(db, at: now, modelVersion: modelVersion, reason: action)
@@ -153,14 +131,15 @@ extension IdentityStore {
         try self.audit(db, actor: actor, action: action, detail: try Self.json([
             "record": key.description, "enterpriseId": EnterpriseID(value: UInt64(enterpriseId)).description,
             "minted": minted ? "yes" : "no", "reviewItems": String(review.count)]))
-        return Registration(enterpriseId: enterpriseId, minted: minted, movedFrom: previous == enterpriseId ? nil : previous, retired: retired)
+        return RegistrationChange(enterpriseId: Self.id(enterpriseId), minted: minted,
+                                  movedFrom: previous == enterpriseId ? nil : previous.map(Self.id), retired: retired.map(Self.id))
     }
 
     /// A source says two of its records are one patient (HL7 A40: `retired` is MRG-1, `survivor` PID-3).
     /// In one transaction: the two persons become one (the older id survives, the other redirects to
     /// it), the retired record is marked inactive, and a steward-grade link decision records who said so.
-    public func mergeRecords(survivor: RecordKey, retired: RecordKey, actor: String) throws -> (person: Int64, retiredPerson: Int64?)? {
-        try pool.write { db in
+    public func mergeRecords(survivor: RecordKey, retired: RecordKey, actor: String) throws -> (person: EnterpriseID, retiredPerson: EnterpriseID?)? {
+        try writing { db in
             let now = Self.now()
             func personOf(_ key: RecordKey) throws -> Int64? {
                 try Int64.fetchOne(db, sql: "SELECT enterprise_id FROM record WHERE source = ? AND record_id = ?",
@@ -185,23 +164,7 @@ extension IdentityStore {
                 "survivor": survivor.description, "retired": retired.description,
                 "enterpriseId": EnterpriseID(value: UInt64(kept)).description,
                 "retiredId": gone.map { EnterpriseID(value: UInt64($0)).description } ?? ""]))
-            return (kept, gone)
-        }
-    }
-
-    /// One audit entry for an action that changed nothing (a lookup).
-    public struct AuditEvent: Sendable {
-        public let actor: String
-        public let action: String
-        public let detail: [String: String]
-        /// Seconds since 1970; formatted when written, off the lookup's path.
-        public let time: Double
-
-        public init(actor: String, action: String, detail: [String: String]) {
-            self.actor = actor
-            self.action = action
-            self.detail = detail
-            time = Date().timeIntervalSince1970
+            return (Self.id(kept), gone.map(Self.id))
         }
     }
 
@@ -221,22 +184,10 @@ extension IdentityStore {
     }
 
     private func mintPerson(_ db: Database, at now: String, modelVersion: Int64?, reason: String) throws -> Int64 {
-        var generator = SystemRandomNumberGenerator()
-        var id: Int64
-        repeat {
-            id = Int64(generator.next() & ((1 << 40) - 1))
-        } while try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM person WHERE enterprise_id = ?)", arguments: [id]) == true
-        try db.execute(sql: "INSERT INTO person (enterprise_id, minted_at) VALUES (?, ?)", arguments: [id, Self.seconds()])
+        var known = Set<Int64>()
+        let id = try newPerson(db, knownIds: &known, knownIdsComplete: false)
         try db.execute(sql: "INSERT INTO lineage (at, action, enterprise_id, model_version, reason) VALUES (?, 'mint', ?, ?, ?)",
                        arguments: [now, id, modelVersion, reason])
         return id
-    }
-
-    private func retire(_ db: Database, _ id: Int64, into target: Int64, at now: String, modelVersion: Int64?, reason: String) throws {
-        try db.execute(sql: "UPDATE person SET retired_into = ? WHERE enterprise_id = ?", arguments: [target, id])
-        try db.execute(sql: "UPDATE person SET retired_into = ? WHERE retired_into = ?", arguments: [target, id])
-        try db.execute(sql: """
-            INSERT INTO lineage (at, action, enterprise_id, other_id, model_version, reason) VALUES (?, 'merge', ?, ?, ?, ?)
-            """, arguments: [now, target, id, modelVersion, reason])
     }
 }

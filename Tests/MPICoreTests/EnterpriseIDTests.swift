@@ -1,4 +1,4 @@
-import MPIStore
+import MPICore
 import Testing
 
 @Suite struct EnterpriseIDTests {

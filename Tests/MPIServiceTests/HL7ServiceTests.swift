@@ -4,7 +4,6 @@ import MPIProtocol
 import MPIService
 import MPIStore
 import Testing
-@testable import mpi
 
 /// The HL7 v2 conversation, case by case. Cases named OHIE-CR-nn follow the OpenHIE client registry
 /// conformance tests for PIX/PDQ over HL7 v2 (as SanteDB publishes them), with our own messages and

@@ -10,7 +10,7 @@ extension IdentityStore {
     /// (not waiting to be linked), and a function giving the record's key: a scan over a million records
     /// builds a key only for the few it needs. The bytes are valid only during the call.
     public func scanLinkKeys(_ body: (UnsafeRawBufferPointer?, () -> RecordKey) throws -> Void) throws {
-        try pool.read { db in
+        try reading { db in
             let rows = try Row.fetchCursor(db, sql: "SELECT source, record_id, link_keys FROM record WHERE active = 1 AND needs_link = 0")
             while let row = try rows.next() {
                 let key = { RecordKey(source: row[0], recordId: row[1]) }
@@ -27,13 +27,13 @@ extension IdentityStore {
 
     /// True once a link run has given the store persons.
     public func hasPersons() throws -> Bool {
-        try pool.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM record WHERE enterprise_id IS NOT NULL)") ?? false }
+        try reading { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM record WHERE enterprise_id IS NOT NULL)") ?? false }
     }
 
     /// The persons of these records and every record of those persons: record -> person. Records with
     /// no person are left out.
     public func personsWithMembers(of keys: some Sequence<RecordKey>) throws -> [RecordKey: EnterpriseID] {
-        try pool.read { db in
+        try reading { db in
             var result: [RecordKey: EnterpriseID] = [:]
             let personOf = try db.cachedStatement(sql: "SELECT enterprise_id FROM record WHERE source = ? AND record_id = ?")
             let membersOf = try db.cachedStatement(sql: "SELECT source, record_id FROM record WHERE enterprise_id = ?")
@@ -49,7 +49,7 @@ extension IdentityStore {
 
     /// The persons of these records (records with no person are left out).
     public func memberships(of keys: some Sequence<RecordKey>) throws -> [RecordKey: EnterpriseID] {
-        try pool.read { db in
+        try reading { db in
             var result: [RecordKey: EnterpriseID] = [:]
             let select = try db.cachedStatement(sql: "SELECT enterprise_id FROM record WHERE source = ? AND record_id = ?")
             for key in keys {
@@ -65,7 +65,7 @@ extension IdentityStore {
 extension IdentityStore {
     /// The normalised form of those of these records that are active, in key order.
     public func activeRecords(_ keys: some Sequence<RecordKey>) throws -> [NormalizedRecord] {
-        try pool.read { db in
+        try reading { db in
             var records: [NormalizedRecord] = []
             let select = try db.cachedStatement(sql: "SELECT normalized FROM record WHERE source = ? AND record_id = ? AND active = 1")
             for key in keys.sorted() {
@@ -90,7 +90,7 @@ extension IdentityStore {
 extension IdentityStore {
     /// Every record's person, in key order, streamed (a million rows are never held at once).
     public func forEachMembership(_ body: (RecordKey, EnterpriseID) throws -> Void) throws {
-        try pool.read { db in
+        try reading { db in
             let rows = try Row.fetchCursor(db, sql: """
                 SELECT source, record_id, enterprise_id FROM record WHERE enterprise_id IS NOT NULL ORDER BY source, record_id
                 """)
@@ -98,57 +98,5 @@ extension IdentityStore {
                 try body(RecordKey(source: row[0], recordId: row[1]), EnterpriseID(value: UInt64(row[2] as Int64)))
             }
         }
-    }
-}
-
-/// What a store holds, for `mpi status`: counts only, never a value.
-public struct StoreStatus: Sendable, Hashable, Codable {
-    public var activeRecords = 0
-    public var inactiveRecords = 0
-    public var waitingToBeLinked = 0
-    /// Linked records whose link keys are missing or stale are counted by the next link run; this is
-    /// those with none stored.
-    public var withoutLinkKeys = 0
-    public var persons = 0
-    public var retiredIds = 0
-    public var reviewItems = 0
-    public var decisions = 0
-    public var latestModelVersion: Int64?
-    public var latestLinkRunAt: String?
-    public var storeBytes: Int64 = 0
-    public var lookupLogBytes: Int64 = 0
-}
-
-extension IdentityStore {
-    public func status() throws -> StoreStatus {
-        var status = try pool.read { db in
-            var status = StoreStatus()
-            for row in try Row.fetchAll(db, sql: """
-                SELECT active, needs_link, link_keys IS NULL, count(*) FROM record GROUP BY active, needs_link, link_keys IS NULL
-                """) {
-                let count: Int = row[3]
-                if row[0] as Bool {
-                    status.activeRecords += count
-                    if row[1] as Bool { status.waitingToBeLinked += count } else if row[2] as Bool { status.withoutLinkKeys += count }
-                } else {
-                    status.inactiveRecords += count
-                }
-            }
-            status.persons = try Int.fetchOne(db, sql: "SELECT count(*) FROM person WHERE retired_into IS NULL") ?? 0
-            status.retiredIds = try Int.fetchOne(db, sql: "SELECT count(*) FROM person WHERE retired_into IS NOT NULL") ?? 0
-            status.reviewItems = try Int.fetchOne(db, sql: "SELECT count(*) FROM review_item") ?? 0
-            status.decisions = try Int.fetchOne(db, sql: "SELECT count(*) FROM decision") ?? 0
-            if let row = try Row.fetchOne(db, sql: "SELECT id, created_at FROM model_version ORDER BY id DESC LIMIT 1") {
-                status.latestModelVersion = row[0]
-                status.latestLinkRunAt = row[1]
-            }
-            return status
-        }
-        func bytes(_ path: String) -> Int64 {
-            ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.int64Value ?? 0
-        }
-        status.storeBytes = bytes(pool.path) + bytes(pool.path + "-wal")
-        status.lookupLogBytes = bytes(lookups.pool.path) + bytes(lookups.pool.path + "-wal")
-        return status
     }
 }

@@ -4,7 +4,6 @@ import MPIService
 import MPIStore
 import NIOCore
 import Testing
-@testable import mpi
 
 @Suite struct JSONLinesServiceTests {
     private func ask(_ session: JSONLinesSession, _ request: [String: Any]) throws -> [String: Any] {
