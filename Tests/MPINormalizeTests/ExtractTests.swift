@@ -166,7 +166,7 @@ import Testing
             _ = try RecordNormalizer(mapping: mapping, header: ["MRN", "NAME"], today: today, transliterator: Transliterator())
             Issue.record("accepted a header without mapped columns")
         } catch {
-            #expect(error.code == "missing_columns")
+            #expect(error.code == .missingColumns)
             #expect(error.message.contains("\"NHS\""))
             #expect(error.message.contains("\"DOB\""))
         }

@@ -57,7 +57,7 @@ import Testing
             _ = try NHSNumberNormalizer.normalize(raw, status: status)
             return nil
         } catch {
-            return error.code
+            return error.code.rawValue
         }
     }
 }
@@ -83,7 +83,7 @@ import Testing
                       ("HA1 3UJX9", "length"), ("HA1-3UJ", "character"), ("", "empty")])
     func invalid(raw: String, code: String) {
         #expect(throws: Rejection.self) { try PostcodeNormalizer.normalize(raw) }
-        do { _ = try PostcodeNormalizer.normalize(raw) } catch { #expect(error.code == code) }
+        do { _ = try PostcodeNormalizer.normalize(raw) } catch { #expect(error.code.rawValue == code) }
     }
 
     @Test func pseudoPostcodesAreNonInformative() throws {

@@ -62,7 +62,7 @@ public final class RecordNormalizer {
     public init(mapping: SourceMapping, header: [String], today: CalendarDate, transliterator: Transliterator) throws(Rejection) {
         let problems = mapping.validate()
         guard problems.isEmpty else {
-            throw Rejection("mapping", "source \(mapping.code): " + problems.joined(separator: "; "))
+            throw Rejection(.mapping, "source \(mapping.code): " + problems.joined(separator: "; "))
         }
         var indexes: [String: Int] = [:]
         for (index, name) in header.enumerated() where indexes[name] == nil {
@@ -70,7 +70,7 @@ public final class RecordNormalizer {
         }
         let missing = ([mapping.recordId] + mapping.columns.allColumns).filter { indexes[$0] == nil }
         guard missing.isEmpty else {
-            throw Rejection("missing_columns", "source \(mapping.code): the header has no column named "
+            throw Rejection(.missingColumns, "source \(mapping.code): the header has no column named "
                 + missing.map { "\"\($0)\"" }.joined(separator: ", "))
         }
         self.mapping = mapping
@@ -141,7 +141,7 @@ public final class RecordNormalizer {
             do {
                 return try normalize(raw)
             } catch {
-                rejections.append(FieldRejection(field: name, raw: raw, code: error.code, reason: error.message))
+                rejections.append(FieldRejection(field: name, raw: raw, code: error.code.rawValue, reason: error.message))
                 return nil
             }
         }

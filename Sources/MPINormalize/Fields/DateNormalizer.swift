@@ -45,7 +45,7 @@ public struct DateNormalizer: Sendable {
 
     public func normalize(_ raw: String) throws(Rejection) -> DateOfBirth {
         let text = raw.trimmingSpaces()
-        guard !text.isEmpty else { throw Rejection("empty", "no date given") }
+        guard !text.isEmpty else { throw Rejection(.empty, "no date given") }
         // Dates are short: their bytes are copied to the stack (withUTF8 would allocate for the small
         // strings Swift keeps inline).
         let count = text.utf8.count
@@ -55,12 +55,12 @@ public struct DateNormalizer: Sendable {
         }.get()
         var precision = parts.precision
         guard let date = CalendarDate(year: parts.year, month: parts.month, day: parts.day, precision: precision) else {
-            throw Rejection("impossible_date", "that day does not exist in that month and year")
+            throw Rejection(.impossibleDate, "that day does not exist in that month and year")
         }
         guard date.year >= Self.earliestYear else {
-            throw Rejection("implausible_year", "years before \(Self.earliestYear) are not accepted as a date of birth")
+            throw Rejection(.implausibleYear, "years before \(Self.earliestYear) are not accepted as a date of birth")
         }
-        guard date <= today else { throw Rejection("future", "the date is in the future") }
+        guard date <= today else { throw Rejection(.future, "the date is in the future") }
         if Self.knownDefaultDates.contains(date) {
             return DateOfBirth(date: date, isDefault: true)
         }
@@ -85,7 +85,7 @@ public struct DateNormalizer: Sendable {
 
     private func parseParts(_ text: UnsafeBufferPointer<UInt8>) throws(Rejection) -> Parts {
         // Built only when thrown: the message interpolation allocates.
-        var formatError: Rejection { Rejection("format", "the date does not match the source's format \(format.rawValue)") }
+        var formatError: Rejection { Rejection(.format, "the date does not match the source's format \(format.rawValue)") }
         var scanner = DateScanner(text)
         var parts = Parts(year: 0)
         switch format {
@@ -131,7 +131,7 @@ public struct DateNormalizer: Sendable {
             }
             guard scanner.atEnd else { throw formatError }
             if parts.precision != .day, !(1...12).contains(parts.month) {
-                throw Rejection("impossible_date", "month must be 01 to 12")
+                throw Rejection(.impossibleDate, "month must be 01 to 12")
             }
         }
         return parts

@@ -17,35 +17,35 @@ public enum NHSNumberNormalizer {
             default: sawOther = true
             }
         }
-        if digits.isEmpty, !sawExponent, !sawPointOrPlus, !sawOther { throw Rejection("empty", "no NHS number given") }
+        if digits.isEmpty, !sawExponent, !sawPointOrPlus, !sawOther { throw Rejection(.empty, "no NHS number given") }
         // Spreadsheets turn long numbers into 9.43477E+09 and drop leading zeros; neither can be undone
         // safely, so they are rejected rather than guessed.
         if sawExponent, sawPointOrPlus {
-            throw Rejection("scientific_notation", "the number was converted to scientific notation by a spreadsheet")
+            throw Rejection(.scientificNotation, "the number was converted to scientific notation by a spreadsheet")
         }
         if sawPointOrPlus, !sawExponent, !sawOther, raw.utf8.last == UInt8(ascii: "0"), raw.utf8.contains(UInt8(ascii: ".")) {
-            throw Rejection("spreadsheet_decimal", "the number was stored as a decimal by a spreadsheet")
+            throw Rejection(.spreadsheetDecimal, "the number was stored as a decimal by a spreadsheet")
         }
         guard !sawExponent, !sawPointOrPlus, !sawOther else {
-            throw Rejection("non_digit", "an NHS number has digits only")
+            throw Rejection(.nonDigit, "an NHS number has digits only")
         }
         guard digits.count == 10 else {
-            throw Rejection("length", "an NHS number has 10 digits, this has \(digits.count)")
+            throw Rejection(.length, "an NHS number has 10 digits, this has \(digits.count)")
         }
         if digits.allSatisfy({ $0 == digits[0] }) {
-            throw Rejection("placeholder", "one digit repeated is a placeholder, not an NHS number")
+            throw Rejection(.placeholder, "one digit repeated is a placeholder, not an NHS number")
         }
         guard let expected = checkDigit(ofFirstNine: digits) else {
-            throw Rejection("check_digit", "no valid check digit exists for these first nine digits")
+            throw Rejection(.checkDigit, "no valid check digit exists for these first nine digits")
         }
         guard expected == digits[9] else {
-            throw Rejection("check_digit", "the check digit does not match")
+            throw Rejection(.checkDigit, "the check digit does not match")
         }
         var status: NHSNumberStatus?
         if let rawStatus, !rawStatus.isEmpty {
             let code = rawStatus.utf8.count == 1 ? "0" + rawStatus : rawStatus
             guard let known = NHSNumberStatus(rawValue: code) else {
-                throw Rejection("status_code", "NHS number status indicator must be 01 to 08")
+                throw Rejection(.statusCode, "NHS number status indicator must be 01 to 08")
             }
             status = known
         }

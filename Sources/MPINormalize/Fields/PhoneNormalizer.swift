@@ -69,14 +69,14 @@ public enum PhoneNormalizer {
             case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: ")"), UInt8(ascii: "."), UInt8(ascii: "\t"):
                 continue
             default:
-                throw Rejection("character", "a telephone number has digits, spaces, brackets, + and - only")
+                throw Rejection(.character, "a telephone number has digits, spaces, brackets, + and - only")
             }
         }
         guard !digits.isEmpty else {
-            if raw.utf8.allSatisfy({ $0 == UInt8(ascii: " ") }) { throw Rejection("empty", "no telephone number given") }
-            throw Rejection("length", "a telephone number needs digits")
+            if raw.utf8.allSatisfy({ $0 == UInt8(ascii: " ") }) { throw Rejection(.empty, "no telephone number given") }
+            throw Rejection(.length, "a telephone number needs digits")
         }
-        guard !digits.overflowed else { throw Rejection("length", "a telephone number has at most 15 digits") }
+        guard !digits.overflowed else { throw Rejection(.length, "a telephone number has at most 15 digits") }
 
         // Where the national significant number starts in `digits`, once prefixes are read.
         var start = 0
@@ -87,7 +87,7 @@ public enum PhoneNormalizer {
             } else {
                 let count = digits.count - start
                 guard (7...15).contains(count) else {
-                    throw Rejection("length", "an international number has 7 to 15 digits")
+                    throw Rejection(.length, "an international number has 7 to 15 digits")
                 }
                 return PhoneNumber(number: digits.string(start..<digits.count, prefix: UInt8(ascii: "+")),
                                    isPlaceholder: isPlaceholder(digits, start..<digits.count))
@@ -99,13 +99,13 @@ public enum PhoneNormalizer {
             start = 0
         } else {
             guard digits[0] == zero, (10...11).contains(digits.count) else {
-                throw Rejection("length", "a UK number has 10 or 11 digits starting with 0")
+                throw Rejection(.length, "a UK number has 10 or 11 digits starting with 0")
             }
             start = 1
         }
         // National form: a trunk zero and the national significant number (9 or 10 digits).
         guard (9...10).contains(digits.count - start), digits[start] != zero else {
-            throw Rejection("length", "a UK number has 10 or 11 digits starting with 0")
+            throw Rejection(.length, "a UK number has 10 or 11 digits starting with 0")
         }
         return PhoneNumber(number: digits.string(start..<digits.count, prefix: zero),
                            isPlaceholder: isPlaceholder(digits, start..<digits.count))

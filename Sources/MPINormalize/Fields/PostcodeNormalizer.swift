@@ -13,14 +13,14 @@ public enum PostcodeNormalizer {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): kept = byte
             case UInt8(ascii: " "), UInt8(ascii: "\t"), 0xA0, 0xC2: continue   // NBSP arrives as C2 A0
             default:
-                throw Rejection("character", "a postcode has letters, digits and spaces only")
+                throw Rejection(.character, "a postcode has letters, digits and spaces only")
             }
             if count < 16 { withUnsafeMutableBytes(of: &buffer) { $0[count] = kept } }
             count += 1
         }
-        guard count > 0 else { throw Rejection("empty", "no postcode given") }
+        guard count > 0 else { throw Rejection(.empty, "no postcode given") }
         guard (5...7).contains(count) else {
-            throw Rejection("length", "a postcode has 5 to 7 letters and digits, this has \(count)")
+            throw Rejection(.length, "a postcode has 5 to 7 letters and digits, this has \(count)")
         }
         return try withUnsafeBytes(of: buffer) { bytes throws(Rejection) in
             try validated(outward: UnsafeRawBufferPointer(rebasing: bytes[0..<(count - 3)]),
@@ -36,10 +36,10 @@ public enum PostcodeNormalizer {
         }
         if outwardText == "GIR", inwardText == "0AA" { return Postcode(outward: outwardText, inward: inwardText) }
         guard isValidInward(inward) else {
-            throw Rejection("format", "the inward code must be a digit and two letters (not C, I, K, M, O or V)")
+            throw Rejection(.format, "the inward code must be a digit and two letters (not C, I, K, M, O or V)")
         }
         guard isValidOutward(outward) else {
-            throw Rejection("format", "the outward code is not a UK format (A9, A99, AA9, AA99, A9A or AA9A)")
+            throw Rejection(.format, "the outward code is not a UK format (A9, A99, AA9, AA99, A9A or AA9A)")
         }
         return Postcode(outward: outwardText, inward: inwardText)
     }

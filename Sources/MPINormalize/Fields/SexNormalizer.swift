@@ -46,7 +46,7 @@ public struct SexNormalizer: Sendable {
         let key = Self.key(raw)
         guard !key.isEmpty else { return nil }
         guard let meaning = codes[key] else {
-            throw Rejection("unmapped_code", "this sex code is not mapped; add it to the source's sex codes")
+            throw Rejection(.unmappedCode, "this sex code is not mapped; add it to the source's sex codes")
         }
         return meaning.sex
     }

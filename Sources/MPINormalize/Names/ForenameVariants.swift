@@ -26,7 +26,7 @@ public struct ForenameVariants: Sendable {
             if index == 0 { continue }
             let fields = line.split(separator: ",", omittingEmptySubsequences: false)
             guard fields.count == 2, !fields[0].isEmpty, !fields[1].isEmpty else {
-                throw Rejection("forename_variants_format", "line \(index + 1) of the forename variants is not group,name")
+                throw Rejection(.forenameVariantsFormat, "line \(index + 1) of the forename variants is not group,name")
             }
             groups[String(fields[0]), default: []].insert(String(fields[1]))
         }

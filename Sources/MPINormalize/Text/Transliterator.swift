@@ -14,7 +14,7 @@ public final class Transliterator {
         let utf16 = Array(id.utf16)
         let opened = utf16.withUnsafeBufferPointer { mpi_utrans_openU($0.baseAddress, Int32($0.count), &status) }
         guard mpi_u_failure(status) == 0, let opened else {
-            throw Rejection("icu_open_failed", "ICU could not open the transliterator \(id) (status \(status.rawValue))")
+            throw Rejection(.icuOpenFailed, "ICU could not open the transliterator \(id) (status \(status.rawValue))")
         }
         handle = OpaquePointer(opened)
         self.id = id
