@@ -79,9 +79,16 @@ let package = Package(
             "MPIProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOTestUtils", package: "swift-nio"),
         ]),
+        // `mpi import` and `mpi link --db` through the library, for the linkage and service tests.
+        .target(name: "MPILinkageTestSupport", dependencies: ["MPILinkage", "MPIStore", "MPICore", "MPINormalize"],
+                path: "Tests/MPILinkageTestSupport"),
+        // GRDB directly only to damage a store as another program would (StoreSurgery).
+        .testTarget(name: "MPILinkageTests", dependencies: [
+            "MPILinkage", "MPILinkageTestSupport", "MPIStore", "MPICore", "MPITestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         // The service's tests build their fixtures through the library, as `mpi import` and `mpi link` do.
         .testTarget(name: "MPIServiceTests", dependencies: [
-            "MPIService", "MPILinkage", "MPIStore", "MPICore", "MPINormalize", "MPIProtocol", "MPITestSupport",
+            "MPIService", "MPILinkage", "MPIStore", "MPICore", "MPINormalize", "MPIProtocol", "MPITestSupport", "MPILinkageTestSupport",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),

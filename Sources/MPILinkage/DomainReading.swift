@@ -37,7 +37,7 @@ public struct DomainReading: Sendable {
         for mapping in feeds {
             let feed = mapping.feedName
             guard let path = mapping.path else { throw LinkageError("source \(feed): no \"path\" to its extract") }
-            let extract = URL(fileURLWithPath: path, relativeTo: jobDirectory)
+            let extract = Self.extract(path, in: jobDirectory)
             var normalization = ExtractNormalization(mapping: mapping, extract: extract)
             normalization.keepsRawValues = true
             starting(feed, extract)

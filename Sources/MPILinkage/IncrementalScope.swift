@@ -33,7 +33,7 @@ public struct IncrementalScope: Sendable {
     ///   - waiting: records imported or changed since the last run.
     ///   - unlinked: records a steward unlinked, linked again so the decision takes effect.
     ///   - decisionRecords: both records of every steward decision, loaded so each decision binds.
-    public static func gather(store: IdentityStore, waiting: Set<RecordKey>, unlinked: Set<RecordKey>, decisionRecords: Set<RecordKey>,
+    public static func gather(store: any IdentityBackend, waiting: Set<RecordKey>, unlinked: Set<RecordKey>, decisionRecords: Set<RecordKey>,
                        rules: [BlockingRule], model: LinkageModel, maximumBlockSize: Int,
                        builder: MatchRecordBuilder) throws -> IncrementalScope {
         let pending = waiting.union(unlinked)

@@ -55,3 +55,16 @@ public enum JobFile {
         }
     }
 }
+
+extension LinkRun {
+    /// A source's extract: its path as the job gives it, relative to the job's folder (whether or not
+    /// `jobDirectory` was written with a trailing slash; `URL(relativeTo:)` alone would resolve against
+    /// the folder's parent without one).
+    static func extract(_ path: String, in jobDirectory: URL) -> URL {
+        URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: jobDirectory.path, isDirectory: true))
+    }
+}
+
+extension DomainReading {
+    static func extract(_ path: String, in jobDirectory: URL) -> URL { LinkRun.extract(path, in: jobDirectory) }
+}

@@ -28,9 +28,9 @@ public struct LinkOutputs {
     /// When linking a store: clusters.csv lists every active record with its enterprise id, read from
     /// the store after the run (an incremental run loads only part of it). Else persons are numbered
     /// P0000001 ... for the run.
-    public var store: IdentityStore? = nil
+    public var store: (any IdentityBackend)? = nil
 
-    public init(directory: String, job: LinkageJob, store: IdentityStore? = nil) {
+    public init(directory: String, job: LinkageJob, store: (any IdentityBackend)? = nil) {
         self.directory = directory
         self.job = job
         self.store = store

@@ -32,7 +32,7 @@ public struct LinkRun: Sendable {
         var kept = FirstRowPerRecord()
         for mapping in job.sources {
             guard let path = mapping.path else { throw LinkageError("source \(mapping.feedName): no \"path\" to its extract") }
-            let extract = URL(fileURLWithPath: path, relativeTo: jobDirectory)
+            let extract = Self.extract(path, in: jobDirectory)
             let normalization = ExtractNormalization(mapping: mapping, extract: extract)
             let estimatedRows = normalization.estimatedRows()
             var done = 0
@@ -58,6 +58,7 @@ public struct LinkRun: Sendable {
                 }
             }
             loaded.rowsPerSource[mapping.feedName] = summary.rows
+            progress.reading(feed: mapping.feedName, rows: summary.rows, estimatedTotal: max(estimatedRows, summary.rows))
             progress.step("read \(mapping.feedName): \(summary.rows) rows, \(summary.records) records, \(summary.rowProblems.count) rows rejected")
         }
         return loaded

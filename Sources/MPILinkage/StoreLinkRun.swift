@@ -10,13 +10,13 @@ public import MPIStore
 /// them (`IncrementalScope`); every other person stays as it is without being loaded. With `relink`,
 /// or on the first run, every record is linked and the model re-trained (unless one is given).
 public struct StoreLinkRun: Sendable {
-    public let store: IdentityStore
+    public let store: any IdentityBackend
     public let run: LinkRun
     /// Who is acting, and why, for the lineage and the audit trail.
     public let actor: String
     public let reason: String
 
-    public init(store: IdentityStore, run: LinkRun, actor: String, reason: String) {
+    public init(store: any IdentityBackend, run: LinkRun, actor: String, reason: String) {
         self.store = store
         self.run = run
         self.actor = actor
@@ -71,7 +71,7 @@ public struct StoreLinkRun: Sendable {
             (record.key, LinkKeys(record, rules: job.blocking.rules, termFrequencyKinds: termFrequencyKinds).encoded(fingerprint: fingerprint))
         }
         let applied = try store.applyPersons(outcome.personGroups, model: outcome.model, settings: settings, reason: reason, actor: actor,
-                                             linkKeys: linkKeys, review: .replaceAll(reviewEntries(of: outcome)))
+                                             scope: nil, linkKeys: linkKeys, review: .replaceAll(reviewEntries(of: outcome)))
         report(applied, incremental: false)
         return Result(outcome: outcome, applied: applied, incremental: false)
     }

@@ -7,12 +7,12 @@ public import MPIStore
 /// (one scan, no record loaded but the candidates) plus any records imported since the last link run,
 /// then are blocked again on full values by the job's rules; term frequencies are the whole store's.
 public struct StoreSearch: Sendable {
-    public let store: IdentityStore
+    public let store: any IdentityBackend
     public let rules: [BlockingRule]
     public let thresholds: LinkThresholds
     public let builder: MatchRecordBuilder
 
-    public init(store: IdentityStore, rules: [BlockingRule], thresholds: LinkThresholds, builder: MatchRecordBuilder) {
+    public init(store: any IdentityBackend, rules: [BlockingRule], thresholds: LinkThresholds, builder: MatchRecordBuilder) {
         self.store = store
         self.rules = rules
         self.thresholds = thresholds

@@ -53,7 +53,7 @@ public struct StoredKeyScan: Sendable {
     }
 
     /// Scans every linked record but those in `skipping` for the blocking hashes of `queries`.
-    public func scan(_ store: IdentityStore, for queries: [LinkKeys], skipping: Set<RecordKey>, builder: MatchRecordBuilder) throws -> Found {
+    public func scan(_ store: any IdentityBackend, for queries: [LinkKeys], skipping: Set<RecordKey>, builder: MatchRecordBuilder) throws -> Found {
         var wanted = WantedHashes(ruleCount: rules.count)
         for query in queries {
             for (rule, hashes) in query.blocking.enumerated() { for hash in hashes { wanted.insert(rule: rule, hash) } }
@@ -118,7 +118,7 @@ public struct StoredKeyScan: Sendable {
     }
 
     /// Loads the active ones of these records and builds their match records, on every core.
-    public static func loadAndBuild(_ keys: some Collection<RecordKey>, store: IdentityStore, builder: MatchRecordBuilder) throws -> [MatchRecord] {
+    public static func loadAndBuild(_ keys: some Collection<RecordKey>, store: any IdentityBackend, builder: MatchRecordBuilder) throws -> [MatchRecord] {
         let sorted = keys.sorted()
         let parts = min(ProcessInfo.processInfo.activeProcessorCount, max(1, sorted.count / 1000))
         let results = Mutex([Result<[MatchRecord], any Error>?](repeating: nil, count: parts))

@@ -1,18 +1,53 @@
 public import MPICore
 
-/// What the lookup service needs of an identity store: a snapshot to load its index from, the
-/// single-record changes registrations, updates and merges make (each one transaction, audited), the
-/// review queue and steward decisions, and batches of lookup audit entries.
+/// An identity store, whatever holds it: what `mpi import`, a link run (batch or incremental), the
+/// lookup service, review and audit need of it. Its values are the core's and the store's plain value
+/// types (`EnterpriseID`, `LinkageModel`, `LinkSettings`, `ReviewEntry` ...); its one error type is
+/// `StoreError`.
 ///
-/// `IdentityStore` (SQLite) is the one backend so far. The service (`MPIService`) speaks only to this
-/// protocol, and its types are the core's values and the store's plain value types, so a second
-/// backend (PostgreSQL, for several service instances sharing one index) can follow without touching
-/// the core or the service. A backend must give the same guarantees:
+/// `IdentityStore` (SQLite) is the one backend so far. `MPILinkage` and `MPIService` speak only to
+/// this protocol, so a second backend (PostgreSQL, for several service instances sharing one index)
+/// can follow without touching them. A backend must give the same guarantees:
 /// - each change is one transaction, its audit entry in it;
 /// - one source record belongs to one person at any time;
 /// - enterprise ids are never reused;
 /// - a snapshot is consistent: one moment's records, persons, decisions and model.
 public protocol IdentityBackend: Sendable {
+    // MARK: import
+
+    /// Stores one identifier domain's records in one transaction (`mpi import`).
+    func importSource(code: String, records: [StoredRecord], fullExtract: Bool, actor: String) throws -> ImportSummary
+
+    // MARK: link runs
+
+    /// The latest link run's model and settings; nil before the first run.
+    func linkageModel() throws -> LinkageModel?
+    func linkSettings() throws -> LinkSettings?
+    /// Whether any record has a person yet (a run is incremental only then).
+    func hasPersons() throws -> Bool
+    /// Active records imported or changed since the last link run.
+    func recordsWaitingToBeLinked() throws -> Set<RecordKey>
+    /// Every active record.
+    func activeRecords() throws -> [NormalizedRecord]
+    /// The active ones of these records.
+    func activeRecords(_ keys: some Sequence<RecordKey>) throws -> [NormalizedRecord]
+    /// Calls `body` with the stored link keys (nil when none) of each active, linked record and a
+    /// function giving its key; the bytes are valid only during the call.
+    func scanLinkKeys(_ body: (UnsafeRawBufferPointer?, () -> RecordKey) throws -> Void) throws
+    /// The persons of these records, with every member of those persons.
+    func personsWithMembers(of keys: some Sequence<RecordKey>) throws -> [RecordKey: EnterpriseID]
+    /// The person of each of these records that has one.
+    func memberships(of keys: some Sequence<RecordKey>) throws -> [RecordKey: EnterpriseID]
+    /// Every record's person, in key order, streamed.
+    func forEachMembership(_ body: (RecordKey, EnterpriseID) throws -> Void) throws
+    /// Writes a run's persons (ids kept, merged, split or minted by `EnterpriseIDPlan`), its model and
+    /// settings, link keys and review items in one transaction. With `scope`, only these records'
+    /// persons (an incremental run).
+    func applyPersons(_ groups: [[RecordKey]], model: LinkageModel, settings: LinkSettings, reason: String, actor: String,
+                      scope: Set<RecordKey>?, linkKeys: [(RecordKey, [UInt8])], review: ReviewUpdate?) throws -> LinkApplySummary
+
+    // MARK: the lookup service
+
     /// Everything the live index is built from, read in one consistent snapshot.
     func liveSnapshot() throws -> LiveSnapshot
     /// The latest link run's model version; nil before the first. A change means persons changed.
@@ -23,7 +58,6 @@ public protocol IdentityBackend: Sendable {
     func rawRecord(_ key: RecordKey) throws -> [String: String]?
     /// Every retired enterprise id and the id it was merged into.
     func retiredPersons() throws -> [EnterpriseID: EnterpriseID]
-
     /// Stores a registered or updated record and places it in `person` (a new person when nil), with
     /// the review items found while placing it, in one transaction.
     func register(_ record: StoredRecord, person: EnterpriseID?, review: [ReviewEntry], modelVersion: Int64?, actor: String,
@@ -34,14 +68,24 @@ public protocol IdentityBackend: Sendable {
     /// A source's merge: `retired` is the same patient as `survivor`; nil when either is unknown.
     func mergeRecords(survivor: RecordKey, retired: RecordKey, actor: String) throws -> (person: EnterpriseID, retiredPerson: EnterpriseID?)?
 
+    // MARK: review
+
     func reviewQueue(limit: Int) throws -> [ReviewEntry]
     func reviewItem(_ id: Int64) throws -> ReviewEntry?
     func decide(_ left: RecordKey, _ right: RecordKey, _ kind: DecisionKind, reason: String, steward: String) throws
     /// The latest decision per pair.
     func decisions() throws -> [StewardDecision]
 
+    // MARK: audit and lineage
+
     /// Lookup audit entries, written in batches (the service's `AuditBuffer`).
     func appendAudit(_ events: [AuditEvent]) throws
+    /// Audits a demographic search: how many candidates and the top person, never the demographics.
+    func recordSearch(candidates: Int, top: EnterpriseID?, actor: String) throws
+    /// The audit trail, oldest first; since a time, or about one person.
+    func auditTrail(since: String?, person: EnterpriseID?) throws -> [AuditEntry]
+    /// An enterprise id's lineage: minted, merged, split.
+    func history(_ id: EnterpriseID) throws -> [LineageEntry]
 }
 
 extension IdentityStore: IdentityBackend {}

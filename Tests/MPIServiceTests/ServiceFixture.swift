@@ -3,6 +3,7 @@ import MPICore
 import MPILinkage
 import MPINormalize
 import MPIService
+import MPILinkageTestSupport
 import MPIStore
 import MPITestSupport
 import Testing
@@ -29,28 +30,10 @@ struct ServiceFixture {
         try SyntheticExtracts.write(persons: persons, seed: 4, to: generated)
         let db = directory.appendingPathComponent("mpi.sqlite").path
         let store = try IdentityStore(path: db, durableCommits: true)
-        try await importJob(generated.appendingPathComponent("job.json").path, into: store)
-        try await link(generated.appendingPathComponent("job.json").path, store: store)
+        try await LibraryPipeline.importJob(generated.appendingPathComponent("job.json").path, into: store)
+        try await LibraryPipeline.link(generated.appendingPathComponent("job.json").path, store: store)
         let index = try IdentityIndex(store: store, builder: try ReferenceData.matchRecordBuilder(), today: .today)
         return ServiceFixture(directory: directory, db: db, store: store, index: index, registry: Self.clients)
-    }
-
-    /// Every source of a job into the store, one identifier domain per transaction (`mpi import`).
-    static func importJob(_ path: String, into store: IdentityStore) async throws {
-        let job = try JobFile.load(path)
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-        for domain in Set(job.sources.map(\.code)).sorted() {
-            let read = try await DomainReading(domain: domain, job: job, jobDirectory: directory, today: .today).read()
-            _ = try store.importSource(code: domain, records: read.records, fullExtract: false, actor: "test")
-        }
-    }
-
-    /// A link run over the store (`mpi link JOB --db`): incremental once it has persons, unless `relink`.
-    @discardableResult
-    static func link(_ path: String, store: IdentityStore, relink: Bool = false) async throws -> StoreLinkRun.Result {
-        let run = LinkRun(job: try JobFile.load(path), jobDirectory: URL(fileURLWithPath: path).deletingLastPathComponent(),
-                          builder: try ReferenceData.matchRecordBuilder(), today: .today)
-        return try await StoreLinkRun(store: store, run: run, actor: "test", reason: "test link").link(relink: relink)
     }
 
     static let clients = ClientRegistry(

@@ -6,6 +6,7 @@ import MPINormalize
 import MPIService
 import MPIStore
 import Testing
+import MPILinkageTestSupport
 import MPITestSupport
 
 @Suite struct ServiceReloadTests {
@@ -18,15 +19,15 @@ import MPITestSupport
         let deliveries = try TwoDeliveries(persons: 600, seed: 3, in: directory)
         let db = directory.appendingPathComponent("mpi.sqlite").path
         let store = try IdentityStore(path: db, durableCommits: true)
-        try await ServiceFixture.importJob(deliveries.firstJob, into: store)
-        try await ServiceFixture.link(deliveries.firstJob, store: store)
+        try await LibraryPipeline.importJob(deliveries.firstJob, into: store)
+        try await LibraryPipeline.link(deliveries.firstJob, store: store)
         let index = try IdentityIndex(store: store, builder: try ReferenceData.matchRecordBuilder(), today: .today)
         #expect(try !index.storeHasNewerLinkRun())
 
-        try await ServiceFixture.importJob(deliveries.fullJob, into: store)
+        try await LibraryPipeline.importJob(deliveries.fullJob, into: store)
         let arriving = try #require(try store.recordsWaitingToBeLinked().sorted().first)
         // Another process's link run: its own connection to the store.
-        try await ServiceFixture.link(deliveries.fullJob, store: try IdentityStore(path: db))
+        try await LibraryPipeline.link(deliveries.fullJob, store: try IdentityStore(path: db))
         #expect(try index.storeHasNewerLinkRun())
         #expect(index.resolve(.record(arriving), actor: "test").isEmpty)          // not yet: the index is the one it loaded
 
@@ -58,7 +59,7 @@ import MPITestSupport
         let watcher = StoreWatcher(index: fixture.index, interval: .milliseconds(50), logger: Logger(label: "test"))
         let watching = Task { try await watcher.run() }
         defer { watching.cancel() }
-        try await ServiceFixture.link(fixture.job, store: try IdentityStore(path: fixture.db), relink: true)
+        try await LibraryPipeline.link(fixture.job, store: try IdentityStore(path: fixture.db), relink: true)
         let deadline = ContinuousClock.now + .seconds(20)
         while fixture.index.modelVersion == before, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(fixture.index.modelVersion != before)
