@@ -1,83 +1,49 @@
 // A property-based fuzzer for everything a peer's bytes reach: the MLLP and JSON-lines framing, the
 // HL7 v2 parser and the two protocol sessions (identity feed, PIX, PDQ; resolve, match, register,
-// merge) over a small live index. Inputs are mutations of valid seed messages (byte flips,
+// merge) over a small live index (`FuzzHarness`). Inputs are mutations of valid seed messages (byte flips,
 // delimiter and framing bytes, deletions, duplications, splices, truncations, long runs), fed in
 // random chunk sizes. Properties checked for every input: no crash or trap; every decoded message
 // gets exactly one answer; an HL7 answer parses and carries an MSA segment; a JSON answer is one line
 // holding a JSON object with an "ok" member. Deterministic for a seed.
 import Foundation
+import FuzzHarness
 import MPICore
-import MPINormalize
-import MPIProtocol
-import MPIService
-import MPIStore
-import NIOCore
 
 var inputs = 10_000_000
 var seed: UInt64 = 1
+var corpusDirectory: String?
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
     switch argument {
     case "--inputs": inputs = Int(arguments.next() ?? "") ?? inputs
     case "--seed": seed = UInt64(arguments.next() ?? "") ?? seed
+    case "--write-corpus": corpusDirectory = arguments.next()
     default:
-        FileHandle.standardError.write(Data("usage: mpi-fuzz [--inputs N] [--seed S]\n".utf8))
+        FileHandle.standardError.write(Data("usage: mpi-fuzz [--inputs N] [--seed S] | --write-corpus DIR\n".utf8))
         exit(2)
     }
 }
 
-// MARK: a small live index to answer against
-
-let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mpi-fuzz-\(UUID().uuidString)")
-try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-defer { try? FileManager.default.removeItem(at: directory) }
-let store = try IdentityStore(path: directory.appendingPathComponent("fuzz.sqlite").path)
-let header = ["ID", "GIVEN", "FAMILY", "DOB", "SEX", "NHS", "POSTCODE"]
-let mapping = SourceMapping(code: "R1K", recordId: "ID",
-                            columns: .init(givenName: "GIVEN", familyName: "FAMILY", nhsNumber: "NHS", dateOfBirth: "DOB", sex: "SEX", postcode: "POSTCODE"))
-let normalizer = try RecordNormalizer(mapping: mapping, header: header, today: CalendarDate(year: 2026, month: 11, day: 28)!, transliterator: Transliterator())
-normalizer.keepsRawValues = true
-let rows = [["1", "Ann", "Smith", "1980-01-02", "F", "9434765919", "UB8 3NN"], ["2", "Ann", "Smith", "1980-01-02", "F", "", "UB8 3NN"],
-            ["3", "Jon", "Khan", "1975-05-06", "M", "", "W2 1NY"], ["4", "Maria", "O'Brien", "2001-12-31", "F", "", "SW10 9NH"]]
-var stored: [StoredRecord] = []
-for (line, row) in rows.enumerated() {
-    guard case .success(let normalized) = normalizer.normalize(fields: row, line: line + 1) else { fatalError("seed row \(line) did not normalise") }
-    stored.append(StoredRecord(key: normalized.record.key, raw: normalized.raw, normalized: normalized.record))
+let harness = try FuzzHarness()
+if let corpus = corpusDirectory {
+    // libFuzzer's starting corpus: each seed framed, behind the control byte `mpi-libfuzz` reads.
+    try FileManager.default.createDirectory(atPath: corpus, withIntermediateDirectories: true)
+    for (number, message) in FuzzHarness.hl7Seeds.enumerated() {
+        let input = [UInt8(1)] + FuzzHarness.framed(Array(message.utf8), isHL7: true)
+        _ = FileManager.default.createFile(atPath: "\(corpus)/hl7-\(number)", contents: Data(input))
+    }
+    for (number, message) in FuzzHarness.jsonSeeds.enumerated() {
+        let input = [UInt8(0)] + FuzzHarness.framed(Array(message.utf8), isHL7: false)
+        _ = FileManager.default.createFile(atPath: "\(corpus)/json-\(number)", contents: Data(input))
+    }
+    print("wrote \(FuzzHarness.hl7Seeds.count + FuzzHarness.jsonSeeds.count) seed inputs to \(corpus)")
+    exit(0)
 }
-_ = try store.importSource(code: "R1K", records: stored, fullExtract: false, actor: "fuzz")
-let encoder = JSONEncoder()
-let settings = LinkSettings(rules: BlockingRule.nhsDefaults, maximumBlockSize: 1_000, thresholds: .defaults)
-_ = try store.applyPersons([[stored[0].key, stored[1].key], [stored[2].key], [stored[3].key]],
-                           modelJSON: String(decoding: try encoder.encode(LinkageModel.untrained()), as: UTF8.self),
-                           settingsJSON: String(decoding: try encoder.encode(settings), as: UTF8.self), reason: "fuzz", actor: "fuzz")
-let variants = try ForenameVariants(csv: "group,name\n1,ANN\n1,ANNE\n")
-let index = try IdentityIndex(store: store, builder: MatchRecordBuilder(variants: variants), today: CalendarDate(year: 2026, month: 11, day: 28)!)
-let registry = ClientRegistry(
-    domains: [IdentifierDomain(name: "R1K", universalId: "1.2.3", kind: .source), IdentifierDomain(name: "RYJ", kind: .source),
-              IdentifierDomain(name: "NHS", universalId: "2.16.840.1.113883.2.1.4.1", kind: .nhsNumber), IdentifierDomain(name: "MPI", kind: .enterprise)],
-    clients: [Client(name: "fuzz", tokenSHA256: ClientRegistry.tokenHash("t"), permissions: [.resolve, .match, .register], source: "R1K",
-                     hl7Senders: [.init(application: "EHR", facility: "R1K")], maximumConnections: 1_000_000)])
 
 // MARK: seeds and mutations
 
-let hl7Seeds = [
-    "MSH|^~\\&|EHR|R1K|MPI|NWL|20261128||ADT^A01^ADT_A01|C1|P|2.5\rEVN||20261128\rPID|||77^^^R1K^MR~9434765919^^^NHS^NH||O\\S\\BRIEN^Siobhán^Mary||19851102|F|||14 Pield Heath Ave^Flat 3^Uxbridge^^UB8 3NN||07700 900123\rPV1||I",
-    "MSH|^~\\&|EHR|R1K|MPI|NWL|20261128||ADT^A08^ADT_A01|C2|P|2.3.1\rPID|||1^^^R1K^MR||SMITH^ANN||19800102|F",
-    "MSH|^~\\&|EHR|R1K|MPI|NWL|20261128||ADT^A40^ADT_A39|C3|P|2.5\rPID|||1^^^R1K^MR||SMITH^ANN\rMRG|2^^^R1K",
-    "MSH|^~\\&|EHR|R1K|MPI|NWL|20261128||QBP^Q23^QBP_Q21|C4|P|2.5\rQPD|IHE PIX Query|T1|1^^^R1K&1.2.3&ISO^MR|^^^MPI~^^^NHS\rRCP|I",
-    "MSH|^~\\&|EHR|R1K|MPI|NWL|20261128||QBP^Q22^QBP_Q21|C5|P|2.5\rQPD|IHE PDQ Query|T2|@PID.5.1^SMITH~@PID.5.2^ANN~@PID.7^19800102\rRCP|I|1^RD",
-    "MSH|#!@%$|EHR|R1K|MPI|NWL|20261128||ADT#A04#ADT_A01|C6|P|2.5\rPID###3^^^R1K^MR##KHAN!JON##19750506|M",
-]
-let jsonSeeds = [
-    #"{"id":1,"op":"authenticate","token":"t"}"#,
-    #"{"id":2,"op":"resolve","identifier":{"domain":"R1K","value":"1"}}"#,
-    #"{"id":"x","op":"match","limit":5,"demographics":{"given":"Ann","family":"Smith","dateOfBirth":"1980-01-02"}}"#,
-    #"{"id":4,"op":"register","source":"R1K","recordId":"9","demographics":{"given":"Zoë","family":"Ng","dateOfBirth":"1990-02-03","nhsNumber":"943 476 5919","address":["1 Road"]}}"#,
-    #"{"id":5,"op":"merge","source":"R1K","survivor":"1","retired":"2"}"#,
-    #"{"id":6,"op":"resolve","identifier":{"domain":"MPI","value":"0000-0000-0"}}"#,
-    #"{"id":7,"op":"ping"}"#,
-]
-
+let hl7Seeds = FuzzHarness.hl7Seeds
+let jsonSeeds = FuzzHarness.jsonSeeds
 var generator = SplitMix64(seed: seed)
 @MainActor func random(_ bound: Int) -> Int { bound <= 0 ? 0 : Int(generator.next() % UInt64(bound)) }
 let interesting: [UInt8] = Array("|^~\\&\r\n{}[]\":,@#0123456789-".utf8) + [0x0B, 0x1C, 0x0D, 0x00, 0xFF, 0xC3, 0xA9, 0xE2, 0x80]
@@ -109,7 +75,7 @@ let interesting: [UInt8] = Array("|^~\\&\r\n{}[]\":,@#0123456789-".utf8) + [0x0B
 }
 
 @MainActor func fail(_ what: String, _ input: [UInt8]) -> Never {
-    let path = directory.deletingLastPathComponent().appendingPathComponent("mpi-fuzz-failure-\(seed).bin").path
+    let path = harness.directory.deletingLastPathComponent().appendingPathComponent("mpi-fuzz-failure-\(seed).bin").path
     FileManager.default.createFile(atPath: path, contents: Data(input))
     FileManager.default.createFile(atPath: path + ".txt", contents: Data(what.utf8))
     print("property violated: \(what); input written to \(path)")
@@ -120,22 +86,15 @@ let interesting: [UInt8] = Array("|^~\\&\r\n{}[]\":,@#0123456789-".utf8) + [0x0B
 
 let hl7SeedBytes = hl7Seeds.map { Array($0.utf8) }
 let jsonSeedBytes = jsonSeeds.map { Array($0.utf8) }
-var hl7Session = HL7Session(index: index, registry: registry, limiter: ConnectionLimiter(defaultMaximum: 1_000_000))
-var jsonSession = JSONLinesSession(index: index, registry: registry, limiter: ConnectionLimiter(defaultMaximum: 1_000_000))
-_ = jsonSession.handle(ByteBuffer(string: jsonSeeds[0]))
-var counts = (messages: 0, framingErrors: 0, answers: 0)
 let started = Date()
 
 for number in 0..<inputs {
-    if number % 5_000 == 0 {
-        hl7Session = HL7Session(index: index, registry: registry, limiter: ConnectionLimiter(defaultMaximum: 1_000_000))
-        jsonSession = JSONLinesSession(index: index, registry: registry, limiter: ConnectionLimiter(defaultMaximum: 1_000_000))
-        if random(4) > 0 { _ = jsonSession.handle(ByteBuffer(string: jsonSeeds[0])) }   // mostly authenticated
-    }
+    if number % 100_000 == 0, number > 0 { try harness.rebuild() }   // registrations accumulate: start afresh
+    if number % 5_000 == 0 { harness.startConnections(authenticated: random(4) > 0) }   // mostly authenticated
     if number % 1_000_000 == 0, number > 0 {
         // Written unbuffered, so progress shows when the output goes to a file.
-        FileHandle.standardOutput.write(Data("\(number) inputs, \(counts.messages) messages answered, \(counts.framingErrors) framing errors, \(Int(Date().timeIntervalSince(started))) s\n".utf8))
-        try? index.audit.flush()
+        FileHandle.standardOutput.write(Data("\(number) inputs, \(harness.counts.messages) messages answered, \(harness.counts.framingErrors) framing errors, \(Int(Date().timeIntervalSince(started))) s\n".utf8))
+        try? harness.index.audit.flush()
     }
     let isHL7 = number % 2 == 0
     let seedBytes = isHL7 ? hl7SeedBytes : jsonSeedBytes
@@ -144,46 +103,13 @@ for number in 0..<inputs {
     // The stream: usually a proper frame or line, sometimes raw bytes, sometimes two messages.
     var stream: [UInt8]
     switch (isHL7, random(5)) {
-    case (true, 0): stream = body
-    case (true, 1): stream = [MLLP.startBlock] + body + [MLLP.endBlock, MLLP.carriageReturn] + [MLLP.startBlock] + body + [MLLP.endBlock, MLLP.carriageReturn]
-    case (true, _): stream = [MLLP.startBlock] + body + [MLLP.endBlock, MLLP.carriageReturn]
-    case (false, 0): stream = body
-    case (false, _): stream = body + [0x0A]
+    case (_, 0): stream = body
+    case (true, 1): stream = FuzzHarness.framed(body, isHL7: true) + FuzzHarness.framed(body, isHL7: true)
+    case (let hl7, _): stream = FuzzHarness.framed(body, isHL7: hl7)
     }
-    var buffer = ByteBuffer()
-    var mllp = MLLPFrameDecoder(maximumMessageSize: 4_096)
-    var lines = JSONLineDecoder(maximumLineLength: 4_096)
-    var offset = 0
-    do {
-        while offset < stream.count {
-            let chunk = 1 + random(min(64, stream.count - offset) + (random(2) == 0 ? stream.count : 0))
-            buffer.writeBytes(stream[offset..<min(stream.count, offset + chunk)])
-            offset += chunk
-            while true {
-                if isHL7 {
-                    guard let frame = try mllp.decode(buffer: &buffer) else { break }
-                    counts.messages += 1
-                    let (response, _) = hl7Session.handle(String(buffer: frame))
-                    guard let answer = try? HL7Message(response), answer.segment("MSA") != nil else { fail("HL7 answer without MSA: \(response)", body) }
-                } else {
-                    guard let line = try lines.decode(buffer: &buffer) else { break }
-                    counts.messages += 1
-                    let (response, _) = jsonSession.handle(line)
-                    let text = String(buffer: response)
-                    guard text.hasSuffix("\n"), text.dropLast().firstIndex(of: "\n") == nil,
-                          let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], object["ok"] is Bool else {
-                        fail("JSON answer is not one object line: \(text)", body)
-                    }
-                }
-            }
-        }
-    } catch is MLLPFramingError {
-        counts.framingErrors += 1
-    } catch is JSONLineFramingError {
-        counts.framingErrors += 1
-    } catch {
-        fail("unexpected error \(error)", body)
+    if let violation = harness.feed(stream, isHL7: isHL7, chunkSize: { remaining in 1 + random(min(64, remaining) + (random(2) == 0 ? remaining : 0)) }) {
+        fail(violation, body)
     }
 }
-try? index.audit.flush()
-print("done: \(inputs) inputs, \(counts.messages) messages answered, \(counts.framingErrors) framing errors, no crash, in \(Int(Date().timeIntervalSince(started))) s (seed \(seed))")
+try? harness.index.audit.flush()
+print("done: \(inputs) inputs, \(harness.counts.messages) messages answered, \(harness.counts.framingErrors) framing errors, no crash, in \(Int(Date().timeIntervalSince(started))) s (seed \(seed))")
