@@ -34,29 +34,42 @@ public struct PatientIdentity: Sendable, Hashable {
     /// PID-13 (home phone); the first repetition of name, address and phone is used. A maiden or
     /// previous surname comes from a second PID-5 repetition with name type M or B, when present.
     public init(pid: HL7Message.Segment, in message: HL7Message) {
-        for repetition in message.repetitions(pid[field: 3]) where !repetition.isEmpty {
+        // Repetitions are read in place (no array of copies): this runs for every message of a feed.
+        var number = 1
+        while let repetition = message.repetition(pid[field: 3], number) {
+            number += 1
+            guard !repetition.isEmpty else { continue }
             identifiers.append(Identifier(value: message.component(repetition, 1), authority: message.component(repetition, 4),
                                           type: message.component(repetition, 5)))
         }
-        let names = message.repetitions(pid[field: 5])
-        if let name = names.first {
+        let names = pid[field: 5]
+        if let name = message.repetition(names, 1) {
             family = message.component(name, 1)
             given = message.component(name, 2)
             middle = message.component(name, 3)
         }
-        if let previous = names.dropFirst().first(where: { ["M", "B"].contains(message.component($0, 7).uppercased()) }) {
-            previousFamily = message.component(previous, 1)
+        number = 2
+        while let previous = message.repetition(names, number) {
+            number += 1
+            let type = message.component(previous, 7)
+            if type == "M" || type == "m" || type == "B" || type == "b" {
+                previousFamily = message.component(previous, 1)
+                break
+            }
         }
         dateOfBirth = message.component(pid[field: 7], 1)
         sex = message.component(pid[field: 8], 1)
-        if let address = message.repetitions(pid[field: 11]).first {
-            addressLines = [message.component(address, 1), message.component(address, 2), message.component(address, 3)]
-                .filter { !$0.isEmpty }
+        if let address = message.repetition(pid[field: 11], 1) {
+            for line in 1...3 {
+                let text = message.component(address, line)
+                if !text.isEmpty { addressLines.append(text) }
+            }
             postcode = message.component(address, 5)
         }
-        if let phone = message.repetitions(pid[field: 13]).first {
+        if let phone = message.repetition(pid[field: 13], 1) {
             // XTN-1 (the number as text) or XTN-12 (unformatted), whichever is present.
-            self.phone = message.component(phone, 1).isEmpty ? message.component(phone, 12) : message.component(phone, 1)
+            let number = message.component(phone, 1)
+            self.phone = number.isEmpty ? message.component(phone, 12) : number
         }
     }
 }
