@@ -13,6 +13,13 @@ public struct DomainReading: Sendable {
     public let jobDirectory: URL
     public let today: CalendarDate
 
+    /// The job's identifier domains (source codes), each once, in the order the job first lists them.
+    public static func domains(of job: LinkageJob) -> [String] {
+        var domains: [String] = []
+        for source in job.sources where !domains.contains(source.code) { domains.append(source.code) }
+        return domains
+    }
+
     public init(domain: String, job: LinkageJob, jobDirectory: URL, today: CalendarDate) {
         self.domain = domain
         feeds = job.sources.filter { $0.code == domain }
@@ -37,7 +44,7 @@ public struct DomainReading: Sendable {
         for mapping in feeds {
             let feed = mapping.feedName
             guard let path = mapping.path else { throw LinkageError("source \(feed): no \"path\" to its extract") }
-            let extract = Self.extract(path, in: jobDirectory)
+            let extract = LinkRun.extract(path, in: jobDirectory)
             var normalization = ExtractNormalization(mapping: mapping, extract: extract)
             normalization.keepsRawValues = true
             starting(feed, extract)

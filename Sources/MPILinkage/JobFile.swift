@@ -64,7 +64,3 @@ extension LinkRun {
         URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: jobDirectory.path, isDirectory: true))
     }
 }
-
-extension DomainReading {
-    static func extract(_ path: String, in jobDirectory: URL) -> URL { LinkRun.extract(path, in: jobDirectory) }
-}

@@ -214,7 +214,7 @@ public struct HL7Message: Sendable, Hashable {
             var lineNumber = 1
             var afterCarriageReturn = false
             func endLine() {
-                if line.starts(with: [UInt8(ascii: "M"), UInt8(ascii: "S"), UInt8(ascii: "H")]) {
+                if line.count >= 3, line[0] == UInt8(ascii: "M"), line[1] == UInt8(ascii: "S"), line[2] == UInt8(ascii: "H") {
                     if !message.isEmpty { messages.append((messageLine, String(decoding: message, as: UTF8.self))) }
                     message = line
                     messageLine = lineNumber

@@ -11,9 +11,7 @@ public enum LibraryPipeline {
     public static func importJob(_ path: String, into store: any IdentityBackend) async throws {
         let job = try JobFile.load(path)
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-        var domains: [String] = []
-        for source in job.sources where !domains.contains(source.code) { domains.append(source.code) }
-        for domain in domains {
+        for domain in DomainReading.domains(of: job) {
             let read = try await DomainReading(domain: domain, job: job, jobDirectory: directory, today: .today).read()
             _ = try store.importSource(code: domain, records: read.records, fullExtract: false, actor: "test")
         }

@@ -12,7 +12,7 @@ private func admissions(count: Int) -> [String] {
         return [
             "MSH|^~\\&|ED|RAS|MPI|NWL|20261128101500||ADT^A04^ADT_A01|ED\(index)|P|2.5",
             "EVN|A04|20261128101500",
-            "PID|1||RAS\(100_000 + index)^^^RAS^MR~9434765919^^^NHS^NH||\(surname)^\(forename)^^^Ms||1985\(String(format2(index % 12 + 1)))\(String(format2(index % 28 + 1)))|F|||\(index) Pield Heath Ave^Flat 3^Uxbridge^^UB8 3NN^GBR||07700 900\(100 + index % 800)",
+            "PID|1||RAS\(100_000 + index)^^^RAS^MR~9434765919^^^NHS^NH||\(surname)^\(forename)^^^Ms||1985\(format2(index % 12 + 1))\(format2(index % 28 + 1))|F|||\(index) Pield Heath Ave^Flat 3^Uxbridge^^UB8 3NN^GBR||07700 900\(100 + index % 800)",
             "PV1|1|E",
         ].joined(separator: "\r")
     }

@@ -71,9 +71,7 @@ extension MPI {
             var added = 0, changed = 0, unchanged = 0, markedInactive = 0
             var totalRows = 0, totalRejected = 0
             var rejectWriter = try rejects.map { try CSVWriter(path: $0, header: ["source", "line", "record_id", "field", "code", "reason"]) }
-            var domains: [String] = []
-            for mapping in linkageJob.sources where !domains.contains(mapping.code) { domains.append(mapping.code) }
-            for domain in domains {
+            for domain in DomainReading.domains(of: linkageJob) {
                 let read = try await DomainReading(domain: domain, job: linkageJob, jobDirectory: directory, today: .today).read(
                     starting: { feed, extract in progress.line("\(feed): reading \(extract.path)") },
                     reject: { reject in
