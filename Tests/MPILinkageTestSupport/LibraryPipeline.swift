@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import MPICore
 public import MPILinkage
 import MPINormalize

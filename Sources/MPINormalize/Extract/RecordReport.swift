@@ -1,4 +1,4 @@
-public import MPICore
+import MPICore
 
 /// One line of `mpi normalise` output: what the program made of a row, for a steward to read.
 public struct RecordReport: Encodable, Sendable {
