@@ -6,6 +6,8 @@ implementations, never by our own code:
                                   all over the UTF-8 bytes of a and b
   Tests/Fixtures/phonetic.tsv     name, Soundex, NYSIIS (jellyfish), Double Metaphone primary/alternate (doublemetaphone)
   Tests/Fixtures/nhs-numbers.tsv  number, valid, reason: the modulus-11 rule as the NHS data dictionary states it
+  Tests/Fixtures/six-significant.tsv  a double (repr) and its C "%.6g" text (Python's % operator, which
+                                  rounds the exact binary value as C's printf does): the numbers of pairs.csv
 
 Run:  $(Scripts/reference-env.sh) Scripts/generate-reference-fixtures.py
 The pairs are synthetic and deterministic (seeded): name lists below, typing errors applied at random.
@@ -182,8 +184,29 @@ def write_nhs_numbers():
     return len(rows)
 
 
+def write_six_significant():
+    """Match weights, probabilities and the awkward cases: ties at the sixth digit, carries to the
+    next power of ten, the switch to exponent form at 1e-4 and 1e6, tiny and huge values."""
+    values = [0.0, -0.0, 1.0, -1.0, 0.5, 0.1, 1e-4, 9.99999e-5, 0.000099999949, 0.00009999995, 123456.5, 1234565.0,
+              0.1234565, 0.9999995, 0.99999949, 999999.5, 999999.4, 1e6, 1e-5, 3.2e-05, 25.3719, -12.345678,
+              1e-300, 5e-324, 1.7976931348623157e308, 2.5, 0.125, 1e22, 1e23, 123456789012.0]
+    for _ in range(3000):
+        values.append(rng.uniform(-60.0, 60.0))                      # match weights
+        weight = rng.uniform(-60.0, 60.0)
+        values.append(1.0 / (1.0 + 2.0 ** -weight))                 # probabilities
+        values.append(rng.uniform(0.0, 1.0) * 10.0 ** rng.randint(-320, 308))
+        digits = rng.randint(100000, 999999)                         # exactly at or beside a tie
+        values.append((digits + 0.5) * 10.0 ** rng.randint(-12, 6))
+    with open(OUT / "six-significant.tsv", "w") as out:
+        out.write("value\tprinted\n")
+        for value in values:
+            out.write(f"{value!r}\t{'%.6g' % value}\n")
+    return len(values)
+
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     print(f"similarity pairs: {write_similarity()}")
     print(f"phonetic names:   {write_phonetic()}")
     print(f"NHS numbers:      {write_nhs_numbers()}")
+    print(f"%.6g numbers:     {write_six_significant()}")

@@ -1,6 +1,7 @@
 public import Foundation
 public import MPICore
 public import MPINormalize
+import MPIProtocol
 
 /// Reads one source's extract and normalises every row, keeping count of what was rejected.
 public struct ExtractNormalization: Sendable {
@@ -43,43 +44,36 @@ public struct ExtractNormalization: Sendable {
         return ExtractNormalization(mapping: mapping, extract: extract)
     }
 
-    /// Normalises rows in chunks, one task per chunk and about two chunks per core, keeping file order.
-    private static func normalizeInParallel(_ rows: [Result<DelimitedRow, RowProblem>], mapping: SourceMapping, header: [String],
-                                    today: CalendarDate, keepsRawValues: Bool) async throws -> [Result<NormalizedRow, RowProblem>] {
-        let workers = max(ProcessInfo.processInfo.activeProcessorCount, 1)
-        let chunkSize = max(1_000, (rows.count + 2 * workers - 1) / (2 * workers))
-        let chunks = stride(from: 0, to: rows.count, by: chunkSize).map { $0..<min($0 + chunkSize, rows.count) }
-        return try await withThrowingTaskGroup(of: (Int, [Result<NormalizedRow, RowProblem>]).self) { group in
-            for (index, range) in chunks.enumerated() {
-                group.addTask {
-                    let normalizer = try RecordNormalizer(mapping: mapping, header: header, today: today, transliterator: Transliterator())
-                    normalizer.keepsRawValues = keepsRawValues
-                    return (index, rows[range].map { $0.flatMap { normalizer.normalize($0) } })
-                }
-            }
-            var parts = [[Result<NormalizedRow, RowProblem>]](repeating: [], count: chunks.count)
-            for try await (index, part) in group { parts[index] = part }
-            return parts.flatMap { $0 }
-        }
-    }
-
     /// About how many rows the extract holds (its line breaks), for progress reporting.
     public func estimatedRows() -> Int {
         guard let data = try? Data(contentsOf: extract, options: .mappedIfSafe) else { return 1 }
-        return max(data.reduce(0) { $1 == 0x0A ? $0 + 1 : $0 } - (mapping.format == .jsonl ? 0 : 1), 1)
+        let lineBreaks = data.withUnsafeBytes { bytes in bytes.reduce(into: 0) { count, byte in if byte == 0x0A { count += 1 } } }
+        return max(lineBreaks - (mapping.format == .jsonl ? 0 : 1), 1)
     }
 
-    /// Normalises every row, handing each result to `emit` in file order. Delimited extracts are
-    /// normalised on all cores (each worker with its own ICU transliterator), then emitted in order.
+    /// Normalises every row, handing each result to `emit` in file order.
     public func run(today: CalendarDate, emit: (Result<NormalizedRow, RowProblem>) throws -> Void) async throws -> Summary {
+        try await run(today: today, prepare: { _ in () }) { result in try emit(result.map(\.row)) }
+    }
+
+    /// A normalised row and what `prepare` made of it on the worker that normalised it.
+    public typealias PreparedRow<Prepared> = (row: NormalizedRow, prepared: Prepared)
+
+    /// Normalises every row on all cores and hands each result to `emit` in file order. The extract is
+    /// cut into chunks of whole rows (a CSV row's quoted line breaks stay inside it; an HL7 file is cut
+    /// between messages, a JSON-lines file between lines), each chunk normalised by a task with its own
+    /// ICU transliterator. `prepare` runs on the same task for each row normalised (the linkage builds
+    /// its match record there), so only the order-keeping hand-over is sequential.
+    public func run<Prepared: Sendable>(today: CalendarDate, prepare: @escaping @Sendable (NormalizedRow) -> Prepared,
+                                        emit: (Result<PreparedRow<Prepared>, RowProblem>) throws -> Void) async throws -> Summary {
         let bytes: [UInt8]
         do {
             bytes = try [UInt8](Data(contentsOf: extract))
         } catch {
             throw LinkageError("cannot read the extract \(extract.path)")
         }
-        let transliterator = try Transliterator()
-        var rows: any IteratorProtocol<Result<NormalizedRow, RowProblem>>
+        let mapping = mapping, keepsRawValues = keepsRawValues
+        let results: [Result<PreparedRow<Prepared>, RowProblem>]
         switch mapping.format {
         case .csv, .tsv:
             var reader = DelimitedReader(bytes: bytes, delimiter: mapping.format == .tsv ? UInt8(ascii: "\t") : UInt8(ascii: ","))
@@ -87,23 +81,31 @@ public struct ExtractNormalization: Sendable {
             guard case .success(let headerRow) = first else { throw LinkageError("\(extract.path): the header row cannot be read") }
             let header = headerRow.fields.map { TextDecoding.decode($0, as: mapping.encoding) }
             // Checks the mapping against the header before any work is shared out.
-            _ = try RecordNormalizer(mapping: mapping, header: header, today: today, transliterator: transliterator)
+            _ = try RecordNormalizer(mapping: mapping, header: header, today: today, transliterator: Transliterator())
             var parsed: [Result<DelimitedRow, RowProblem>] = []
             while let row = reader.next() { parsed.append(row) }
-            let normalized = try await Self.normalizeInParallel(parsed, mapping: mapping, header: header, today: today,
-                                                                keepsRawValues: keepsRawValues)
-            rows = normalized.makeIterator()
+            results = try await Self.normalizeInParallel(parsed, mapping: mapping, header: header, today: today,
+                                                         keepsRawValues: keepsRawValues, prepare: prepare) { normalizer, row in
+                row.flatMap { normalizer.normalize($0) }
+            }
         case .jsonl:
-            rows = try JSONLinesRows(bytes: bytes, mapping: mapping, today: today, transliterator: transliterator, keepsRawValues: keepsRawValues)
+            results = try await Self.normalizeInParallel(JSONLinesRows.lines(of: bytes), mapping: mapping, header: JSONLinesRows.header(mapping),
+                                                         today: today, keepsRawValues: keepsRawValues, prepare: prepare) { normalizer, line in
+                JSONLinesRows.normalize(line, with: normalizer)
+            }
         case .hl7:
-            rows = try HL7Rows(text: TextDecoding.decode(bytes, as: mapping.encoding), mapping: mapping, today: today,
-                               transliterator: transliterator, keepsRawValues: keepsRawValues)
+            let messages = HL7Message.split(TextDecoding.decode(bytes, as: mapping.encoding))
+            results = try await Self.normalizeInParallel(messages, mapping: mapping, header: HL7Rows.header(mapping), today: today,
+                                                         keepsRawValues: keepsRawValues, prepare: prepare) { normalizer, message in
+                HL7Rows.normalize(message, mapping: mapping, with: normalizer)
+            }
         }
         var summary = Summary()
-        while let result = rows.next() {
+        for result in results {
             summary.rows += 1
             switch result {
-            case .success(let row):
+            case .success(let prepared):
+                let row = prepared.row
                 summary.records += 1
                 for rejection in row.rejections { summary.rejections[rejection.field, default: [:]][rejection.code, default: 0] += 1 }
                 if let placeholder = row.record.name.placeholder { summary.placeholders[placeholder, default: 0] += 1 }
@@ -117,5 +119,35 @@ public struct ExtractNormalization: Sendable {
         }
         return summary
     }
-}
 
+    /// Normalises `items` (rows, lines or messages) in chunks, about two per core, each chunk on a task
+    /// with its own normaliser, keeping file order. `normalize` gives nil for an item that is not a row
+    /// (a blank line).
+    private static func normalizeInParallel<Item: Sendable, Prepared: Sendable>(
+        _ items: [Item], mapping: SourceMapping, header: [String], today: CalendarDate, keepsRawValues: Bool,
+        prepare: @escaping @Sendable (NormalizedRow) -> Prepared,
+        normalize: @escaping @Sendable (RecordNormalizer, Item) -> Result<NormalizedRow, RowProblem>?
+    ) async throws -> [Result<PreparedRow<Prepared>, RowProblem>] {
+        let workers = max(ProcessInfo.processInfo.activeProcessorCount, 1)
+        let chunkSize = max(1_000, (items.count + 2 * workers - 1) / (2 * workers))
+        let chunks = stride(from: 0, to: items.count, by: chunkSize).map { $0..<min($0 + chunkSize, items.count) }
+        return try await withThrowingTaskGroup(of: (Int, [Result<PreparedRow<Prepared>, RowProblem>]).self) { group in
+            for (index, range) in chunks.enumerated() {
+                group.addTask {
+                    let normalizer = try RecordNormalizer(mapping: mapping, header: header, today: today, transliterator: Transliterator())
+                    normalizer.keepsRawValues = keepsRawValues
+                    var part: [Result<PreparedRow<Prepared>, RowProblem>] = []
+                    part.reserveCapacity(range.count)
+                    for item in items[range] {
+                        guard let result = normalize(normalizer, item) else { continue }
+                        part.append(result.map { row in (row, prepare(row)) })
+                    }
+                    return (index, part)
+                }
+            }
+            var parts = [[Result<PreparedRow<Prepared>, RowProblem>]](repeating: [], count: chunks.count)
+            for try await (index, part) in group { parts[index] = part }
+            return parts.flatMap { $0 }
+        }
+    }
+}

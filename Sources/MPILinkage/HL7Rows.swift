@@ -5,35 +5,25 @@ import MPIProtocol
 /// Rows of a file of HL7 v2 messages: each message with a PID segment is one record, read through
 /// `SourceMapping.hl7Columns`. A message that cannot be parsed, or has no PID or no identifier for the
 /// source, is a row problem with the line where the message starts.
-struct HL7Rows: IteratorProtocol {
-    private let messages: [(line: Int, text: String)]
-    private let mapping: SourceMapping
-    private let normalizer: RecordNormalizer
-    private let header: [String]
-    private var index = 0
+enum HL7Rows {
+    /// The columns a message's values are laid out in for the normaliser.
+    static func header(_ mapping: SourceMapping) -> [String] { [mapping.recordId] + mapping.columns.allColumns }
 
-    init(text: String, mapping: SourceMapping, today: CalendarDate, transliterator: Transliterator, keepsRawValues: Bool = false) throws {
-        messages = HL7Message.split(text)
-        self.mapping = mapping
-        header = [mapping.recordId] + mapping.columns.allColumns
-        normalizer = try RecordNormalizer(mapping: mapping, header: header, today: today, transliterator: transliterator)
-        normalizer.keepsRawValues = keepsRawValues
-    }
-
-    mutating func next() -> Result<NormalizedRow, RowProblem>? {
-        guard index < messages.count else { return nil }
-        let (line, text) = messages[index]
-        index += 1
-        let message: HL7Message
+    /// One message (as `HL7Message.split` cuts a file), normalised by `normalizer`, which was made
+    /// with `header(mapping)`.
+    static func normalize(_ message: (line: Int, text: String), mapping: SourceMapping,
+                          with normalizer: RecordNormalizer) -> Result<NormalizedRow, RowProblem> {
+        let line = message.line
+        let parsed: HL7Message
         do {
-            message = try HL7Message(text)
+            parsed = try HL7Message(message.text)
         } catch {
             return .failure(RowProblem(line: line, code: "hl7_parse", message: error.description))
         }
-        guard let pid = message.segment("PID") else {
+        guard let pid = parsed.segment("PID") else {
             return .failure(RowProblem(line: line, code: "hl7_no_pid", message: "the message has no PID segment"))
         }
-        let patient = PatientIdentity(pid: pid, in: message)
+        let patient = PatientIdentity(pid: pid, in: parsed)
         guard let recordId = patient.recordId(source: mapping.code) else {
             return .failure(RowProblem(line: line, code: "hl7_no_identifier",
                                        message: "PID-3 has no identifier assigned by \(mapping.code) nor of type MR"))
@@ -46,6 +36,6 @@ struct HL7Rows: IteratorProtocol {
             "PID-11.2": patient.addressLines.count > 1 ? patient.addressLines[1] : "",
             "PID-11.3": patient.addressLines.count > 2 ? patient.addressLines[2] : "",
         ]
-        return normalizer.normalize(fields: header.map { values[$0] ?? "" }, line: line)
+        return normalizer.normalize(fields: header(mapping).map { values[$0] ?? "" }, line: line)
     }
 }

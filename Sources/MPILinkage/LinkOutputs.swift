@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import MPICore
 public import MPINormalize
 public import MPIStore
@@ -38,9 +38,15 @@ public struct LinkOutputs {
 
     private func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
 
-    public static func personId(_ number: Int32) -> String { String(format: "P%07d", number + 1) }
+    public static func personId(_ number: Int32) -> String {
+        var text = CSVText()
+        text.field(Int(number) + 1, width: 7, prefix: "P")
+        return String(decoding: text.bytes, as: UTF8.self)
+    }
 
-    public func write(_ outcome: LinkOutcome) throws {
+    /// Writes clusters.csv, pairs.csv, review.csv, rejects.csv and model.json. pairs.csv is formatted
+    /// in parallel, a chunk of pairs per task, and written in order.
+    public func write(_ outcome: LinkOutcome, workers: Int = ProcessInfo.processInfo.activeProcessorCount) async throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let records = outcome.loaded.records
 
@@ -49,49 +55,104 @@ public struct LinkOutputs {
         } else {
             var clusters = try CSVWriter(path: path("clusters.csv"), header: ["source", "record_id", "person_id"])
             for (index, record) in records.enumerated() {
-                clusters.write([record.key.source, record.key.recordId, Self.personId(outcome.clusters.personOf[index])])
+                clusters.writeRow { row in
+                    row.field(record.key.source)
+                    row.field(record.key.recordId)
+                    row.field(Int(outcome.clusters.personOf[index]) + 1, width: 7, prefix: "P")
+                }
             }
             try clusters.close()
         }
 
-        let kinds = outcome.model.comparisons.map(\.kind)
+        let comparisons = outcome.model.comparisons
         var pairs = try CSVWriter(path: path("pairs.csv"), header: ["source_l", "record_id_l", "source_r", "record_id_r", "match_weight",
-                                                                    "match_probability"] + kinds.map { "level_\($0.name)" })
-        var levels = [UInt8](repeating: 0, count: kinds.count)
-        for pair in outcome.scored where pair.probability >= job.output.pairsFloor {
-            let a = records[Int(pair.i)], b = records[Int(pair.j)]
-            outcome.scorer.levels(a, b, into: &levels)
-            pairs.write([a.key.source, a.key.recordId, b.key.source, b.key.recordId, format(pair.weight), format(pair.probability)]
-                        + levels.enumerated().map { index, level in
-                            level == 0 ? "null" : outcome.model.comparisons[index].levels[Int(level) - 1].label
-                        })
-        }
+                                                                    "match_probability"] + comparisons.map { "level_\($0.kind.name)" })
+        for chunk in await Self.pairRows(outcome, floor: job.output.pairsFloor, workers: workers) { pairs.write(chunk) }
         try pairs.close()
 
         var review = try CSVWriter(path: path("review.csv"), header: ["source_l", "record_id_l", "source_r", "record_id_r", "match_weight",
                                                                       "match_probability", "reason", "conflict_with"])
         for item in outcome.clusters.review {
             let a = records[Int(item.pair.i)], b = records[Int(item.pair.j)]
-            let conflict = item.conflictingPair.map { "\(records[Int($0.i)].key) ~ \(records[Int($0.j)].key) (p=\(format($0.probability)))" } ?? ""
-            review.write([a.key.source, a.key.recordId, b.key.source, b.key.recordId, format(item.pair.weight), format(item.pair.probability),
-                          item.reason.rawValue, conflict])
+            let conflict = item.conflictingPair.map { pair in
+                var probability: [UInt8] = []
+                NumberText.appendSixSignificant(pair.probability, to: &probability)
+                return "\(records[Int(pair.i)].key) ~ \(records[Int(pair.j)].key) (p=\(String(decoding: probability, as: UTF8.self)))"
+            }
+            review.writeRow { row in
+                row.field(a.key.source)
+                row.field(a.key.recordId)
+                row.field(b.key.source)
+                row.field(b.key.recordId)
+                row.field(sixSignificant: item.pair.weight)
+                row.field(sixSignificant: item.pair.probability)
+                row.field(item.reason.rawValue)
+                row.field(conflict ?? "")
+            }
         }
         try review.close()
 
         var rejects = try CSVWriter(path: path("rejects.csv"), header: ["source", "line", "record_id", "field", "code", "reason"])
         for reject in outcome.loaded.rejects {
-            rejects.write([reject.feed, String(reject.line), reject.recordId, reject.field, reject.code, reject.reason])
+            rejects.writeRow { row in
+                row.field(reject.feed)
+                row.field(reject.line)
+                row.field(reject.recordId)
+                row.field(reject.field)
+                row.field(reject.code)
+                row.field(reject.reason)
+            }
         }
         try rejects.close()
 
         try ModelFile.write(outcome.model, to: path("model.json"))
     }
 
+    /// The rows of pairs.csv (pairs at or above `floor`), in the order of `outcome.scored`, as chunks
+    /// formatted on `workers` tasks.
+    static func pairRows(_ outcome: LinkOutcome, floor: Double, workers: Int) async -> [CSVText] {
+        let records = outcome.loaded.records
+        let scored = outcome.scored
+        let scorer = outcome.scorer
+        let labels = outcome.model.comparisons.map { comparison in ["null"] + comparison.levels.map(\.label) }
+        let chunks = PairLevels.chunkRanges(count: scored.count, workers: workers)
+        return await withTaskGroup(of: (Int, CSVText).self) { group in
+            for (index, range) in chunks.enumerated() {
+                group.addTask {
+                    var text = CSVText(reservingCapacity: range.count * 16)
+                    var levels = [UInt8](repeating: 0, count: labels.count)
+                    for pair in scored[range] where pair.probability >= floor {
+                        let a = records[Int(pair.i)], b = records[Int(pair.j)]
+                        scorer.levels(a, b, into: &levels)
+                        text.field(a.key.source)
+                        text.field(a.key.recordId)
+                        text.field(b.key.source)
+                        text.field(b.key.recordId)
+                        text.field(sixSignificant: pair.weight)
+                        text.field(sixSignificant: pair.probability)
+                        for (comparison, level) in levels.enumerated() { text.field(labels[comparison][Int(level)]) }
+                        text.endRow()
+                    }
+                    return (index, text)
+                }
+            }
+            var parts = [CSVText](repeating: CSVText(), count: chunks.count)
+            for await (index, text) in group { parts[index] = text }
+            return parts
+        }
+    }
+
     /// clusters.csv from the store's memberships.
     public func writeClusters() throws {
         guard let store else { return }
         var clusters = try CSVWriter(path: path("clusters.csv"), header: ["source", "record_id", "person_id"])
-        try store.forEachMembership { key, id in clusters.write([key.source, key.recordId, id.description]) }
+        try store.forEachMembership { key, id in
+            clusters.writeRow { row in
+                row.field(key.source)
+                row.field(key.recordId)
+                row.field(id.description)
+            }
+        }
         try clusters.close()
     }
 
@@ -101,7 +162,6 @@ public struct LinkOutputs {
         try encoder.encode(RunSummary(outcome, thresholds: job.thresholds, timings: timings)).write(to: URL(fileURLWithPath: path("summary.json")))
     }
 
-    private func format(_ value: Double) -> String { String(format: "%.6g", value) }
 }
 
 /// summary.json: what a run did, in counts (docs/linkage-job.md). `mpi report` reads it back.

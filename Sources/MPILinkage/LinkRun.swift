@@ -36,18 +36,19 @@ public struct LinkRun: Sendable {
             let normalization = ExtractNormalization(mapping: mapping, extract: extract)
             let estimatedRows = normalization.estimatedRows()
             var done = 0
-            let summary = try await normalization.run(today: today) { result in
+            let builder = builder
+            let summary = try await normalization.run(today: today, prepare: { builder.build($0.record) }) { result in
                 done += 1
                 if done % 4096 == 0 { progress.reading(feed: mapping.feedName, rows: done, estimatedTotal: estimatedRows) }
                 switch result {
-                case .success(let row):
+                case .success(let (row, record)):
                     let recordId = row.record.key.recordId
                     if let earlier = kept.claim(row.record.key, feed: mapping.feedName, line: row.line) {
                         loaded.rejects.append(.init(feed: mapping.feedName, line: row.line, recordId: recordId, field: "row",
                                                     code: earlier.code, reason: earlier.reason))
                         return
                     }
-                    loaded.records.append(builder.build(row.record))
+                    loaded.records.append(record)
                     for rejection in row.rejections {
                         loaded.rejects.append(.init(feed: mapping.feedName, line: row.line, recordId: recordId, field: rejection.field,
                                                     code: rejection.code, reason: rejection.reason))

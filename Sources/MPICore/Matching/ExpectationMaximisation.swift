@@ -112,12 +112,14 @@ public enum RandomPairSampling {
         guard records.count >= 2 else { return counts.map { level in level.map { _ in 1 / Double(level.count) } } }
         var generator = SplitMix64(seed: seed)
         var levels = [UInt8](repeating: 0, count: kinds.count)
-        for _ in 0..<sampleSize {
-            let i = Int(generator.next() % UInt64(records.count))
-            var j = Int(generator.next() % UInt64(records.count - 1))
-            if j >= i { j += 1 }
-            scorer.levels(records[i], records[j], into: &levels)
-            for (index, level) in levels.enumerated() where level > 0 { counts[index][Int(level) - 1] += 1 }
+        records.withUnsafeBufferPointer { records in   // an array subscript would copy each record
+            for _ in 0..<sampleSize {
+                let i = Int(generator.next() % UInt64(records.count))
+                var j = Int(generator.next() % UInt64(records.count - 1))
+                if j >= i { j += 1 }
+                scorer.levels(records[i], records[j], into: &levels)
+                for (index, level) in levels.enumerated() where level > 0 { counts[index][Int(level) - 1] += 1 }
+            }
         }
         return counts.map { levelCounts in
             let total = levelCounts.reduce(0, +) + Double(levelCounts.count)

@@ -178,10 +178,14 @@ public struct PairLevels: Sendable {
                 group.addTask {
                     var out = [UInt8](repeating: 0, count: range.count * stride)
                     var scratch = [UInt8](repeating: 0, count: stride)
-                    for (offset, pairIndex) in range.enumerated() {
-                        let (i, j) = pairs[pairIndex]
-                        scorer.levels(records[Int(i)], records[Int(j)], into: &scratch)
-                        for c in 0..<stride { out[offset * stride + c] = scratch[c] }
+                    // Through a buffer pointer: an array subscript here copies the record (and retains
+                    // each of its arrays), which cost more than the comparisons.
+                    records.withUnsafeBufferPointer { records in
+                        for (offset, pairIndex) in range.enumerated() {
+                            let (i, j) = pairs[pairIndex]
+                            scorer.levels(records[Int(i)], records[Int(j)], into: &scratch)
+                            for c in 0..<stride { out[offset * stride + c] = scratch[c] }
+                        }
                     }
                     return (chunkIndex, out)
                 }
@@ -207,6 +211,7 @@ public struct PairLevels: Sendable {
                 group.addTask {
                     var out: [ScoredPair] = []
                     var pattern = [UInt8](repeating: 0, count: stride)
+                    records.withUnsafeBufferPointer { records in   // no copy per record (see `compute`)
                     for pairIndex in range {
                         for c in 0..<stride { pattern[c] = levels[pairIndex * stride + c] }
                         let (i, j) = pairs[pairIndex]
@@ -220,6 +225,7 @@ public struct PairLevels: Sendable {
                         out.append(ScoredPair(i: i, j: j, weight: weight, probability: probability,
                                               conflictingForenames: scorer.hasConflictingForenames(pattern, records[Int(i)], records[Int(j)]),
                                               identityConfirmed: scorer.confirmsIdentity(pattern)))
+                    }
                     }
                     return (chunkIndex, out)
                 }
@@ -236,7 +242,7 @@ public struct PairLevels: Sendable {
         levels[(index * stride)..<((index + 1) * stride)]
     }
 
-    static func chunkRanges(count: Int, workers: Int) -> [Range<Int>] {
+    public static func chunkRanges(count: Int, workers: Int) -> [Range<Int>] {
         guard count > 0 else { return [] }
         let chunkCount = min(max(workers, 1) * 4, count)
         let size = (count + chunkCount - 1) / chunkCount

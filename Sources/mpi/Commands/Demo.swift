@@ -50,7 +50,7 @@ extension MPI {
             let outputDirectory = (directory as NSString).appendingPathComponent("link")
             stopwatch = Stopwatch()
             let outputs = LinkOutputs(directory: outputDirectory, job: job)
-            try outputs.write(outcome)
+            try await outputs.write(outcome)
             var timings = [("generate", generateSeconds)] + outcome.timings
             timings.append(("write", stopwatch.lap()))
             try outputs.writeSummary(outcome, timings: timings)

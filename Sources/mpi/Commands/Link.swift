@@ -150,7 +150,7 @@ private struct LinkCommand {
             outcome = try await run.run(model: given)
         }
         var clock = Stopwatch()
-        try outputs.write(outcome)
+        try await outputs.write(outcome)
         try outputs.writeSummary(outcome, timings: outcome.timings + [("write", clock.lap())])
         progress.line("wrote \(out)/clusters.csv, pairs.csv, review.csv, rejects.csv, model.json, summary.json")
     }
