@@ -91,9 +91,10 @@ public struct LinkRun: Sendable {
             records[index] = NHSNumberSharing.droppingNHSNumber(records[index])
         }
 
-        let candidates = Blocking.candidatePairs(records: records, rules: job.blocking.rules, maximumBlockSize: job.blocking.maximumBlockSize,
+        let candidates = await Blocking.candidatePairs(records: records, rules: job.blocking.rules, maximumBlockSize: job.blocking.maximumBlockSize,
                                                  touching: constraints.onlyPairsTouching.map { pending in records.map { pending.contains($0.key) } },
-                                                 storeBlockSize: scope.map { scope in { scope.storeBlockSize(rule: $0, hash: $1) } })
+                                                 storeBlockSize: scope.map { scope in { @Sendable in scope.storeBlockSize(rule: $0, hash: $1) } },
+                                                 workers: workers)
         for report in candidates.reports {
             var line = "blocking \(report.rule): \(report.pairsAdded) pairs"
             if report.skippedBlocks > 0 {
@@ -132,8 +133,11 @@ public struct LinkRun: Sendable {
         let placeholder = records.map(\.isPlaceholder)
         let nhs = records.map(\.nhsNumber)
         let sharedNHSNumbers = NHSNumberSharing.numbersAcrossGenerations(records)
+        // Steward decisions name records by key; the index by key is built only when there are some.
         var indexOf: [RecordKey: Int32] = [:]
-        for (index, record) in records.enumerated() { indexOf[record.key] = Int32(index) }
+        if !constraints.link.isEmpty || !constraints.unlink.isEmpty {
+            for (index, record) in records.enumerated() { indexOf[record.key] = Int32(index) }
+        }
         func indexes(_ pairs: [(RecordKey, RecordKey)]) -> [(Int32, Int32)] {
             pairs.compactMap { pair in indexOf[pair.0].flatMap { a in indexOf[pair.1].map { (a, $0) } } }
         }

@@ -114,7 +114,7 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
 }
 
 @Suite struct BlockingTests {
-    @Test func unionOfRulesYieldsEachPairOnce() {
+    @Test func unionOfRulesYieldsEachPairOnce() async {
         let records = [
             record("a", given: "JOHN", family: "SMITH", dob: (1970, 3, 21), postcode: "HA1 3UJ"),
             record("b", given: "JOHN", family: "SMITH", dob: (1970, 3, 21), postcode: "HA1 3UJ"),
@@ -123,7 +123,7 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
             record("e", given: "", family: "", dob: nil, postcode: ""),
         ]
         let rules = [BlockingRule([.dateOfBirth]), BlockingRule([.surname]), BlockingRule([.postcode]), BlockingRule([.surname, .dateOfBirth])]
-        let result = Blocking.candidatePairs(records: records, rules: rules, maximumBlockSize: 100)
+        let result = await Blocking.candidatePairs(records: records, rules: rules, maximumBlockSize: 100)
         let keys = result.pairs.map { "\($0.0)-\($0.1)" }
         #expect(Set(keys).count == keys.count)
         #expect(Set(keys) == ["0-1", "0-2", "1-2", "0-3", "1-3"])
@@ -132,9 +132,31 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
         #expect(!keys.contains { $0.contains("4") })
     }
 
-    @Test func oversizedBlocksAreSkippedAndReported() {
+    /// Blocking shares its work out over tasks (rules, then runs of blocks); the pairs, their order
+    /// and the reports must not depend on how many.
+    @Test func blockingGivesTheSamePairsOnAnyNumberOfWorkers() async {
+        var generator = SplitMix64(seed: 11)
+        func pick(_ names: [String]) -> String { names[Int(generator.next() % UInt64(names.count))] }
+        let records = (0..<3_000).map { index in
+            record(String(index), given: pick(["JOHN", "JON", "MARY", "ALI", "AISHA", ""]),
+                   family: pick(["SMITH", "SMITH-JONES", "KHAN", "OKAFOR", "NOWAK", "LEE"]),
+                   dob: index % 9 == 0 ? nil : (1950 + Int(generator.next() % 5), 1, 1 + Int(generator.next() % 3)),
+                   postcode: pick(["HA1 3UJ", "W2 1NY", "UB8 3NN", ""]))
+        }
+        let rules = BlockingRule.nhsDefaults + [BlockingRule([.postcode])]
+        let one = await Blocking.candidatePairs(records: records, rules: rules, maximumBlockSize: 400, workers: 1)
+        #expect(one.pairs.count > 10_000)
+        #expect(one.reports.contains { $0.skippedBlocks > 0 })
+        for workers in [2, 3, 8] {
+            let many = await Blocking.candidatePairs(records: records, rules: rules, maximumBlockSize: 400, workers: workers)
+            #expect(many.pairs.map { [$0.0, $0.1] } == one.pairs.map { [$0.0, $0.1] })
+            #expect(many.reports == one.reports)
+        }
+    }
+
+    @Test func oversizedBlocksAreSkippedAndReported() async {
         let records = (0..<30).map { record("\($0)", family: "SMITH", dob: (1970, 1, 1 + $0 % 28)) }
-        let result = Blocking.candidatePairs(records: records, rules: [BlockingRule([.surname]), BlockingRule([.dateOfBirth])],
+        let result = await Blocking.candidatePairs(records: records, rules: [BlockingRule([.surname]), BlockingRule([.dateOfBirth])],
                                              maximumBlockSize: 10)
         #expect(result.reports[0].skippedBlocks == 1)
         #expect(result.reports[0].recordsInSkippedBlocks == 30)
@@ -145,23 +167,23 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
 
     /// An incremental run blocks only part of the store: a block small there but too large in the
     /// whole store is skipped, as a run over the whole store would skip it.
-    @Test func blocksFollowTheirSizeInTheWholeStore() {
+    @Test func blocksFollowTheirSizeInTheWholeStore() async {
         let records = (0..<3).map { record("\($0)", family: "SMITH", dob: (1970, 1, 1 + $0)) }
         let rules = [BlockingRule([.surname])]
-        #expect(Blocking.candidatePairs(records: records, rules: rules, maximumBlockSize: 10).pairs.count == 3)
-        let capped = Blocking.candidatePairs(records: records, rules: rules, maximumBlockSize: 10, storeBlockSize: { _, _ in 11 })
+        #expect(await Blocking.candidatePairs(records: records, rules: rules, maximumBlockSize: 10).pairs.count == 3)
+        let capped = await Blocking.candidatePairs(records: records, rules: rules, maximumBlockSize: 10, storeBlockSize: { _, _ in 11 })
         #expect(capped.pairs.isEmpty)
         #expect(capped.reports[0].skippedBlocks == 1)
-        let fits = Blocking.candidatePairs(records: records, rules: rules, maximumBlockSize: 10, storeBlockSize: { _, _ in 10 })
+        let fits = await Blocking.candidatePairs(records: records, rules: rules, maximumBlockSize: 10, storeBlockSize: { _, _ in 10 })
         #expect(fits.pairs.count == 3)
     }
 
-    @Test func multiValuedKeysEmitAPairOnce() {
+    @Test func multiValuedKeysEmitAPairOnce() async {
         var a = record("a", family: "SMITHJONES")
         a.familyParts = [Array("SMITH".utf8), Array("JONES".utf8)]
         var b = record("b", family: "JONESSMITH")
         b.familyParts = [Array("JONES".utf8), Array("SMITH".utf8)]
-        let result = Blocking.candidatePairs(records: [a, b], rules: [BlockingRule([.surnamePart])], maximumBlockSize: 10)
+        let result = await Blocking.candidatePairs(records: [a, b], rules: [BlockingRule([.surnamePart])], maximumBlockSize: 10)
         #expect(result.pairs.count == 1)
     }
 }
@@ -372,18 +394,39 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
 }
 
 @Suite struct TrainingSampleTests {
-    @Test func sampleIsUniformSizedDeterministicAndOrdered() {
-        let pairs = (0..<10_000).map { (Int32($0), Int32($0 + 1)) }
-        let first = Training.sample(pairs, count: 1_000, seed: 9)
-        let again = Training.sample(pairs, count: 1_000, seed: 9)
+    @Test func reservoirIsUniformSizedDeterministicAndOrdered() {
+        let first = Training.reservoir(of: 10_000, count: 1_000, seed: 9)
         #expect(first.count == 1_000)
-        #expect(first.map(\.0) == again.map(\.0))
-        #expect(first.map(\.0) == first.map(\.0).sorted())
-        #expect(Set(first.map(\.0)).count == 1_000)
+        #expect(first == Training.reservoir(of: 10_000, count: 1_000, seed: 9))
+        #expect(first == first.sorted())
+        #expect(Set(first).count == 1_000)
         // Uniform enough: each tenth of the input holds about a tenth of the sample.
-        let tenths = Dictionary(grouping: first, by: { $0.0 / 1_000 }).mapValues(\.count)
+        let tenths = Dictionary(grouping: first, by: { $0 / 1_000 }).mapValues(\.count)
         #expect(tenths.values.allSatisfy { (60...140).contains($0) })
-        #expect(Training.sample(Array(pairs.prefix(10)), count: 1_000, seed: 9).count == 10)
+        #expect(Training.reservoir(of: 10, count: 1_000, seed: 9) == Array(0..<10))
+    }
+
+    /// A training pass draws its pairs by number from the rule's blocks instead of listing them all;
+    /// the pairs drawn must be the ones drawing from the full list gives, block sizes from 1 to over
+    /// the cap, records of a block not adjacent in the input, records without a value left out.
+    @Test func pairsDrawnByNumberAreThePairsTheFullListGives() async throws {
+        var generator = SplitMix64(seed: 4)
+        let surnames = ["KHAN", "SMITH", "OKAFOR", "NOWAK", "PATEL", "LEE"]
+        let records = (0..<600).map { index in
+            let block = index < 100 ? 0 : Int(generator.next() % 40)   // block 0 is over the cap
+            return record(String(index), given: "G", family: surnames[block % surnames.count] + String(block),
+                          dob: block % 7 == 0 ? nil : (2001, 1, 1 + block % 28))
+        }
+        let rule = BlockingRule([.surname, .dateOfBirth])
+        let listed = await Blocking.candidatePairs(records: records, rules: [rule], maximumBlockSize: 25).pairs
+        let blocks = try #require(RuleBlocks(records: records, rule: rule, maximumBlockSize: 25))
+        #expect(blocks.pairCount == listed.count)
+        for count in [50, 1_000, 100_000] {
+            let numbers = Training.reservoir(of: listed.count, count: count, seed: 3)
+            let drawn = await Training.sample(rule: rule, records: records, count: count, seed: 3, maximumBlockSize: 25)
+            #expect(drawn.pairCount == listed.count)
+            #expect(drawn.pairs.map { [$0.0, $0.1] } == numbers.map { [listed[$0].0, listed[$0].1] })
+        }
     }
 }
 
@@ -447,7 +490,7 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
 
 @Suite struct TouchingBlockingTests {
     /// Blocking restricted to marked records gives exactly the full run's pairs that involve them.
-    @Test func restrictedBlockingEqualsFilteredFullBlocking() {
+    @Test func restrictedBlockingEqualsFilteredFullBlocking() async {
         var generator = SplitMix64(seed: 5)
         let names = ["SMITH", "PATEL", "KHAN", "JONES"]
         let records: [MatchRecord] = (0..<300).map { index in
@@ -459,9 +502,9 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
         }
         let rules = [BlockingRule([.surname, .dateOfBirth]), BlockingRule([.forename, .yearOfBirth]), BlockingRule([.surnamePart])]
         let touching = records.indices.map { $0 % 7 == 0 }
-        let full = Blocking.candidatePairs(records: records, rules: rules, maximumBlockSize: 50).pairs
+        let full = await Blocking.candidatePairs(records: records, rules: rules, maximumBlockSize: 50).pairs
             .filter { touching[Int($0.0)] || touching[Int($0.1)] }.map { "\($0.0)-\($0.1)" }
-        let restricted = Blocking.candidatePairs(records: records, rules: rules, maximumBlockSize: 50, touching: touching).pairs
+        let restricted = await Blocking.candidatePairs(records: records, rules: rules, maximumBlockSize: 50, touching: touching).pairs
             .map { "\($0.0)-\($0.1)" }
         #expect(!full.isEmpty)
         #expect(Set(restricted) == Set(full))

@@ -15,13 +15,13 @@ import Testing
     }
 
     /// For each record, the index's candidates are exactly the records a batch run pairs it with.
-    @Test func candidatesAreTheBatchRunsPairs() {
+    @Test func candidatesAreTheBatchRunsPairs() async {
         let records = population(seed: 11, count: 400)
         let rules = [BlockingRule([.surname, .dateOfBirth]), BlockingRule([.forename, .yearOfBirth]), BlockingRule([.surnamePart])]
         // Built from all but the last 50, then those added one by one: both paths must agree with batch.
         var index = BlockingIndex(records: Array(records.prefix(350)), rules: rules, maximumBlockSize: 60)
         for (position, record) in records.enumerated().dropFirst(350) { index.insert(record, at: Int32(position)) }
-        let batch = Blocking.candidatePairs(records: records, rules: rules, maximumBlockSize: 60).pairs
+        let batch = await Blocking.candidatePairs(records: records, rules: rules, maximumBlockSize: 60).pairs
         var partners: [Int32: Set<Int32>] = [:]
         for (i, j) in batch { partners[i, default: []].insert(j); partners[j, default: []].insert(i) }
         var compared = 0

@@ -44,7 +44,7 @@ private func denseBlocksOfFlats(seed: UInt64) -> [MatchRecord] {
         let records = denseBlocksOfFlats(seed: 7)
         let kinds: [ComparisonKind] = [.nhsNumber, .forename, .surname, .dateOfBirth, .postcode, .phone]
         let untrained = LinkageModel.untrained(kinds: kinds)
-        let candidates = Blocking.candidatePairs(records: records, rules: BlockingRule.nhsDefaults, maximumBlockSize: 5000).pairs
+        let candidates = await Blocking.candidatePairs(records: records, rules: BlockingRule.nhsDefaults, maximumBlockSize: 5000).pairs
         let levels = await PairLevels.compute(records: records, pairs: candidates, scorer: Scorer(model: untrained), workers: 2)
         // The old default rules: postcode alone, whose blocks are whole blocks of flats.
         let postcodeAlone = [BlockingRule([.dateOfBirth]), BlockingRule([.forename, .surname]), BlockingRule([.postcode])]
@@ -86,7 +86,7 @@ private func denseBlocksOfFlats(seed: UInt64) -> [MatchRecord] {
     @Test func labelledPairsMeasureMWithoutEM() async {
         let records = denseBlocksOfFlats(seed: 3)
         let model = LinkageModel.untrained(kinds: [.nhsNumber, .forename, .surname, .dateOfBirth])
-        let candidates = Blocking.candidatePairs(records: records, rules: [BlockingRule([.nhsNumber])], maximumBlockSize: 100).pairs
+        let candidates = await Blocking.candidatePairs(records: records, rules: [BlockingRule([.nhsNumber])], maximumBlockSize: 100).pairs
         let levels = await PairLevels.compute(records: records, pairs: candidates, scorer: Scorer(model: model), workers: 2)
         let estimate = LabelledMatches.estimate(comparisons: model.comparisons, candidateLevels: levels)
         #expect(estimate?.m[0] == nil && estimate?.m[3] == nil)   // the labelling comparisons themselves

@@ -302,7 +302,7 @@ public struct CandidatePairs: Sendable {
 public enum Blocking {
     /// Each record's hashes under one rule: one per record for single-valued rules (0 for none), or a
     /// list per record for rules with a multi-valued key.
-    enum RuleHashes {
+    enum RuleHashes: Sendable {
         case single([UInt64])
         case multiple([[UInt64]])
 
@@ -312,6 +312,16 @@ public enum Blocking {
             case .multiple(let hashes): hashes[record]
             }
         }
+    }
+
+    /// One rule's records sorted by (hash, record), its blocks as runs of `entries`, and the hashes of
+    /// the blocks it skipped for size.
+    private struct SortedRule: Sendable {
+        var entries: [(hash: UInt64, record: Int32)]
+        /// Runs of equal hash in `entries` that are small enough to pair (two records or more).
+        var blocks: [Range<Int>]
+        var skipped: Set<UInt64>
+        var report: CandidatePairs.RuleReport
     }
 
     /// Candidate pairs from the union of `rules`, each pair once: a pair is emitted by the first rule
@@ -327,10 +337,15 @@ public enum Blocking {
     /// With `storeBlockSize`, `records` are only part of the store (an incremental run loads the new
     /// records and their candidates): it gives a block's size in the whole store, by rule index and
     /// hash, so that a block too large there is skipped here too.
+    ///
+    /// The work runs on `workers` tasks in three steps, each rule's hashes, each rule's blocks, then the
+    /// pairs of runs of blocks; a rule's pairs only read the earlier rules' hashes and skipped blocks,
+    /// so the pairs and their order are the same for any number of workers.
     public static func candidatePairs(records: [MatchRecord], rules: [BlockingRule], maximumBlockSize: Int,
                                       touching: [Bool]? = nil,
-                                      storeBlockSize: ((_ rule: Int, _ hash: UInt64) -> Int?)? = nil) -> CandidatePairs {
-        let hashes: [RuleHashes] = rules.map { rule in
+                                      storeBlockSize: (@Sendable (_ rule: Int, _ hash: UInt64) -> Int?)? = nil,
+                                      workers: Int = 1) async -> CandidatePairs {
+        let hashes: [RuleHashes] = await Parallel.map(rules, workers: workers) { rule in
             if rule.isSingleValued {
                 return .single(records.map { record in
                     guard let hash = rule.singleHash(record) else { return 0 }
@@ -339,11 +354,7 @@ public enum Blocking {
             }
             return .multiple(records.map { rule.hashes($0) })
         }
-        var pairs: [(Int32, Int32)] = []
-        var reports: [CandidatePairs.RuleReport] = []
-        var skippedKeys: [Set<UInt64>] = Array(repeating: [], count: rules.count)
-
-        for (ruleIndex, rule) in rules.enumerated() {
+        let sorted: [SortedRule] = await Parallel.map(Array(rules.enumerated()), workers: workers) { ruleIndex, rule in
             var entries: [(hash: UInt64, record: Int32)] = []
             entries.reserveCapacity(records.count)
             switch hashes[ruleIndex] {
@@ -353,8 +364,9 @@ public enum Blocking {
                 for (record, list) in values.enumerated() { for hash in list { entries.append((hash, Int32(record))) } }
             }
             entries.sort { ($0.hash, $0.record) < ($1.hash, $1.record) }
-            var report = CandidatePairs.RuleReport(rule: rule.description, pairsAdded: 0, skippedBlocks: 0,
-                                                   recordsInSkippedBlocks: 0, largestSkippedBlock: 0)
+            var sorted = SortedRule(entries: entries, blocks: [], skipped: [],
+                                    report: .init(rule: rule.description, pairsAdded: 0, skippedBlocks: 0, recordsInSkippedBlocks: 0,
+                                                  largestSkippedBlock: 0))
             var start = 0
             while start < entries.count {
                 var end = start + 1
@@ -362,29 +374,58 @@ public enum Blocking {
                 let key = entries[start].hash
                 let size = max(end - start, storeBlockSize?(ruleIndex, key) ?? 0)
                 if size > maximumBlockSize {
-                    skippedKeys[ruleIndex].insert(key)
-                    report.skippedBlocks += 1
-                    report.recordsInSkippedBlocks += size
-                    report.largestSkippedBlock = max(report.largestSkippedBlock, size)
-                } else if size > 1 {
-                    if let touching, !(start..<end).contains(where: { touching[Int(entries[$0].record)] }) {
-                        start = end
-                        continue
-                    }
-                    for x in start..<end {
-                        for y in (x + 1)..<end {
-                            let i = entries[x].record, j = entries[y].record
-                            if let touching, !touching[Int(i)], !touching[Int(j)] { continue }
-                            if coveredEarlier(i, j, key: key, ruleIndex: ruleIndex, hashes: hashes, skipped: skippedKeys) { continue }
-                            pairs.append((i, j))
-                            report.pairsAdded += 1
-                        }
-                    }
+                    sorted.skipped.insert(key)
+                    sorted.report.skippedBlocks += 1
+                    sorted.report.recordsInSkippedBlocks += size
+                    sorted.report.largestSkippedBlock = max(sorted.report.largestSkippedBlock, size)
+                } else if end - start > 1 {
+                    sorted.blocks.append(start..<end)
                 }
                 start = end
             }
-            reports.append(report)
+            return sorted
         }
+        let skippedKeys = sorted.map(\.skipped)
+
+        // The pairs, in runs of blocks of about equal work, so that one rule with most of the pairs is
+        // still shared out.
+        var work: [(rule: Int, blocks: Range<Int>)] = []
+        let pairsPerRun = max(sorted.reduce(0) { total, rule in total + rule.blocks.reduce(0) { $0 + $1.count * ($1.count - 1) / 2 } }
+                              / max(workers * 8, 1), 10_000)
+        for (ruleIndex, rule) in sorted.enumerated() {
+            var first = 0, pairs = 0
+            for (index, block) in rule.blocks.enumerated() {
+                pairs += block.count * (block.count - 1) / 2
+                if pairs >= pairsPerRun {
+                    work.append((ruleIndex, first..<(index + 1)))
+                    first = index + 1
+                    pairs = 0
+                }
+            }
+            if first < rule.blocks.count { work.append((ruleIndex, first..<rule.blocks.count)) }
+        }
+        let parts: [[(Int32, Int32)]] = await Parallel.map(work, workers: workers) { ruleIndex, blockRange in
+            let entries = sorted[ruleIndex].entries
+            var pairs: [(Int32, Int32)] = []
+            for block in sorted[ruleIndex].blocks[blockRange] {
+                let key = entries[block.lowerBound].hash
+                if let touching, !block.contains(where: { touching[Int(entries[$0].record)] }) { continue }
+                for x in block {
+                    for y in (x + 1)..<block.upperBound {
+                        let i = entries[x].record, j = entries[y].record
+                        if let touching, !touching[Int(i)], !touching[Int(j)] { continue }
+                        if coveredEarlier(i, j, key: key, ruleIndex: ruleIndex, hashes: hashes, skipped: skippedKeys) { continue }
+                        pairs.append((i, j))
+                    }
+                }
+            }
+            return pairs
+        }
+        var reports = sorted.map(\.report)
+        for (item, part) in zip(work, parts) { reports[item.rule].pairsAdded += part.count }
+        var pairs: [(Int32, Int32)] = []
+        pairs.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        for part in parts { pairs.append(contentsOf: part) }
         return CandidatePairs(pairs: pairs, reports: reports)
     }
 
@@ -407,6 +448,67 @@ public enum Blocking {
             }
         }
         return false
+    }
+}
+
+/// The blocks of one single-valued rule, without their pairs: the records sorted by (hash, record)
+/// and the runs of equal hash that hold 2 to `maximumBlockSize` records. Its pairs, numbered in the
+/// order `Blocking.candidatePairs` would emit them for this rule alone, can be drawn by number, so a
+/// training pass samples a rule with tens of millions of pairs without holding them.
+public struct RuleBlocks: Sendable {
+    /// Record indexes, sorted by the rule's hash, then by index.
+    private let records: [Int32]
+    /// Blocks as ranges of `records`, in order, each with the number of pairs before it.
+    private let blocks: [(range: Range<Int>, pairsBefore: Int)]
+    public let pairCount: Int
+
+    /// Nil for a rule with a multi-valued key (`surname_part`), whose blocks overlap.
+    public init?(records: [MatchRecord], rule: BlockingRule, maximumBlockSize: Int) {
+        guard rule.isSingleValued else { return nil }
+        var entries: [(hash: UInt64, record: Int32)] = []
+        entries.reserveCapacity(records.count)
+        for (index, record) in records.enumerated() {
+            guard let hash = rule.singleHash(record) else { continue }
+            entries.append((hash == 0 ? 1 : hash, Int32(index)))
+        }
+        entries.sort { ($0.hash, $0.record) < ($1.hash, $1.record) }
+        var blocks: [(range: Range<Int>, pairsBefore: Int)] = []
+        var pairs = 0
+        var start = 0
+        while start < entries.count {
+            var end = start + 1
+            while end < entries.count, entries[end].hash == entries[start].hash { end += 1 }
+            let size = end - start
+            if size > 1, size <= maximumBlockSize {
+                blocks.append((start..<end, pairs))
+                pairs += size * (size - 1) / 2
+            }
+            start = end
+        }
+        self.records = entries.map(\.record)
+        self.blocks = blocks
+        pairCount = pairs
+    }
+
+    /// The pairs with the given numbers (ascending, each below `pairCount`), in that order.
+    public func pairs(numbered numbers: [Int]) -> [(Int32, Int32)] {
+        var out: [(Int32, Int32)] = []
+        out.reserveCapacity(numbers.count)
+        var block = 0
+        for number in numbers {
+            while block + 1 < blocks.count, blocks[block + 1].pairsBefore <= number { block += 1 }
+            let (range, before) = blocks[block]
+            // Within a block of n records the pairs run (0,1) ... (0,n-1), (1,2) ...: row x holds n-1-x.
+            var offset = number - before
+            var x = 0
+            let n = range.count
+            while offset >= n - 1 - x {
+                offset -= n - 1 - x
+                x += 1
+            }
+            out.append((records[range.lowerBound + x], records[range.lowerBound + x + 1 + offset]))
+        }
+        return out
     }
 }
 

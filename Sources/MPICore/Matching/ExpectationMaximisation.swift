@@ -106,20 +106,43 @@ public enum ExpectationMaximisation {
 /// u probabilities from record pairs drawn at random, almost all of which are different people.
 public enum RandomPairSampling {
     /// - Returns: u per comparison per level (null excluded), with add-one smoothing so no level has u = 0.
-    public static func estimateU(records: [MatchRecord], scorer: Scorer, sampleSize: Int, seed: UInt64) -> [[Double]] {
+    public static func estimateU(records: [MatchRecord], scorer: Scorer, sampleSize: Int, seed: UInt64, workers: Int = 1) async -> [[Double]] {
         let kinds = scorer.kinds
-        var counts = kinds.map { [Double](repeating: 0, count: $0.levelCount - 1) }
-        guard records.count >= 2 else { return counts.map { level in level.map { _ in 1 / Double(level.count) } } }
+        guard records.count >= 2 else {
+            return kinds.map { kind in (1..<kind.levelCount).map { _ in 1 / Double(kind.levelCount - 1) } }
+        }
+        // The pairs are drawn in one sequence (so the estimate depends on the seed, not on the number
+        // of cores), then compared in chunks on `workers` tasks; the counts are whole numbers, so their
+        // sum does not depend on the order either.
         var generator = SplitMix64(seed: seed)
-        var levels = [UInt8](repeating: 0, count: kinds.count)
-        records.withUnsafeBufferPointer { records in   // an array subscript would copy each record
-            for _ in 0..<sampleSize {
-                let i = Int(generator.next() % UInt64(records.count))
-                var j = Int(generator.next() % UInt64(records.count - 1))
-                if j >= i { j += 1 }
-                scorer.levels(records[i], records[j], into: &levels)
-                for (index, level) in levels.enumerated() where level > 0 { counts[index][Int(level) - 1] += 1 }
+        var drawn = [(Int32, Int32)]()
+        drawn.reserveCapacity(sampleSize)
+        for _ in 0..<sampleSize {
+            let i = Int(generator.next() % UInt64(records.count))
+            var j = Int(generator.next() % UInt64(records.count - 1))
+            if j >= i { j += 1 }
+            drawn.append((Int32(i), Int32(j)))
+        }
+        let pairs = drawn
+        let counts = await withTaskGroup(of: [[Double]].self) { group in
+            for range in PairLevels.chunkRanges(count: pairs.count, workers: workers) {
+                group.addTask {
+                    var counts = kinds.map { [Double](repeating: 0, count: $0.levelCount - 1) }
+                    var levels = [UInt8](repeating: 0, count: kinds.count)
+                    records.withUnsafeBufferPointer { records in
+                        for (i, j) in pairs[range] {
+                            scorer.levels(records[Int(i)], records[Int(j)], into: &levels)
+                            for (index, level) in levels.enumerated() where level > 0 { counts[index][Int(level) - 1] += 1 }
+                        }
+                    }
+                    return counts
+                }
             }
+            var total = kinds.map { [Double](repeating: 0, count: $0.levelCount - 1) }
+            for await part in group {
+                for index in total.indices { for level in total[index].indices { total[index][level] += part[index][level] } }
+            }
+            return total
         }
         return counts.map { levelCounts in
             let total = levelCounts.reduce(0, +) + Double(levelCounts.count)

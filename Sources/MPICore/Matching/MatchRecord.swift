@@ -3,48 +3,108 @@
 ///
 /// Empty byte arrays and nil mean "no evidence": missing, rejected, or a value that carries none
 /// (a placeholder name, a ZZ99 pseudo-postcode, a known default date of birth).
+///
+/// The values live in one immutable object shared by every copy, so copying a record costs one
+/// reference count, not one per field. The pair loops read records out of arrays, and each read is a
+/// copy that the compiler cannot avoid; with two dozen arrays per record those copies took more time
+/// at a million records than the comparisons did. Setting a field makes a new object (records are
+/// built once, by `MatchRecordBuilder`, through `Fields`).
 public struct MatchRecord: Sendable, Hashable {
-    public let key: RecordKey
+    /// A record's values, set one by one while it is built.
+    public struct Fields: Sendable, Hashable {
+        public let key: RecordKey
+        public var given: [UInt8] = []
+        public var middle: [[UInt8]] = []
+        public var preferredGiven: [UInt8] = []
+        /// Nickname and spelling-variant groups of `given` (sorted ids).
+        public var givenGroups: [Int32] = []
+        public var givenMetaphone: [UInt8] = []
+        public var givenMetaphoneAlternate: [UInt8] = []
+        public var family: [UInt8] = []
+        public var familyParts: [[UInt8]] = []
+        public var previousFamily: [[UInt8]] = []
+        /// Also set for an unnamed newborn whose surname is real ("BABY OF AISHA" KHAN), for blocking only:
+        /// the name comparisons of a placeholder record stay null.
+        public var familyMetaphone: [UInt8] = []
+        public var familyMetaphoneAlternate: [UInt8] = []
+        /// The name is a placeholder (unknown patient, unnamed newborn ...): never compared as a name, and
+        /// the record is never linked automatically on demographics alone.
+        public var isPlaceholder: Bool = false
+        public var dateOfBirth: CalendarDate? = nil
+        public var sex: Sex? = nil
+        /// The ten digits as a number.
+        public var nhsNumber: UInt64? = nil
+        public var nhsNumberVerified: Bool = false
+        public var postcodeUnit: [UInt8] = []
+        public var postcodeSector: [UInt8] = []
+        public var postcodeDistrict: [UInt8] = []
+        public var postcodeArea: [UInt8] = []
+        public var houseNumber: [UInt8] = []
+        public var street: [UInt8] = []
+        public var phone: [UInt8] = []
+        /// Fields outside the NHS set, by name.
+        public var otherFields: [String: [UInt8]] = [:]
 
-    public var given: [UInt8] = []
-    public var middle: [[UInt8]] = []
-    public var preferredGiven: [UInt8] = []
-    /// Nickname and spelling-variant groups of `given` (sorted ids).
-    public var givenGroups: [Int32] = []
-    public var givenMetaphone: [UInt8] = []
-    public var givenMetaphoneAlternate: [UInt8] = []
+        public init(key: RecordKey) {
+            self.key = key
+        }
+    }
 
-    public var family: [UInt8] = []
-    public var familyParts: [[UInt8]] = []
-    public var previousFamily: [[UInt8]] = []
-    /// Also set for an unnamed newborn whose surname is real ("BABY OF AISHA" KHAN), for blocking only:
-    /// the name comparisons of a placeholder record stay null.
-    public var familyMetaphone: [UInt8] = []
-    public var familyMetaphoneAlternate: [UInt8] = []
+    /// Immutable once made, so sharing it between threads is safe.
+    private final class Storage: Sendable {
+        let fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
 
-    /// The name is a placeholder (unknown patient, unnamed newborn ...): never compared as a name, and
-    /// the record is never linked automatically on demographics alone.
-    public var isPlaceholder = false
-
-    public var dateOfBirth: CalendarDate?
-    public var sex: Sex?
-    /// The ten digits as a number.
-    public var nhsNumber: UInt64?
-    public var nhsNumberVerified = false
-
-    public var postcodeUnit: [UInt8] = []
-    public var postcodeSector: [UInt8] = []
-    public var postcodeDistrict: [UInt8] = []
-    public var postcodeArea: [UInt8] = []
-
-    public var houseNumber: [UInt8] = []
-    public var street: [UInt8] = []
-    public var phone: [UInt8] = []
-
-    /// Fields outside the NHS set, by name.
-    public var otherFields: [String: [UInt8]] = [:]
+    private var storage: Storage
 
     public init(key: RecordKey) {
-        self.key = key
+        storage = Storage(Fields(key: key))
+    }
+
+    public init(_ fields: Fields) {
+        storage = Storage(fields)
+    }
+
+    public var fields: Fields { storage.fields }
+    public var key: RecordKey { storage.fields.key }
+
+    public var given: [UInt8] { get { storage.fields.given } set { update { $0.given = newValue } } }
+    public var middle: [[UInt8]] { get { storage.fields.middle } set { update { $0.middle = newValue } } }
+    public var preferredGiven: [UInt8] { get { storage.fields.preferredGiven } set { update { $0.preferredGiven = newValue } } }
+    public var givenGroups: [Int32] { get { storage.fields.givenGroups } set { update { $0.givenGroups = newValue } } }
+    public var givenMetaphone: [UInt8] { get { storage.fields.givenMetaphone } set { update { $0.givenMetaphone = newValue } } }
+    public var givenMetaphoneAlternate: [UInt8] { get { storage.fields.givenMetaphoneAlternate } set { update { $0.givenMetaphoneAlternate = newValue } } }
+    public var family: [UInt8] { get { storage.fields.family } set { update { $0.family = newValue } } }
+    public var familyParts: [[UInt8]] { get { storage.fields.familyParts } set { update { $0.familyParts = newValue } } }
+    public var previousFamily: [[UInt8]] { get { storage.fields.previousFamily } set { update { $0.previousFamily = newValue } } }
+    public var familyMetaphone: [UInt8] { get { storage.fields.familyMetaphone } set { update { $0.familyMetaphone = newValue } } }
+    public var familyMetaphoneAlternate: [UInt8] { get { storage.fields.familyMetaphoneAlternate } set { update { $0.familyMetaphoneAlternate = newValue } } }
+    public var isPlaceholder: Bool { get { storage.fields.isPlaceholder } set { update { $0.isPlaceholder = newValue } } }
+    public var dateOfBirth: CalendarDate? { get { storage.fields.dateOfBirth } set { update { $0.dateOfBirth = newValue } } }
+    public var sex: Sex? { get { storage.fields.sex } set { update { $0.sex = newValue } } }
+    public var nhsNumber: UInt64? { get { storage.fields.nhsNumber } set { update { $0.nhsNumber = newValue } } }
+    public var nhsNumberVerified: Bool { get { storage.fields.nhsNumberVerified } set { update { $0.nhsNumberVerified = newValue } } }
+    public var postcodeUnit: [UInt8] { get { storage.fields.postcodeUnit } set { update { $0.postcodeUnit = newValue } } }
+    public var postcodeSector: [UInt8] { get { storage.fields.postcodeSector } set { update { $0.postcodeSector = newValue } } }
+    public var postcodeDistrict: [UInt8] { get { storage.fields.postcodeDistrict } set { update { $0.postcodeDistrict = newValue } } }
+    public var postcodeArea: [UInt8] { get { storage.fields.postcodeArea } set { update { $0.postcodeArea = newValue } } }
+    public var houseNumber: [UInt8] { get { storage.fields.houseNumber } set { update { $0.houseNumber = newValue } } }
+    public var street: [UInt8] { get { storage.fields.street } set { update { $0.street = newValue } } }
+    public var phone: [UInt8] { get { storage.fields.phone } set { update { $0.phone = newValue } } }
+    public var otherFields: [String: [UInt8]] { get { storage.fields.otherFields } set { update { $0.otherFields = newValue } } }
+
+    private mutating func update(_ change: (inout Fields) -> Void) {
+        var fields = storage.fields
+        change(&fields)
+        storage = Storage(fields)
+    }
+
+    public static func == (lhs: MatchRecord, rhs: MatchRecord) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        storage.fields.hash(into: &hasher)
     }
 }

@@ -42,9 +42,9 @@ public enum Training {
         let untrainedScorer = Scorer(model: model)
 
         // 1. u from random pairs.
-        let u = RandomPairSampling.estimateU(records: records, scorer: untrainedScorer,
-                                             sampleSize: min(settings.uSampleSize, max(records.count * (records.count - 1) / 2, 1)),
-                                             seed: settings.seed)
+        let u = await RandomPairSampling.estimateU(records: records, scorer: untrainedScorer,
+                                                   sampleSize: min(settings.uSampleSize, max(records.count * (records.count - 1) / 2, 1)),
+                                                   seed: settings.seed, workers: workers)
         for index in model.comparisons.indices {
             for level in model.comparisons[index].levels.indices { model.comparisons[index].levels[level].u = u[index][level] }
         }
@@ -56,10 +56,10 @@ public enum Training {
         var passes: [TrainingPass] = []
         for rule in settings.rules {
             let estimate = model.comparisons.map { comparison in !rule.keys.contains { $0.blocks(comparison.kind) } }
-            let blockedPairs = Blocking.candidatePairs(records: records, rules: [rule], maximumBlockSize: maximumBlockSize).pairs
-            let pairs = sample(blockedPairs, count: settings.maximumPairsPerPass, seed: settings.seed)
-            let levels = await PairLevels.compute(records: records, pairs: pairs, scorer: untrainedScorer, workers: workers)
-            let outcome = ExpectationMaximisation.run(histogram: levels.histogram(), comparisons: model.comparisons,
+            let (blockedPairCount, pairs) = await sample(rule: rule, records: records, count: settings.maximumPairsPerPass,
+                                                   seed: settings.seed, maximumBlockSize: maximumBlockSize)
+            let histogram = await PairLevels.histogram(records: records, pairs: pairs, scorer: untrainedScorer, workers: workers)
+            let outcome = ExpectationMaximisation.run(histogram: histogram, comparisons: model.comparisons,
                                                       estimate: estimate, ignore: estimate.map { !$0 }, lambda: 0.3,
                                                       maximumIterations: settings.maximumIterations)
             let rejection = Plausibility.rejection(of: outcome, comparisons: model.comparisons, estimate: estimate,
@@ -70,7 +70,7 @@ public enum Training {
                     mPasses[index] += 1
                 }
             }
-            passes.append(TrainingPass(blockingRule: rule.description, pairs: blockedPairs.count, pairsUsed: pairs.count,
+            passes.append(TrainingPass(blockingRule: rule.description, pairs: blockedPairCount, pairsUsed: pairs.count,
                                        iterations: outcome.iterations,
                                        converged: outcome.converged,
                                        estimated: model.comparisons.indices.filter { estimate[$0] }.map { model.comparisons[$0].kind.name },
@@ -136,18 +136,31 @@ public enum Training {
         return seen.count
     }
 
-    /// At most `count` of `pairs`, drawn uniformly (reservoir sampling with a seeded generator), in their
-    /// original order; all of them when there are no more than `count`.
-    static func sample(_ pairs: [(Int32, Int32)], count: Int, seed: UInt64) -> [(Int32, Int32)] {
-        guard pairs.count > count, count > 0 else { return pairs }
-        var generator = SplitMix64(seed: seed ^ UInt64(pairs.count))
+    /// A training pass's pairs: at most `count` of the rule's pairs, drawn uniformly (reservoir
+    /// sampling with a seeded generator), in blocking order; all of them when there are no more. The
+    /// rule's pairs are drawn by number from its blocks, never all held at once (45 million pairs for
+    /// `forename & surname` at a million records). Also how many pairs the rule has.
+    static func sample(rule: BlockingRule, records: [MatchRecord], count: Int, seed: UInt64,
+                       maximumBlockSize: Int) async -> (pairCount: Int, pairs: [(Int32, Int32)]) {
+        guard let blocks = RuleBlocks(records: records, rule: rule, maximumBlockSize: maximumBlockSize) else {
+            let pairs = await Blocking.candidatePairs(records: records, rules: [rule], maximumBlockSize: maximumBlockSize).pairs
+            return (pairs.count, reservoir(of: pairs.count, count: count, seed: seed).map { pairs[$0] })
+        }
+        return (blocks.pairCount, blocks.pairs(numbered: reservoir(of: blocks.pairCount, count: count, seed: seed)))
+    }
+
+    /// `count` numbers from 0..<total drawn uniformly (reservoir sampling seeded with `seed` and the
+    /// total), ascending; all of them when `total` is no more than `count`.
+    static func reservoir(of total: Int, count: Int, seed: UInt64) -> [Int] {
+        guard total > count, count > 0 else { return Array(0..<total) }
+        var generator = SplitMix64(seed: seed ^ UInt64(total))
         var chosen = Array(0..<count)
-        for index in count..<pairs.count {
+        for index in count..<total {
             let slot = Int(generator.next() % UInt64(index + 1))
             if slot < count { chosen[slot] = index }
         }
         chosen.sort()
-        return chosen.map { pairs[$0] }
+        return chosen
     }
 }
 
@@ -167,6 +180,30 @@ public struct PairLevels: Sendable {
             histogram.add(pattern)
         }
         return histogram
+    }
+
+    /// The pattern counts of `pairs`, compared on `workers` tasks in one sweep, without keeping each
+    /// pair's levels (a training pass needs only the counts).
+    public static func histogram(records: [MatchRecord], pairs: [(Int32, Int32)], scorer: Scorer, workers: Int) async -> PatternHistogram {
+        let stride = scorer.kinds.count
+        return await withTaskGroup(of: PatternHistogram.self) { group in
+            for range in chunkRanges(count: pairs.count, workers: workers) {
+                group.addTask {
+                    var histogram = PatternHistogram(comparisonCount: stride)
+                    var levels = [UInt8](repeating: 0, count: stride)
+                    records.withUnsafeBufferPointer { records in   // no copy per record (see `compute`)
+                        for (i, j) in pairs[range] {
+                            scorer.levels(records[Int(i)], records[Int(j)], into: &levels)
+                            histogram.add(levels)
+                        }
+                    }
+                    return histogram
+                }
+            }
+            var total = PatternHistogram(comparisonCount: stride)
+            for await part in group { total.merge(part) }
+            return total
+        }
     }
 
     /// Computes the levels of `pairs` on `workers` tasks, each over a contiguous chunk.

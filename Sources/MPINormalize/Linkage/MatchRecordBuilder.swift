@@ -10,7 +10,7 @@ public struct MatchRecordBuilder: Sendable {
     }
 
     public func build(_ record: NormalizedRecord) -> MatchRecord {
-        var match = MatchRecord(key: record.key)
+        var match = MatchRecord.Fields(key: record.key)
         let name = record.name
         match.isPlaceholder = name.placeholder != nil
         if !match.isPlaceholder {
@@ -57,7 +57,7 @@ public struct MatchRecordBuilder: Sendable {
         }
         if let phone = record.phone, !phone.isPlaceholder { match.phone = Array(phone.number.utf8) }
         for (field, value) in record.otherFields { match.otherFields[field] = Array(value.utf8) }
-        return match
+        return MatchRecord(match)
     }
 }
 
