@@ -25,6 +25,34 @@ public struct ExtractNormalization: Sendable {
         public var defaultDates = 0
         public var testNHSNumbers = 0
         public var pseudoPostcodes = 0
+
+        /// Counts one row's result.
+        mutating func count(_ result: Result<NormalizedRow, RowProblem>) {
+            rows += 1
+            switch result {
+            case .success(let row):
+                records += 1
+                for rejection in row.rejections { rejections[rejection.field, default: [:]][rejection.code, default: 0] += 1 }
+                if let placeholder = row.record.name.placeholder { placeholders[placeholder, default: 0] += 1 }
+                if row.record.dateOfBirth?.isDefault == true { defaultDates += 1 }
+                if row.record.nhsNumber?.isTestNumber == true { testNHSNumbers += 1 }
+                if row.record.postcode?.pseudo != nil { pseudoPostcodes += 1 }
+            case .failure(let problem):
+                rowProblems.append(problem)
+            }
+        }
+
+        /// Adds the counts of a later part of the extract.
+        mutating func add(_ later: Summary) {
+            rows += later.rows
+            records += later.records
+            rowProblems += later.rowProblems
+            rejections.merge(later.rejections) { $0.merging($1, uniquingKeysWith: +) }
+            placeholders.merge(later.placeholders, uniquingKeysWith: +)
+            defaultDates += later.defaultDates
+            testNHSNumbers += later.testNHSNumbers
+            pseudoPostcodes += later.pseudoPostcodes
+        }
     }
 
     /// Loads a mapping file; the extract path in it is relative to the mapping file.
@@ -53,19 +81,17 @@ public struct ExtractNormalization: Sendable {
 
     /// Normalises every row, handing each result to `emit` in file order.
     public func run(today: CalendarDate, emit: (Result<NormalizedRow, RowProblem>) throws -> Void) async throws -> Summary {
-        try await run(today: today, prepare: { _ in () }) { result in try emit(result.map(\.row)) }
+        try await run(today: today, prepare: { $0 }, emit: emit)
     }
-
-    /// A normalised row and what `prepare` made of it on the worker that normalised it.
-    public typealias PreparedRow<Prepared> = (row: NormalizedRow, prepared: Prepared)
 
     /// Normalises every row on all cores and hands each result to `emit` in file order. The extract is
     /// cut into chunks of whole rows (a CSV row's quoted line breaks stay inside it; an HL7 file is cut
     /// between messages, a JSON-lines file between lines), each chunk normalised by a task with its own
-    /// ICU transliterator. `prepare` runs on the same task for each row normalised (the linkage builds
-    /// its match record there), so only the order-keeping hand-over is sequential.
+    /// ICU transliterator. `prepare` runs on the same task for each row normalised and makes what the
+    /// caller keeps of it (the linkage builds its match record there and lets the rest go), so that
+    /// only the order-keeping hand-over is sequential.
     public func run<Prepared: Sendable>(today: CalendarDate, prepare: @escaping @Sendable (NormalizedRow) -> Prepared,
-                                        emit: (Result<PreparedRow<Prepared>, RowProblem>) throws -> Void) async throws -> Summary {
+                                        emit: (Result<Prepared, RowProblem>) throws -> Void) async throws -> Summary {
         let bytes: [UInt8]
         do {
             bytes = try [UInt8](Data(contentsOf: extract))
@@ -73,7 +99,7 @@ public struct ExtractNormalization: Sendable {
             throw LinkageError("cannot read the extract \(extract.path)")
         }
         let mapping = mapping, keepsRawValues = keepsRawValues
-        let results: [Result<PreparedRow<Prepared>, RowProblem>]
+        let parts: [(summary: Summary, results: [Result<Prepared, RowProblem>])]
         switch mapping.format {
         case .csv, .tsv:
             var reader = DelimitedReader(bytes: bytes, delimiter: mapping.format == .tsv ? UInt8(ascii: "\t") : UInt8(ascii: ","))
@@ -84,70 +110,60 @@ public struct ExtractNormalization: Sendable {
             _ = try RecordNormalizer(mapping: mapping, header: header, today: today, transliterator: Transliterator())
             var parsed: [Result<DelimitedRow, RowProblem>] = []
             while let row = reader.next() { parsed.append(row) }
-            results = try await Self.normalizeInParallel(parsed, mapping: mapping, header: header, today: today,
+            parts = try await Self.normalizeInParallel(parsed, mapping: mapping, header: header, today: today,
                                                          keepsRawValues: keepsRawValues, prepare: prepare) { normalizer, row in
                 row.flatMap { normalizer.normalize($0) }
             }
         case .jsonl:
-            results = try await Self.normalizeInParallel(JSONLinesRows.lines(of: bytes), mapping: mapping, header: JSONLinesRows.header(mapping),
+            parts = try await Self.normalizeInParallel(JSONLinesRows.lines(of: bytes), mapping: mapping, header: JSONLinesRows.header(mapping),
                                                          today: today, keepsRawValues: keepsRawValues, prepare: prepare) { normalizer, line in
                 JSONLinesRows.normalize(line, with: normalizer)
             }
         case .hl7:
             let messages = HL7Message.split(TextDecoding.decode(bytes, as: mapping.encoding))
-            results = try await Self.normalizeInParallel(messages, mapping: mapping, header: HL7Rows.header(mapping), today: today,
+            parts = try await Self.normalizeInParallel(messages, mapping: mapping, header: HL7Rows.header(mapping), today: today,
                                                          keepsRawValues: keepsRawValues, prepare: prepare) { normalizer, message in
                 HL7Rows.normalize(message, mapping: mapping, with: normalizer)
             }
         }
         var summary = Summary()
-        for result in results {
-            summary.rows += 1
-            switch result {
-            case .success(let prepared):
-                let row = prepared.row
-                summary.records += 1
-                for rejection in row.rejections { summary.rejections[rejection.field, default: [:]][rejection.code, default: 0] += 1 }
-                if let placeholder = row.record.name.placeholder { summary.placeholders[placeholder, default: 0] += 1 }
-                if row.record.dateOfBirth?.isDefault == true { summary.defaultDates += 1 }
-                if row.record.nhsNumber?.isTestNumber == true { summary.testNHSNumbers += 1 }
-                if row.record.postcode?.pseudo != nil { summary.pseudoPostcodes += 1 }
-            case .failure(let problem):
-                summary.rowProblems.append(problem)
-            }
-            try emit(result)
+        for part in parts {
+            summary.add(part.summary)
+            for result in part.results { try emit(result) }
         }
         return summary
     }
 
     /// Normalises `items` (rows, lines or messages) in chunks, about two per core, each chunk on a task
-    /// with its own normaliser, keeping file order. `normalize` gives nil for an item that is not a row
-    /// (a blank line).
+    /// with its own normaliser, keeping file order; each chunk also counts its rows. `normalize` gives
+    /// nil for an item that is not a row (a blank line).
     private static func normalizeInParallel<Item: Sendable, Prepared: Sendable>(
         _ items: [Item], mapping: SourceMapping, header: [String], today: CalendarDate, keepsRawValues: Bool,
         prepare: @escaping @Sendable (NormalizedRow) -> Prepared,
         normalize: @escaping @Sendable (RecordNormalizer, Item) -> Result<NormalizedRow, RowProblem>?
-    ) async throws -> [Result<PreparedRow<Prepared>, RowProblem>] {
+    ) async throws -> [(summary: Summary, results: [Result<Prepared, RowProblem>])] {
         let workers = max(ProcessInfo.processInfo.activeProcessorCount, 1)
         let chunkSize = max(1_000, (items.count + 2 * workers - 1) / (2 * workers))
         let chunks = stride(from: 0, to: items.count, by: chunkSize).map { $0..<min($0 + chunkSize, items.count) }
-        return try await withThrowingTaskGroup(of: (Int, [Result<PreparedRow<Prepared>, RowProblem>]).self) { group in
+        return try await withThrowingTaskGroup(of: (Int, Summary, [Result<Prepared, RowProblem>]).self) { group in
             for (index, range) in chunks.enumerated() {
                 group.addTask {
                     let normalizer = try RecordNormalizer(mapping: mapping, header: header, today: today, transliterator: Transliterator())
                     normalizer.keepsRawValues = keepsRawValues
-                    var part: [Result<PreparedRow<Prepared>, RowProblem>] = []
-                    part.reserveCapacity(range.count)
+                    var summary = Summary()
+                    var results: [Result<Prepared, RowProblem>] = []
+                    results.reserveCapacity(range.count)
                     for item in items[range] {
                         guard let result = normalize(normalizer, item) else { continue }
-                        part.append(result.map { row in (row, prepare(row)) })
+                        summary.count(result)
+                        results.append(result.map(prepare))
                     }
-                    return (index, part)
+                    return (index, summary, results)
                 }
             }
-            var parts = [[Result<PreparedRow<Prepared>, RowProblem>]](repeating: [], count: chunks.count)
-            for try await (index, part) in group { parts[index] = part }
-            return parts.flatMap { $0 }
+            var parts = [(summary: Summary, results: [Result<Prepared, RowProblem>])](repeating: (Summary(), []), count: chunks.count)
+            for try await (index, summary, results) in group { parts[index] = (summary, results) }
+            return parts
         }
     }
 }

@@ -37,13 +37,16 @@ public struct LinkRun: Sendable {
             let estimatedRows = normalization.estimatedRows()
             var done = 0
             let builder = builder
-            let summary = try await normalization.run(today: today, prepare: { builder.build($0.record) }) { result in
+            let summary = try await normalization.run(today: today, prepare: { row in
+                (line: row.line, rejections: row.rejections, record: builder.build(row.record))
+            }) { result in
                 done += 1
                 if done % 4096 == 0 { progress.reading(feed: mapping.feedName, rows: done, estimatedTotal: estimatedRows) }
                 switch result {
-                case .success(let (row, record)):
-                    let recordId = row.record.key.recordId
-                    if let earlier = kept.claim(row.record.key, feed: mapping.feedName, line: row.line) {
+                case .success(let row):
+                    let record = row.record
+                    let recordId = record.key.recordId
+                    if let earlier = kept.claim(record.key, feed: mapping.feedName, line: row.line) {
                         loaded.rejects.append(.init(feed: mapping.feedName, line: row.line, recordId: recordId, field: "row",
                                                     code: earlier.code, reason: earlier.reason))
                         return

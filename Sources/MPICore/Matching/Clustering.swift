@@ -105,11 +105,7 @@ public enum Clustering {
                                nhsNumber: (Int32) -> UInt64?, thresholds: LinkThresholds,
                                mustLink: [(Int32, Int32)] = [], cannotLink: [(Int32, Int32)] = [],
                                existing: ((Int32) -> Bool)? = nil) -> Clusters {
-        var scored: [UInt64: ScoredPair] = [:]
-        scored.reserveCapacity(pairs.count)
-        for pair in pairs where pair.probability < thresholds.review {
-            scored[key(pair.i, pair.j)] = pair   // only the objecting pairs are ever looked up
-        }
+        var objecting = ObjectingPairs(pairs, recordCount: recordCount, below: thresholds.review)
         var parent = Array(0..<Int32(recordCount))
         var members: [[Int32]] = (0..<recordCount).map { [Int32($0)] }
         var componentNHS: [UInt64?] = (0..<recordCount).map { nhsNumber(Int32($0)) }
@@ -175,7 +171,7 @@ public enum Clustering {
                 review.append(ReviewItem(pair: pair, reason: .wouldMergePersons, conflictingPair: nil))
                 continue
             }
-            if let conflict = objection(members[Int(a)], members[Int(b)], scored) {
+            if let conflict = objecting.first(between: members[Int(a)], and: members[Int(b)]) {
                 review.append(ReviewItem(pair: pair, reason: .wouldChain, conflictingPair: conflict))
                 continue
             }
@@ -215,21 +211,74 @@ public enum Clustering {
         return Clusters(personOf: personOf, personCount: Int(next), review: review, autoLinks: autoLinks)
     }
 
-    /// A scored pair across the two groups below the review threshold: the model says those two are
-    /// different people, so joining the groups would chain them.
-    private static func objection(_ a: [Int32], _ b: [Int32], _ scored: [UInt64: ScoredPair]) -> ScoredPair? {
-        guard !scored.isEmpty else { return nil }
-        for x in a {
-            for y in b {
-                if let pair = scored[key(x, y)] { return pair }
-            }
-        }
-        return nil
-    }
-
     private static func key(_ x: Int32, _ y: Int32) -> UInt64 {
         let (low, high) = x < y ? (x, y) : (y, x)
         return UInt64(UInt32(low)) << 32 | UInt64(UInt32(high))
+    }
+}
+
+/// The scored pairs below the review threshold, by record: the model says each is two different
+/// people, so a link that would put both records of one in a person is refused ("would chain").
+///
+/// Held as adjacency lists in one array (every pair under both its records), not as a dictionary by
+/// pair: at a million records almost all of the ten million candidate pairs are here, and a
+/// dictionary of them took half a gigabyte.
+struct ObjectingPairs {
+    private let pairs: [ScoredPair]
+    /// Record r's pairs are `entries[start[r]..<start[r + 1]]`, in the order of `pairs`.
+    private let start: [Int]
+    private let entries: [(other: Int32, pair: Int32)]
+    /// Scratch for `first(between:and:)`: a record's position in the second group, valid while its
+    /// stamp is the current call's.
+    private var positionInSecondGroup: [Int32]
+    private var stamp: [UInt32]
+    private var call: UInt32 = 0
+
+    init(_ pairs: [ScoredPair], recordCount: Int, below threshold: Double) {
+        var degree = [Int](repeating: 0, count: recordCount + 1)
+        for pair in pairs where pair.probability < threshold {
+            degree[Int(pair.i)] += 1
+            degree[Int(pair.j)] += 1
+        }
+        var start = [Int](repeating: 0, count: recordCount + 1)
+        for record in 0..<recordCount { start[record + 1] = start[record] + degree[record] }
+        var next = start
+        var entries = [(other: Int32, pair: Int32)](repeating: (0, 0), count: start[recordCount])
+        for (index, pair) in pairs.enumerated() where pair.probability < threshold {
+            entries[next[Int(pair.i)]] = (pair.j, Int32(index))
+            next[Int(pair.i)] += 1
+            entries[next[Int(pair.j)]] = (pair.i, Int32(index))
+            next[Int(pair.j)] += 1
+        }
+        self.pairs = pairs
+        self.start = start
+        self.entries = entries
+        positionInSecondGroup = [Int32](repeating: 0, count: recordCount)
+        stamp = [UInt32](repeating: 0, count: recordCount)
+    }
+
+    /// The objecting pair between the two groups that a scan of `a` in order, then of `b` in order,
+    /// meets first; nil when there is none.
+    mutating func first(between a: [Int32], and b: [Int32]) -> ScoredPair? {
+        guard !entries.isEmpty else { return nil }
+        call &+= 1
+        if call == 0 {   // the stamps wrapped: start them again
+            for index in stamp.indices { stamp[index] = 0 }
+            call = 1
+        }
+        for (position, y) in b.enumerated() {
+            stamp[Int(y)] = call
+            positionInSecondGroup[Int(y)] = Int32(position)
+        }
+        for x in a {
+            var best: (position: Int32, pair: Int32)? = nil
+            for (other, pair) in entries[start[Int(x)]..<start[Int(x) + 1]] where stamp[Int(other)] == call {
+                let position = positionInSecondGroup[Int(other)]
+                if best == nil || position < best!.position { best = (position, pair) }
+            }
+            if let best { return pairs[Int(best.pair)] }
+        }
+        return nil
     }
 }
 
