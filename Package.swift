@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(
@@ -40,7 +41,11 @@ let package = Package(
         .target(name: "MPIStore", dependencies: ["MPICore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "MPISynthetic", dependencies: ["MPICore"]),
         // A link run from extracts or a store to persons: batch and incremental, as a library.
-        .target(name: "MPILinkage", dependencies: ["MPICore", "MPINormalize", "MPIStore", "MPIProtocol"]),
+        // CompressNIO (zlib) writes pairs.csv.gz when a job asks for compressed pairs, and reads it back.
+        .target(name: "MPILinkage", dependencies: [
+            "MPICore", "MPINormalize", "MPIStore", "MPIProtocol",
+            .product(name: "CompressNIO", package: "compress-nio"), .product(name: "NIOCore", package: "swift-nio"),
+        ]),
         .target(name: "MPIProtocol", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         // SVG charts and self-contained HTML pages (explanations, the linkage report, the review page).
         .target(name: "MPIReport", dependencies: ["MPICore", .product(name: "RealModule", package: "swift-numerics")]),

@@ -3,8 +3,11 @@
 up, and writes Splink's clusters in the layout of mpi's clusters.csv so `mpi evaluate` scores both the
 same way.
 
-Usage:  $(Scripts/splink-env.sh) Scripts/compare-splink.py DIR [--threshold P ...]
-Writes DIR/splink/clusters-P.csv for each threshold and DIR/splink/timing.json.
+Usage:  $(Scripts/splink-env.sh) Scripts/compare-splink.py DIR [--table CSV] [--threshold P ...]
+Writes DIR/splink/clusters-P.csv for each threshold and DIR/splink/timing.json (seconds to clean, train,
+predict and cluster). With --table, the extracts are not read: CSV is already one clean table in the
+layout this script writes (unique_id, source, record_id, first_name, surname, dob, sex, nhs_number,
+postcode), the "simple file" of Scripts/compare-speed.sh.
 
 The setup: the four extracts (and, in the realistic profile, Hillingdon's ED feed) cleaned into one table (names upper case, dates ISO, postcodes with one
 space, NHS numbers digits only, sex M/F); Splink's comparison library for names (with term
@@ -93,13 +96,17 @@ def main():
     thresholds = [float(x) for x in sys.argv[sys.argv.index("--threshold") + 1:]] if "--threshold" in sys.argv else [0.999]
     out = directory / "splink"
     out.mkdir(exist_ok=True)
-    table = out / "input.csv"
-    with open(table, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["unique_id", "source", "record_id", "first_name", "surname", "dob", "sex", "nhs_number", "postcode"])
-        for index, (source, record_id, given, family, dob, sex, nhs, postcode) in enumerate(rows(directory)):
-            writer.writerow([index, source, record_id, clean_name(given) or "", clean_name(family) or "", dob, sex or "",
-                             digits(nhs) or "", clean_postcode(postcode) or ""])
+    cleaning = time.perf_counter()
+    if "--table" in sys.argv:
+        table = Path(sys.argv[sys.argv.index("--table") + 1])
+    else:
+        table = out / "input.csv"
+        with open(table, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["unique_id", "source", "record_id", "first_name", "surname", "dob", "sex", "nhs_number", "postcode"])
+            for index, (source, record_id, given, family, dob, sex, nhs, postcode) in enumerate(rows(directory)):
+                writer.writerow([index, source, record_id, clean_name(given) or "", clean_name(family) or "", dob, sex or "",
+                                 digits(nhs) or "", clean_postcode(postcode) or ""])
 
     started = time.perf_counter()
     db_api = DuckDBAPI()
@@ -136,7 +143,7 @@ def main():
     with open(table, newline="") as handle:
         for r in csv.DictReader(handle):
             ids[r["unique_id"]] = (r["source"], r["record_id"])
-    timing = {"train_seconds": trained - started, "predict_seconds": predicted - trained, "cluster_seconds": {}}
+    timing = {"clean_seconds": started - cleaning, "train_seconds": trained - started, "predict_seconds": predicted - trained, "cluster_seconds": {}}
     for threshold in thresholds:
         clustered_start = time.perf_counter()
         clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(predictions, threshold_match_probability=threshold)

@@ -116,9 +116,16 @@ public struct CSVWriter {
 
 /// Reads a CSV file with a header into rows keyed by column name.
 public enum CSVFile {
+    /// A path ending in ".gz" is read through gzip (pairs.csv.gz).
     public static func read(_ path: String) throws -> (header: [String], rows: [[String]]) {
         guard let data = FileManager.default.contents(atPath: path) else { throw LinkageError("cannot read \(path)") }
-        var reader = DelimitedReader(bytes: [UInt8](data))
+        let bytes: [UInt8]
+        do {
+            bytes = path.hasSuffix(".gz") ? try Gzip.decompress([UInt8](data)) : [UInt8](data)
+        } catch {
+            throw LinkageError("\(path) is not a gzip file that can be read")
+        }
+        var reader = DelimitedReader(bytes: bytes)
         guard let first = reader.next(), case .success(let headerRow) = first else { throw LinkageError("\(path) has no header row") }
         let header = headerRow.fields.map { String(decoding: $0, as: UTF8.self) }
         var rows: [[String]] = []

@@ -92,6 +92,14 @@ public struct ExtractNormalization: Sendable {
     /// only the order-keeping hand-over is sequential.
     public func run<Prepared: Sendable>(today: CalendarDate, prepare: @escaping @Sendable (NormalizedRow) -> Prepared,
                                         emit: (Result<Prepared, RowProblem>) throws -> Void) async throws -> Summary {
+        try await run(today: today, preparer: { prepare }, emit: emit)
+    }
+
+    /// As `run(today:prepare:emit:)`, with `preparer` called once by each task for the function it
+    /// prepares that task's rows with, so that a task can keep state of its own across its rows (the
+    /// linkage shares equal values between the records one task builds).
+    public func run<Prepared: Sendable>(today: CalendarDate, preparer: @escaping @Sendable () -> (NormalizedRow) -> Prepared,
+                                        emit: (Result<Prepared, RowProblem>) throws -> Void) async throws -> Summary {
         let bytes: [UInt8]
         do {
             bytes = try [UInt8](Data(contentsOf: extract))
@@ -111,18 +119,18 @@ public struct ExtractNormalization: Sendable {
             var parsed: [Result<DelimitedRow, RowProblem>] = []
             while let row = reader.next() { parsed.append(row) }
             parts = try await Self.normalizeInParallel(parsed, mapping: mapping, header: header, today: today,
-                                                         keepsRawValues: keepsRawValues, prepare: prepare) { normalizer, row in
+                                                         keepsRawValues: keepsRawValues, preparer: preparer) { normalizer, row in
                 row.flatMap { normalizer.normalize($0) }
             }
         case .jsonl:
             parts = try await Self.normalizeInParallel(JSONLinesRows.lines(of: bytes), mapping: mapping, header: JSONLinesRows.header(mapping),
-                                                         today: today, keepsRawValues: keepsRawValues, prepare: prepare) { normalizer, line in
+                                                         today: today, keepsRawValues: keepsRawValues, preparer: preparer) { normalizer, line in
                 JSONLinesRows.normalize(line, with: normalizer)
             }
         case .hl7:
             let messages = HL7Message.split(TextDecoding.decode(bytes, as: mapping.encoding))
             parts = try await Self.normalizeInParallel(messages, mapping: mapping, header: HL7Rows.header(mapping), today: today,
-                                                         keepsRawValues: keepsRawValues, prepare: prepare) { normalizer, message in
+                                                         keepsRawValues: keepsRawValues, preparer: preparer) { normalizer, message in
                 HL7Rows.normalize(message, mapping: mapping, with: normalizer)
             }
         }
@@ -139,7 +147,7 @@ public struct ExtractNormalization: Sendable {
     /// nil for an item that is not a row (a blank line).
     private static func normalizeInParallel<Item: Sendable, Prepared: Sendable>(
         _ items: [Item], mapping: SourceMapping, header: [String], today: CalendarDate, keepsRawValues: Bool,
-        prepare: @escaping @Sendable (NormalizedRow) -> Prepared,
+        preparer: @escaping @Sendable () -> (NormalizedRow) -> Prepared,
         normalize: @escaping @Sendable (RecordNormalizer, Item) -> Result<NormalizedRow, RowProblem>?
     ) async throws -> [(summary: Summary, results: [Result<Prepared, RowProblem>])] {
         let workers = max(ProcessInfo.processInfo.activeProcessorCount, 1)
@@ -150,6 +158,7 @@ public struct ExtractNormalization: Sendable {
                 group.addTask {
                     let normalizer = try RecordNormalizer(mapping: mapping, header: header, today: today, transliterator: Transliterator())
                     normalizer.keepsRawValues = keepsRawValues
+                    let prepare = preparer()
                     var summary = Summary()
                     var results: [Result<Prepared, RowProblem>] = []
                     results.reserveCapacity(range.count)

@@ -10,7 +10,7 @@ public enum JobFile {
         "blocking": ["rules", "maximumBlockSize"],
         "thresholds": ["autoLink", "review", "maximumClusterSize"],
         "training": ["uSampleSize", "seed", "rules", "maximumIterations", "maximumPairsPerPass"],
-        "output": ["pairsFloor"],
+        "output": ["pairsFloor", "compressPairs"],
     ]
 
     public static func load(_ path: String) throws -> LinkageJob {

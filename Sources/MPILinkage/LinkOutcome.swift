@@ -23,8 +23,9 @@ public struct LoadedRecords: Sendable {
 /// Everything a run decided, for the outputs and the store.
 public struct LinkOutcome: Sendable {
     public var loaded: LoadedRecords
-    public var candidates: CandidatePairs
-    public var levels: PairLevels
+    /// How many candidate pairs blocking proposed (each was scored), and what each rule added.
+    public var candidatePairCount: Int
+    public var blockingReports: [CandidatePairs.RuleReport]
     public var model: LinkageModel
     public var scorer: Scorer
     public var scored: [ScoredPair]

@@ -64,11 +64,7 @@ public struct LinkOutputs {
             try clusters.close()
         }
 
-        let comparisons = outcome.model.comparisons
-        var pairs = try CSVWriter(path: path("pairs.csv"), header: ["source_l", "record_id_l", "source_r", "record_id_r", "match_weight",
-                                                                    "match_probability"] + comparisons.map { "level_\($0.kind.name)" })
-        for chunk in await Self.pairRows(outcome, floor: job.output.pairsFloor, workers: workers) { pairs.write(chunk) }
-        try pairs.close()
+        try await writePairs(outcome, workers: workers)
 
         var review = try CSVWriter(path: path("review.csv"), header: ["source_l", "record_id_l", "source_r", "record_id_r", "match_weight",
                                                                       "match_probability", "reason", "conflict_with"])
@@ -106,6 +102,30 @@ public struct LinkOutputs {
         try rejects.close()
 
         try ModelFile.write(outcome.model, to: path("model.json"))
+    }
+
+    /// pairs.csv, or pairs.csv.gz when the job asks for compressed pairs: the pairs at or above the
+    /// job's floor, formatted (and compressed) a chunk per task, written in order. Compressed, each
+    /// chunk is a gzip member of its own; a file of members one after another is one gzip file to
+    /// gunzip, zcat, Python and R (RFC 1952).
+    func writePairs(_ outcome: LinkOutcome, workers: Int) async throws {
+        let compressed = job.output.compressPairs
+        for name in ["pairs.csv", "pairs.csv.gz"] where name != job.output.pairsFileName {
+            try? FileManager.default.removeItem(atPath: path(name))   // a file left by an earlier run
+        }
+        var header = CSVText()
+        header.row(["source_l", "record_id_l", "source_r", "record_id_r", "match_weight", "match_probability"]
+                   + outcome.model.comparisons.map { "level_\($0.kind.name)" })
+        let rows = await Self.pairRows(outcome, floor: job.output.pairsFloor, workers: workers)
+        let parts: [[UInt8]] = compressed
+            ? try await Parallel.map([header] + rows, workers: workers) { text in Result { try Gzip.compress(text.bytes) } }.map { try $0.get() }
+            : [header.bytes] + rows.map(\.bytes)
+        let file = path(job.output.pairsFileName)
+        guard FileManager.default.createFile(atPath: file, contents: nil), let handle = FileHandle(forWritingAtPath: file) else {
+            throw LinkageError("cannot write \(file)")
+        }
+        for part in parts { handle.write(Data(part)) }
+        try handle.close()
     }
 
     /// The rows of pairs.csv (pairs at or above `floor`), in the order of `outcome.scored`, as chunks
@@ -203,8 +223,8 @@ public struct RunSummary: Codable, Sendable {
         records = outcome.loaded.records.count
         rowsPerSource = outcome.loaded.rowsPerSource
         rejectedValues = outcome.loaded.rejects.count
-        candidatePairs = outcome.candidates.pairs.count
-        pairsPerBlockingRule = outcome.candidates.reports.map {
+        candidatePairs = outcome.candidatePairCount
+        pairsPerBlockingRule = outcome.blockingReports.map {
             Rule(rule: $0.rule, pairsAdded: $0.pairsAdded, skippedBlocks: $0.skippedBlocks, recordsInSkippedBlocks: $0.recordsInSkippedBlocks)
         }
         persons = outcome.clusters.personCount

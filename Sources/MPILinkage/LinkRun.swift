@@ -37,8 +37,9 @@ public struct LinkRun: Sendable {
             let estimatedRows = normalization.estimatedRows()
             var done = 0
             let builder = builder
-            let summary = try await normalization.run(today: today, prepare: { row in
-                (line: row.line, rejections: row.rejections, record: builder.build(row.record))
+            let summary = try await normalization.run(today: today, preparer: {
+                let sharing = ValueSharing()
+                return { row in (line: row.line, rejections: row.rejections, record: builder.build(row.record, sharing: sharing)) }
             }) { result in
                 done += 1
                 if done % 4096 == 0 { progress.reading(feed: mapping.feedName, rows: done, estimatedTotal: estimatedRows) }
@@ -71,7 +72,8 @@ public struct LinkRun: Sendable {
     /// Records already normalised (from the identity store) in the form the run needs.
     public func loaded(from normalized: [NormalizedRecord]) -> LoadedRecords {
         var loaded = LoadedRecords()
-        loaded.records = normalized.map(builder.build)
+        let sharing = ValueSharing()
+        loaded.records = normalized.map { builder.build($0, sharing: sharing) }
         for record in normalized { loaded.rowsPerSource[record.key.source, default: 0] += 1 }
         return loaded
     }
@@ -94,6 +96,54 @@ public struct LinkRun: Sendable {
             records[index] = NHSNumberSharing.droppingNHSNumber(records[index])
         }
 
+        // Blocking, levels and candidate pairs are the largest arrays of a run; they end with `score`,
+        // before clustering needs its own.
+        let scoring = try await score(records: records, given: given, constraints: constraints, scope: scope)
+        timings += scoring.timings
+        let (model, scorer, scored) = (scoring.model, scoring.scorer, scoring.scored)
+        clock = Stopwatch()
+
+        let placeholder = records.map(\.isPlaceholder)
+        let nhs = records.map(\.nhsNumber)
+        let sharedNHSNumbers = NHSNumberSharing.numbersAcrossGenerations(records)
+        // Steward decisions name records by key; the index by key is built only when there are some.
+        var indexOf: [RecordKey: Int32] = [:]
+        if !constraints.link.isEmpty || !constraints.unlink.isEmpty {
+            for (index, record) in records.enumerated() { indexOf[record.key] = Int32(index) }
+        }
+        func indexes(_ pairs: [(RecordKey, RecordKey)]) -> [(Int32, Int32)] {
+            pairs.compactMap { pair in indexOf[pair.0].flatMap { a in indexOf[pair.1].map { (a, $0) } } }
+        }
+        let clusters = Clustering.cluster(recordCount: records.count, pairs: scored, placeholder: { placeholder[Int($0)] },
+                                          identifierTrusted: { nhs[Int($0)].map { !sharedNHSNumbers.contains($0) } ?? true },
+                                          nhsNumber: { nhs[Int($0)] }, thresholds: job.thresholds,
+                                          mustLink: indexes(constraints.link), cannotLink: indexes(constraints.unlink),
+                                          existing: constraints.onlyPairsTouching.map { pending in
+                                              let isExisting = records.map { !pending.contains($0.key) }
+                                              return { isExisting[Int($0)] }
+                                          })
+        timings.append(("cluster", clock.lap()))
+        progress.step("clustering: \(records.count) records into \(clusters.personCount) persons; \(clusters.autoLinks) automatic links, "
+                      + "\(clusters.review.count) pairs for review")
+        return LinkOutcome(loaded: loaded, candidatePairCount: scoring.candidatePairCount, blockingReports: scoring.blockingReports,
+                           model: model, scorer: scorer, scored: scored,
+                       clusters: clusters, timings: timings)
+    }
+
+    private struct Scoring {
+        var model: LinkageModel
+        var scorer: Scorer
+        var scored: [ScoredPair]
+        var candidatePairCount: Int
+        var blockingReports: [CandidatePairs.RuleReport]
+        var timings: [(String, Double)]
+    }
+
+    /// Blocks, compares, trains (unless a model is given) and scores.
+    private func score(records: [MatchRecord], given: LinkageModel?, constraints: LinkConstraints,
+                       scope: IncrementalScope?) async throws -> Scoring {
+        var timings: [(String, Double)] = []
+        var clock = Stopwatch()
         let candidates = await Blocking.candidatePairs(records: records, rules: job.blocking.rules, maximumBlockSize: job.blocking.maximumBlockSize,
                                                  touching: constraints.onlyPairsTouching.map { pending in records.map { pending.contains($0.key) } },
                                                  storeBlockSize: scope.map { scope in { @Sendable in scope.storeBlockSize(rule: $0, hash: $1) } },
@@ -132,31 +182,8 @@ public struct LinkRun: Sendable {
         let scored = await levels.score(records: records, pairs: candidates.pairs, scorer: scorer, floor: 0,
                                         safeguardsFrom: job.thresholds.review, workers: workers)
         timings.append(("score", clock.lap()))
-
-        let placeholder = records.map(\.isPlaceholder)
-        let nhs = records.map(\.nhsNumber)
-        let sharedNHSNumbers = NHSNumberSharing.numbersAcrossGenerations(records)
-        // Steward decisions name records by key; the index by key is built only when there are some.
-        var indexOf: [RecordKey: Int32] = [:]
-        if !constraints.link.isEmpty || !constraints.unlink.isEmpty {
-            for (index, record) in records.enumerated() { indexOf[record.key] = Int32(index) }
-        }
-        func indexes(_ pairs: [(RecordKey, RecordKey)]) -> [(Int32, Int32)] {
-            pairs.compactMap { pair in indexOf[pair.0].flatMap { a in indexOf[pair.1].map { (a, $0) } } }
-        }
-        let clusters = Clustering.cluster(recordCount: records.count, pairs: scored, placeholder: { placeholder[Int($0)] },
-                                          identifierTrusted: { nhs[Int($0)].map { !sharedNHSNumbers.contains($0) } ?? true },
-                                          nhsNumber: { nhs[Int($0)] }, thresholds: job.thresholds,
-                                          mustLink: indexes(constraints.link), cannotLink: indexes(constraints.unlink),
-                                          existing: constraints.onlyPairsTouching.map { pending in
-                                              let isExisting = records.map { !pending.contains($0.key) }
-                                              return { isExisting[Int($0)] }
-                                          })
-        timings.append(("cluster", clock.lap()))
-        progress.step("clustering: \(records.count) records into \(clusters.personCount) persons; \(clusters.autoLinks) automatic links, "
-                      + "\(clusters.review.count) pairs for review")
-        return LinkOutcome(loaded: loaded, candidates: candidates, levels: levels, model: model, scorer: scorer, scored: scored,
-                       clusters: clusters, timings: timings)
+        return Scoring(model: model, scorer: scorer, scored: scored, candidatePairCount: candidates.pairs.count,
+                       blockingReports: candidates.reports, timings: timings)
     }
 }
 

@@ -124,7 +124,8 @@ public struct StoredKeyScan: Sendable {
         let results = Mutex([Result<[MatchRecord], any Error>?](repeating: nil, count: parts))
         DispatchQueue.concurrentPerform(iterations: parts) { part in
             let slice = sorted[(sorted.count * part / parts)..<(sorted.count * (part + 1) / parts)]
-            let result = Result { try store.activeRecords(slice).map(builder.build) }
+            let sharing = ValueSharing()
+            let result = Result { try store.activeRecords(slice).map { builder.build($0, sharing: sharing) } }
             results.withLock { $0[part] = result }
         }
         return try results.withLock { $0 }.flatMap { try $0!.get() }

@@ -37,7 +37,8 @@ extension IdentityIndex {
 
         /// The state of a store's snapshot, linked with `model` and `settings`.
         init(snapshot: LiveSnapshot, model: LinkageModel, settings: LinkSettings, builder: MatchRecordBuilder) {
-            var records = snapshot.records.map(builder.build)
+            let sharing = ValueSharing()   // equal values one array across the index (most names and postcodes repeat)
+            var records = snapshot.records.map { builder.build($0, sharing: sharing) }
             for index in NHSNumberSharing.newbornsUnderAParentsNumber(records) {   // as a batch run matches them
                 records[index] = NHSNumberSharing.droppingNHSNumber(records[index])
             }

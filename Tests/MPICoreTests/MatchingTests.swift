@@ -394,16 +394,16 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
 }
 
 @Suite struct TrainingSampleTests {
-    @Test func reservoirIsUniformSizedDeterministicAndOrdered() {
-        let first = Training.reservoir(of: 10_000, count: 1_000, seed: 9)
+    @Test func distinctNumbersAreUniformSizedDeterministicAndOrdered() {
+        let first = Training.distinctNumbers(below: 10_000, count: 1_000, seed: 9)
         #expect(first.count == 1_000)
-        #expect(first == Training.reservoir(of: 10_000, count: 1_000, seed: 9))
+        #expect(first == Training.distinctNumbers(below: 10_000, count: 1_000, seed: 9))
         #expect(first == first.sorted())
         #expect(Set(first).count == 1_000)
         // Uniform enough: each tenth of the input holds about a tenth of the sample.
         let tenths = Dictionary(grouping: first, by: { $0 / 1_000 }).mapValues(\.count)
         #expect(tenths.values.allSatisfy { (60...140).contains($0) })
-        #expect(Training.reservoir(of: 10, count: 1_000, seed: 9) == Array(0..<10))
+        #expect(Training.distinctNumbers(below: 10, count: 1_000, seed: 9) == Array(0..<10))
     }
 
     /// A training pass draws its pairs by number from the rule's blocks instead of listing them all;
@@ -422,7 +422,7 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
         let blocks = try #require(RuleBlocks(records: records, rule: rule, maximumBlockSize: 25))
         #expect(blocks.pairCount == listed.count)
         for count in [50, 1_000, 100_000] {
-            let numbers = Training.reservoir(of: listed.count, count: count, seed: 3)
+            let numbers = Training.distinctNumbers(below: listed.count, count: count, seed: 3)
             let drawn = await Training.sample(rule: rule, records: records, count: count, seed: 3, maximumBlockSize: 25)
             #expect(drawn.pairCount == listed.count)
             #expect(drawn.pairs.map { [$0.0, $0.1] } == numbers.map { [listed[$0].0, listed[$0].1] })

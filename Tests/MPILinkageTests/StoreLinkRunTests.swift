@@ -60,7 +60,7 @@ import Testing
                               today: .today, workers: 2)
         let whole = try await linkRun.run(loaded: linkRun.loaded(from: try reference.activeRecords()), model: model, readSeconds: 0,
                                           constraints: constraints)
-        #expect(whole.candidates.reports.contains { $0.skippedBlocks > 0 })
+        #expect(whole.blockingReports.contains { $0.skippedBlocks > 0 })
         var expectedPersons: [Int32: Set<RecordKey>] = [:]
         for (index, record) in whole.loaded.records.enumerated() { expectedPersons[whole.clusters.personOf[index], default: []].insert(record.key) }
         let expectedReview = Set(whole.clusters.review.map { "\(whole.loaded.records[Int($0.pair.i)].key) ~ \(whole.loaded.records[Int($0.pair.j)].key)" })

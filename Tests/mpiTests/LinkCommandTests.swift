@@ -54,6 +54,51 @@ private func temporaryDirectory() -> URL {
         #expect(reclustered.rows == clusters.rows)
     }
 
+    /// With "compressPairs", the pairs are pairs.csv.gz (a gzip member per chunk written in parallel):
+    /// the system's gzip reads it, its text is the pairs.csv an uncompressed run writes, and the
+    /// commands that read pairs read it.
+    @Test func compressedPairsAreTheSamePairsInGzip() async throws {
+        let out = temporaryDirectory(), plain = temporaryDirectory()
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: out); try? FileManager.default.removeItem(at: plain) }
+        var job = try JSONSerialization.jsonObject(with: Data(contentsOf: samples.appendingPathComponent("sample.job.json"))) as! [String: Any]
+        job["sources"] = (job["sources"] as! [[String: Any]]).map { source in
+            var source = source
+            source["path"] = samples.appendingPathComponent(source["path"] as! String).path
+            return source
+        }
+        job["output"] = ["pairsFloor": 0, "compressPairs": true]
+        let compressedJob = out.appendingPathComponent("compressed.job.json")
+        try JSONSerialization.data(withJSONObject: job).write(to: compressedJob)
+        job["output"] = ["pairsFloor": 0]
+        let plainJob = out.appendingPathComponent("plain.job.json")
+        try JSONSerialization.data(withJSONObject: job).write(to: plainJob)
+
+        for (jobFile, folder) in [(compressedJob, out.appendingPathComponent("link")), (plainJob, plain)] {
+            let link = try #require(try MPI.parseAsRoot(["link", jobFile.path, "--out", folder.path, "--quiet"]) as? MPI.Link)
+            try await link.run()
+        }
+        let gz = out.appendingPathComponent("link/pairs.csv.gz")
+        #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("link/pairs.csv").path))
+        let expected = try Data(contentsOf: plain.appendingPathComponent("pairs.csv"))
+        #expect(expected.count > 300)
+        let compressed = [UInt8](try Data(contentsOf: gz))
+        let members = (0..<(compressed.count - 2)).filter { compressed[$0] == 0x1F && compressed[$0 + 1] == 0x8B && compressed[$0 + 2] == 8 }
+        #expect(members.count >= 2)   // the header and each chunk of rows: members one after another
+
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gzip.arguments = ["-dc", gz.path]
+        let output = Pipe()
+        gzip.standardOutput = output
+        try gzip.run()
+        let unzipped = output.fileHandleForReading.readDataToEndOfFile()
+        gzip.waitUntilExit()
+        #expect(gzip.terminationStatus == 0)
+        #expect(unzipped == expected)
+        #expect(try CSVFile.read(gz.path).rows == CSVFile.read(plain.appendingPathComponent("pairs.csv").path).rows)
+    }
+
     @Test func evaluateAgainstATruthFile() async throws {
         let out = temporaryDirectory()
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)

@@ -404,7 +404,7 @@ public enum Blocking {
             }
             if first < rule.blocks.count { work.append((ruleIndex, first..<rule.blocks.count)) }
         }
-        let parts: [[(Int32, Int32)]] = await Parallel.map(work, workers: workers) { ruleIndex, blockRange in
+        var parts: [[(Int32, Int32)]] = await Parallel.map(work, workers: workers) { ruleIndex, blockRange in
             let entries = sorted[ruleIndex].entries
             var pairs: [(Int32, Int32)] = []
             for block in sorted[ruleIndex].blocks[blockRange] {
@@ -423,10 +423,7 @@ public enum Blocking {
         }
         var reports = sorted.map(\.report)
         for (item, part) in zip(work, parts) { reports[item.rule].pairsAdded += part.count }
-        var pairs: [(Int32, Int32)] = []
-        pairs.reserveCapacity(parts.reduce(0) { $0 + $1.count })
-        for part in parts { pairs.append(contentsOf: part) }
-        return CandidatePairs(pairs: pairs, reports: reports)
+        return CandidatePairs(pairs: Parallel.joined(&parts), reports: reports)
     }
 
     /// True when an earlier rule, or a smaller shared value of this rule, already emitted (i, j).

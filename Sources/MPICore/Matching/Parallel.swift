@@ -23,4 +23,17 @@ public enum Parallel {
             return results.map { $0! }
         }
     }
+
+    /// The chunks one after another, each chunk let go as soon as it is copied: joining tasks' results
+    /// this way needs memory for the whole once, not twice (`flatMap` holds every chunk until the end;
+    /// at a million records the scored pairs alone are 300 MB).
+    public static func joined<Element>(_ chunks: inout [[Element]]) -> [Element] {
+        var whole: [Element] = []
+        whole.reserveCapacity(chunks.reduce(0) { $0 + $1.count })
+        for index in chunks.indices {
+            whole.append(contentsOf: chunks[index])
+            chunks[index] = []
+        }
+        return whole
+    }
 }

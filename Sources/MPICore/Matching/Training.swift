@@ -7,11 +7,14 @@ public struct TrainingSettings: Sendable, Hashable, Codable {
     public var rules: [BlockingRule]
     public var maximumIterations: Int
     /// A training pass uses at most this many of its rule's pairs, drawn at random (with the seed): EM's
-    /// estimates settle long before, and common-name blocks can hold tens of millions.
+    /// estimates settle long before, and common-name blocks can hold tens of millions. 250,000: from
+    /// 2,000,000 down to 150,000 pairs the trained weights moved by 0.002 to 0.008 bits (weighted by
+    /// how often matches fall in each level) and F1 did not move at a million records (docs/quality.md,
+    /// "Training sample sizes").
     public var maximumPairsPerPass: Int
 
     public init(uSampleSize: Int = 1_000_000, seed: UInt64 = 20_261_128, rules: [BlockingRule] = BlockingRule.trainingDefaults,
-                maximumIterations: Int = 30, maximumPairsPerPass: Int = 2_000_000) {
+                maximumIterations: Int = 30, maximumPairsPerPass: Int = 250_000) {
         self.uSampleSize = uSampleSize
         self.seed = seed
         self.rules = rules
@@ -136,7 +139,7 @@ public enum Training {
         return seen.count
     }
 
-    /// A training pass's pairs: at most `count` of the rule's pairs, drawn uniformly (reservoir
+    /// A training pass's pairs: at most `count` of the rule's pairs, drawn uniformly (Floyd's
     /// sampling with a seeded generator), in blocking order; all of them when there are no more. The
     /// rule's pairs are drawn by number from its blocks, never all held at once (45 million pairs for
     /// `forename & surname` at a million records). Also how many pairs the rule has.
@@ -144,23 +147,24 @@ public enum Training {
                        maximumBlockSize: Int) async -> (pairCount: Int, pairs: [(Int32, Int32)]) {
         guard let blocks = RuleBlocks(records: records, rule: rule, maximumBlockSize: maximumBlockSize) else {
             let pairs = await Blocking.candidatePairs(records: records, rules: [rule], maximumBlockSize: maximumBlockSize).pairs
-            return (pairs.count, reservoir(of: pairs.count, count: count, seed: seed).map { pairs[$0] })
+            return (pairs.count, distinctNumbers(below: pairs.count, count: count, seed: seed).map { pairs[$0] })
         }
-        return (blocks.pairCount, blocks.pairs(numbered: reservoir(of: blocks.pairCount, count: count, seed: seed)))
+        return (blocks.pairCount, blocks.pairs(numbered: distinctNumbers(below: blocks.pairCount, count: count, seed: seed)))
     }
 
-    /// `count` numbers from 0..<total drawn uniformly (reservoir sampling seeded with `seed` and the
-    /// total), ascending; all of them when `total` is no more than `count`.
-    static func reservoir(of total: Int, count: Int, seed: UInt64) -> [Int] {
+    /// `count` distinct numbers from 0..<total drawn uniformly (Floyd's algorithm, with a generator
+    /// seeded by `seed` and the total), ascending; all of them when `total` is no more than `count`.
+    /// Work and memory grow with `count`, not with `total` (45 million pairs in a pass at a million
+    /// records).
+    static func distinctNumbers(below total: Int, count: Int, seed: UInt64) -> [Int] {
         guard total > count, count > 0 else { return Array(0..<total) }
         var generator = SplitMix64(seed: seed ^ UInt64(total))
-        var chosen = Array(0..<count)
-        for index in count..<total {
-            let slot = Int(generator.next() % UInt64(index + 1))
-            if slot < count { chosen[slot] = index }
+        var chosen = Set<Int>(minimumCapacity: count)
+        for upper in (total - count)..<total {
+            let candidate = Int(generator.next() % UInt64(upper + 1))
+            chosen.insert(chosen.contains(candidate) ? upper : candidate)
         }
-        chosen.sort()
-        return chosen
+        return chosen.sorted()
     }
 }
 
@@ -210,7 +214,7 @@ public struct PairLevels: Sendable {
     public static func compute(records: [MatchRecord], pairs: [(Int32, Int32)], scorer: Scorer, workers: Int) async -> PairLevels {
         let stride = scorer.kinds.count
         let chunks = chunkRanges(count: pairs.count, workers: workers)
-        let parts = await withTaskGroup(of: (Int, [UInt8]).self) { group in
+        var parts = await withTaskGroup(of: (Int, [UInt8]).self) { group in
             for (chunkIndex, range) in chunks.enumerated() {
                 group.addTask {
                     var out = [UInt8](repeating: 0, count: range.count * stride)
@@ -231,7 +235,7 @@ public struct PairLevels: Sendable {
             for await (index, part) in group { parts[index] = part }
             return parts
         }
-        return PairLevels(levels: parts.flatMap { $0 }, stride: stride)
+        return PairLevels(levels: Parallel.joined(&parts), stride: stride)
     }
 
     /// Scores every pair (weight and probability) on `workers` tasks, keeping those at or above `floor`.
@@ -243,7 +247,7 @@ public struct PairLevels: Sendable {
         let chunks = Self.chunkRanges(count: pairs.count, workers: workers)
         let stride = self.stride
         let levels = self.levels
-        let parts = await withTaskGroup(of: (Int, [ScoredPair]).self) { group in
+        var parts = await withTaskGroup(of: (Int, [ScoredPair]).self) { group in
             for (chunkIndex, range) in chunks.enumerated() {
                 group.addTask {
                     var out: [ScoredPair] = []
@@ -271,7 +275,7 @@ public struct PairLevels: Sendable {
             for await (index, part) in group { parts[index] = part }
             return parts
         }
-        return parts.flatMap { $0 }
+        return Parallel.joined(&parts)
     }
 
     /// The levels of one pair.

@@ -32,15 +32,24 @@ public struct LinkageJob: Sendable, Codable {
     public struct OutputSettings: Sendable, Hashable, Codable {
         /// Scored pairs below this probability are not written to pairs.csv.
         public var pairsFloor: Double
+        /// Write the pairs gzip-compressed, as pairs.csv.gz, instead of pairs.csv.
+        public var compressPairs: Bool
 
-        public init(pairsFloor: Double = 0.01) { self.pairsFloor = pairsFloor }
+        public init(pairsFloor: Double = 0.01, compressPairs: Bool = false) {
+            self.pairsFloor = pairsFloor
+            self.compressPairs = compressPairs
+        }
 
-        private enum CodingKeys: String, CodingKey { case pairsFloor }
+        private enum CodingKeys: String, CodingKey { case pairsFloor, compressPairs }
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             pairsFloor = try container.decodeIfPresent(Double.self, forKey: .pairsFloor) ?? 0.01
+            compressPairs = try container.decodeIfPresent(Bool.self, forKey: .compressPairs) ?? false
         }
+
+        /// The name of the pairs file in the output folder.
+        public var pairsFileName: String { compressPairs ? "pairs.csv.gz" : "pairs.csv" }
     }
 
     public init(sources: [SourceMapping], blocking: BlockingSettings = .init(), comparisons: [ComparisonKind] = ComparisonKind.nhsDefaults,

@@ -57,8 +57,8 @@ extension MPI {
 
             let records = outcome.loaded.records
             print("\nRead and normalised \(grouped(records.count)) records; \(grouped(outcome.loaded.rejects.count)) values rejected (see rejects.csv).")
-            print("Blocking: \(grouped(outcome.candidates.pairs.count)) candidate pairs from \(job.blocking.rules.count) rules"
-                  + (outcome.candidates.reports.contains { $0.skippedBlocks > 0 } ? " (some blocks skipped: see summary.json)" : "") + ".")
+            print("Blocking: \(grouped(outcome.candidatePairCount)) candidate pairs from \(job.blocking.rules.count) rules"
+                  + (outcome.blockingReports.contains { $0.skippedBlocks > 0 } ? " (some blocks skipped: see summary.json)" : "") + ".")
             print("Model: trained by EM in \(outcome.model.training.count) passes; prior λ = \(String(format: "%.2g", outcome.model.lambda)).")
             var reasons: [ReviewReason: Int] = [:]
             for item in outcome.clusters.review { reasons[item.reason, default: 0] += 1 }

@@ -59,7 +59,7 @@ extension MPI {
             guard let a = found[left] else { throw CLIError("the store has no record \(left)") }
             guard let b = found[right] else { throw CLIError("the store has no record \(right)") }
             let builder = try ReferenceData.matchRecordBuilder()
-            let all = try identityStore.activeRecords().map(builder.build)
+            let all = try identityStore.activeRecords().map { builder.build($0) }
             let scorer = Scorer(model: model, termFrequencies: Scorer.termFrequencies(for: model, records: all))
             let (x, y) = (builder.build(a), builder.build(b))
             let explanation = scorer.explain(x, y)

@@ -34,7 +34,10 @@ extension MPI {
                 throw CLIError("cannot read \(path("summary.json")): is \(folder) the output folder of `mpi link`?")
             }
             progress.line("report: reading pairs")
-            let pairs = try CSVFile.read(path("pairs.csv"))
+            // pairs.csv.gz when the job wrote its pairs compressed.
+            let pairsFile = FileManager.default.fileExists(atPath: path("pairs.csv")) || !FileManager.default.fileExists(atPath: path("pairs.csv.gz"))
+                ? path("pairs.csv") : path("pairs.csv.gz")
+            let pairs = try CSVFile.read(pairsFile)
             let weightColumn = try column("match_weight", in: pairs.header, of: "pairs.csv")
             let weights = pairs.rows.compactMap { Double($0[weightColumn]) }
             let autoLinkWeight = Scorer.weight(probability: summary.thresholds.autoLink)
