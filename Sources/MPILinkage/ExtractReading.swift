@@ -9,6 +9,9 @@ public struct ExtractNormalization: Sendable {
     public let extract: URL
     /// Keep each row's raw values (for the identity store).
     public var keepsRawValues = false
+    /// Rows per batch normalised by one task: large enough that a batch's own normaliser and value
+    /// sharing pay off, small enough that only a few batches' rows are held at once.
+    public var rowsPerBatch = 65_536
 
     public init(mapping: SourceMapping, extract: URL) {
         self.mapping = mapping
@@ -85,11 +88,12 @@ public struct ExtractNormalization: Sendable {
     }
 
     /// Normalises every row on all cores and hands each result to `emit` in file order. The extract is
-    /// cut into chunks of whole rows (a CSV row's quoted line breaks stay inside it; an HL7 file is cut
-    /// between messages, a JSON-lines file between lines), each chunk normalised by a task with its own
-    /// ICU transliterator. `prepare` runs on the same task for each row normalised and makes what the
-    /// caller keeps of it (the linkage builds its match record there and lets the rest go), so that
-    /// only the order-keeping hand-over is sequential.
+    /// read in batches of whole rows (a CSV row's quoted line breaks stay inside it; an HL7 file is cut
+    /// between messages, a JSON-lines file between lines), each batch normalised by a task with its own
+    /// ICU transliterator while the next are read. `prepare` runs on the same task for each row
+    /// normalised and makes what the caller keeps of it (the linkage builds its match record there and
+    /// lets the rest go), so that only reading the rows' bounds and the in-order hand-over are
+    /// sequential.
     public func run<Prepared: Sendable>(today: CalendarDate, prepare: @escaping @Sendable (NormalizedRow) -> Prepared,
                                         emit: (Result<Prepared, RowProblem>) throws -> Void) async throws -> Summary {
         try await run(today: today, preparer: { prepare }, emit: emit)
@@ -106,8 +110,7 @@ public struct ExtractNormalization: Sendable {
         } catch {
             throw LinkageError("cannot read the extract \(extract.path)")
         }
-        let mapping = mapping, keepsRawValues = keepsRawValues
-        let parts: [(summary: Summary, results: [Result<Prepared, RowProblem>])]
+        let mapping = mapping, keepsRawValues = keepsRawValues, batchSize = rowsPerBatch
         switch mapping.format {
         case .csv, .tsv:
             var reader = DelimitedReader(bytes: bytes, delimiter: mapping.format == .tsv ? UInt8(ascii: "\t") : UInt8(ascii: ","))
@@ -116,63 +119,76 @@ public struct ExtractNormalization: Sendable {
             let header = headerRow.fields.map { TextDecoding.decode($0, as: mapping.encoding) }
             // Checks the mapping against the header before any work is shared out.
             _ = try RecordNormalizer(mapping: mapping, header: header, today: today, transliterator: Transliterator())
-            var parsed: [Result<DelimitedRow, RowProblem>] = []
-            while let row = reader.next() { parsed.append(row) }
-            parts = try await Self.normalizeInParallel(parsed, mapping: mapping, header: header, today: today,
-                                                         keepsRawValues: keepsRawValues, preparer: preparer) { normalizer, row in
+            return try await Self.normalizeInBatches(next: { reader.next() }, mapping: mapping, header: header, today: today,
+                                                     keepsRawValues: keepsRawValues, batchSize: batchSize, preparer: preparer, emit: emit) { normalizer, row in
                 row.flatMap { normalizer.normalize($0) }
             }
         case .jsonl:
-            parts = try await Self.normalizeInParallel(JSONLinesRows.lines(of: bytes), mapping: mapping, header: JSONLinesRows.header(mapping),
-                                                         today: today, keepsRawValues: keepsRawValues, preparer: preparer) { normalizer, line in
+            var lines = JSONLinesRows.lines(of: bytes).makeIterator()
+            return try await Self.normalizeInBatches(next: { lines.next() }, mapping: mapping, header: JSONLinesRows.header(mapping),
+                                                     today: today, keepsRawValues: keepsRawValues, batchSize: batchSize, preparer: preparer, emit: emit) { normalizer, line in
                 JSONLinesRows.normalize(line, with: normalizer)
             }
         case .hl7:
-            let messages = HL7Message.split(TextDecoding.decode(bytes, as: mapping.encoding))
-            parts = try await Self.normalizeInParallel(messages, mapping: mapping, header: HL7Rows.header(mapping), today: today,
-                                                         keepsRawValues: keepsRawValues, preparer: preparer) { normalizer, message in
+            var messages = HL7Message.split(TextDecoding.decode(bytes, as: mapping.encoding)).makeIterator()
+            return try await Self.normalizeInBatches(next: { messages.next() }, mapping: mapping, header: HL7Rows.header(mapping),
+                                                     today: today, keepsRawValues: keepsRawValues, batchSize: batchSize, preparer: preparer, emit: emit) { normalizer, message in
                 HL7Rows.normalize(message, mapping: mapping, with: normalizer)
             }
         }
-        var summary = Summary()
-        for part in parts {
-            summary.add(part.summary)
-            for result in part.results { try emit(result) }
-        }
-        return summary
     }
 
-    /// Normalises `items` (rows, lines or messages) in chunks, about two per core, each chunk on a task
-    /// with its own normaliser, keeping file order; each chunk also counts its rows. `normalize` gives
-    /// nil for an item that is not a row (a blank line).
-    private static func normalizeInParallel<Item: Sendable, Prepared: Sendable>(
-        _ items: [Item], mapping: SourceMapping, header: [String], today: CalendarDate, keepsRawValues: Bool,
+    /// Normalises the items `next` gives (rows, lines or messages) in batches, each on a task with its
+    /// own normaliser, while the next batches are read: at most two batches per core are in flight,
+    /// and each is emitted, in file order, as soon as it and those before it are done, so a file of
+    /// any size holds only a few batches of rows beside the records kept. `normalize` gives nil for an
+    /// item that is not a row (a blank line).
+    private static func normalizeInBatches<Item: Sendable, Prepared: Sendable>(
+        next: () -> Item?, mapping: SourceMapping, header: [String], today: CalendarDate, keepsRawValues: Bool, batchSize: Int,
         preparer: @escaping @Sendable () -> (NormalizedRow) -> Prepared,
+        emit: (Result<Prepared, RowProblem>) throws -> Void,
         normalize: @escaping @Sendable (RecordNormalizer, Item) -> Result<NormalizedRow, RowProblem>?
-    ) async throws -> [(summary: Summary, results: [Result<Prepared, RowProblem>])] {
-        let workers = max(ProcessInfo.processInfo.activeProcessorCount, 1)
-        let chunkSize = max(1_000, (items.count + 2 * workers - 1) / (2 * workers))
-        let chunks = stride(from: 0, to: items.count, by: chunkSize).map { $0..<min($0 + chunkSize, items.count) }
+    ) async throws -> Summary {
+        let inFlightLimit = 2 * max(ProcessInfo.processInfo.activeProcessorCount, 1)
         return try await withThrowingTaskGroup(of: (Int, Summary, [Result<Prepared, RowProblem>]).self) { group in
-            for (index, range) in chunks.enumerated() {
-                group.addTask {
+            var summary = Summary()
+            var done: [Int: (summary: Summary, results: [Result<Prepared, RowProblem>])] = [:]
+            var nextToEmit = 0, batches = 0, inFlight = 0
+            func collect(_ finished: (Int, Summary, [Result<Prepared, RowProblem>])) throws {
+                done[finished.0] = (finished.1, finished.2)
+                inFlight -= 1
+                while let part = done.removeValue(forKey: nextToEmit) {
+                    summary.add(part.summary)
+                    for result in part.results { try emit(result) }
+                    nextToEmit += 1
+                }
+            }
+            while true {
+                var batch: [Item] = []
+                batch.reserveCapacity(batchSize)
+                while batch.count < batchSize, let item = next() { batch.append(item) }
+                if batch.isEmpty { break }
+                let index = batches
+                group.addTask { [batch] in
                     let normalizer = try RecordNormalizer(mapping: mapping, header: header, today: today, transliterator: Transliterator())
                     normalizer.keepsRawValues = keepsRawValues
                     let prepare = preparer()
                     var summary = Summary()
                     var results: [Result<Prepared, RowProblem>] = []
-                    results.reserveCapacity(range.count)
-                    for item in items[range] {
+                    results.reserveCapacity(batch.count)
+                    for item in batch {
                         guard let result = normalize(normalizer, item) else { continue }
                         summary.count(result)
                         results.append(result.map(prepare))
                     }
                     return (index, summary, results)
                 }
+                batches += 1
+                inFlight += 1
+                if inFlight >= inFlightLimit, let finished = try await group.next() { try collect(finished) }
             }
-            var parts = [(summary: Summary, results: [Result<Prepared, RowProblem>])](repeating: (Summary(), []), count: chunks.count)
-            for try await (index, summary, results) in group { parts[index] = (summary, results) }
-            return parts
+            while let finished = try await group.next() { try collect(finished) }
+            return summary
         }
     }
 }

@@ -54,6 +54,54 @@ private var samples: URL {
         #expect(rejected.contains { $0["field"] as? String == "nhsNumber" && $0["code"] as? String == "check_digit" })
     }
 
+    /// Extracts are normalised in batches on several tasks while the next batches are read; with
+    /// batches of one or two rows, the rows must come out as with one batch: in file order, with the
+    /// same lines (a quoted line break inside a row, a blank line, a row with too few fields, an HL7
+    /// message without PID) and the same counts.
+    @Test func batchesGiveTheRowsOfOneBatch() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("batches-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var csv = "MRN,PATIENT_NAME,DOB,SEX,NHS_NO,POSTCODE,ADDRESS_1\n"
+        for row in 1...23 {
+            csv += row == 7 ? "\n" : row == 11 ? "R\(row),SMITH\n" : "R\(row),\"KHAN, AISHA\",01/02/19\(50 + row),F,,HA1 3UJ,\"Flat \(row)\nHigh St\"\n"
+        }
+        try csv.write(to: directory.appendingPathComponent("r1k.csv"), atomically: true, encoding: .utf8)
+        try #"{"code": "R1K", "path": "r1k.csv", "recordId": "MRN", "dateFormat": "dd/MM/yyyy", "columns": {"fullName": "PATIENT_NAME", "nameLayout": "familyFirst", "dateOfBirth": "DOB", "sex": "SEX", "nhsNumber": "NHS_NO", "postcode": "POSTCODE", "address": ["ADDRESS_1"]}}"#
+            .write(to: directory.appendingPathComponent("r1k.mapping.json"), atomically: true, encoding: .utf8)
+
+        try #"{"code": "RQM", "path": "\#(samples.appendingPathComponent("rqm-adt.hl7").path)", "format": "hl7"}"#
+            .write(to: directory.appendingPathComponent("rqm.mapping.json"), atomically: true, encoding: .utf8)
+
+        for mapping in [directory.appendingPathComponent("r1k.mapping.json"), directory.appendingPathComponent("rqm.mapping.json"),
+                        samples.appendingPathComponent("ras.mapping.json")] {
+            var outcomes: [[String]] = []
+            var summaries: [ExtractNormalization.Summary] = []
+            for rowsPerBatch in [1_000_000, 2, 1] {
+                var job = try ExtractNormalization.load(mappingFile: mapping.path, input: nil)
+                job.rowsPerBatch = rowsPerBatch
+                var seen: [String] = []
+                summaries.append(try await job.run(today: CalendarDate(year: 2026, month: 11, day: 28)!) { result in
+                    switch result {
+                    case .success(let row): seen.append("\(row.line) \(row.record.key.recordId) \(row.record.name.family)")
+                    case .failure(let problem): seen.append("\(problem.line) \(problem.code)")
+                    }
+                })
+                outcomes.append(seen)
+            }
+            #expect(outcomes[0].count >= 3)
+            if mapping.lastPathComponent == "r1k.mapping.json" {
+                // 23 rows of two lines each but for the blank line 14 and the short row on line 21.
+                #expect(outcomes[0].count == 22)
+                #expect(outcomes[0].contains("21 column_count"))
+                #expect(outcomes[0].last == "44 R23 KHAN")
+            }
+            #expect(outcomes[1] == outcomes[0] && outcomes[2] == outcomes[0], "\(mapping.lastPathComponent)")
+            #expect(summaries.map(\.rows) == Array(repeating: summaries[0].rows, count: 3))
+            #expect(summaries.map(\.rowProblems) == Array(repeating: summaries[0].rowProblems, count: 3))
+        }
+    }
+
     @Test func windows1252SampleDecodes() async throws {
         let job = try ExtractNormalization.load(mappingFile: samples.appendingPathComponent("ras.mapping.json").path, input: nil)
         var families: [String] = []
