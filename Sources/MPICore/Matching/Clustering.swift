@@ -1,26 +1,34 @@
 /// A scored candidate pair (indexes into the record array, i < j).
+///
+/// 24 bytes: the two safeguard facts ride in the top bits of the record indexes (which never need
+/// them: an index is below 2^31), because a run at a million records holds ten million of these
+/// while it clusters, and the two flags alone would round each to 32 bytes.
 public struct ScoredPair: Sendable, Hashable {
-    public let i: Int32
-    public let j: Int32
+    private let packedI: UInt32
+    private let packedJ: UInt32
     public let weight: Double
     public let probability: Double
+
+    private static let flag: UInt32 = 1 << 31
+
+    public var i: Int32 { Int32(bitPattern: packedI & ~Self.flag) }
+    public var j: Int32 { Int32(bitPattern: packedJ & ~Self.flag) }
     /// Both records have a forename and the forenames agree at no level (not even as nicknames,
     /// initials or a middle name): the signature of twins and of relatives sharing a home. Such a pair
     /// is never linked automatically, whatever its score.
-    public let conflictingForenames: Bool
+    public var conflictingForenames: Bool { packedI & Self.flag != 0 }
     /// An identifier no two people share (a valid NHS number, an `identifier(...)` column) agrees
     /// exactly, and so does the full date of birth: the pair's identity is certain without names. It
     /// lifts the placeholder veto (an unnamed newborn is not an unknown patient).
-    public let identityConfirmed: Bool
+    public var identityConfirmed: Bool { packedJ & Self.flag != 0 }
 
     public init(i: Int32, j: Int32, weight: Double, probability: Double, conflictingForenames: Bool = false,
                 identityConfirmed: Bool = false) {
-        self.i = i
-        self.j = j
+        precondition(i >= 0 && j >= 0, "record indexes are not negative")
+        packedI = UInt32(i) | (conflictingForenames ? Self.flag : 0)
+        packedJ = UInt32(j) | (identityConfirmed ? Self.flag : 0)
         self.weight = weight
         self.probability = probability
-        self.conflictingForenames = conflictingForenames
-        self.identityConfirmed = identityConfirmed
     }
 }
 
@@ -107,7 +115,10 @@ public enum Clustering {
                                existing: ((Int32) -> Bool)? = nil) -> Clusters {
         var objecting = ObjectingPairs(pairs, recordCount: recordCount, below: thresholds.review)
         var parent = Array(0..<Int32(recordCount))
-        var members: [[Int32]] = (0..<recordCount).map { [Int32($0)] }
+        // A component's records, by its root; empty for a record still on its own (a million one-record
+        // arrays would be 50 MB for nothing).
+        var members = [[Int32]](repeating: [], count: recordCount)
+        func membersOf(_ root: Int32) -> [Int32] { members[Int(root)].isEmpty ? [root] : members[Int(root)] }
         var componentNHS: [UInt64?] = (0..<recordCount).map { nhsNumber(Int32($0)) }
         // Components holding a record of an already existing person (incremental runs only).
         var holdsExisting: [Bool] = (0..<recordCount).map { existing?(Int32($0)) ?? false }
@@ -123,9 +134,9 @@ public enum Clustering {
             return x
         }
         func join(_ a: Int32, _ b: Int32) {
-            let (small, large) = members[Int(a)].count <= members[Int(b)].count ? (a, b) : (b, a)
+            let (small, large) = membersOf(a).count <= membersOf(b).count ? (a, b) : (b, a)
             parent[Int(small)] = large
-            members[Int(large)].append(contentsOf: members[Int(small)])
+            members[Int(large)] = membersOf(large) + membersOf(small)
             members[Int(small)] = []
             componentNHS[Int(large)] = componentNHS[Int(large)] ?? componentNHS[Int(small)]
             holdsExisting[Int(large)] = holdsExisting[Int(large)] || holdsExisting[Int(small)]
@@ -133,7 +144,7 @@ public enum Clustering {
         let unlinked = Set(cannotLink.map { key($0.0, $0.1) })
         func stewardObjects(_ a: Int32, _ b: Int32) -> Bool {
             guard !unlinked.isEmpty else { return false }
-            return members[Int(a)].contains { x in members[Int(b)].contains { y in unlinked.contains(key(x, y)) } }
+            return membersOf(a).contains { x in membersOf(b).contains { y in unlinked.contains(key(x, y)) } }
         }
 
         // Steward links come first and are never undone by the automatic ones.
@@ -162,7 +173,7 @@ public enum Clustering {
                 review.append(ReviewItem(pair: pair, reason: .differentNHSNumbers, conflictingPair: nil))
                 continue
             }
-            if members[Int(a)].count + members[Int(b)].count > thresholds.maximumClusterSize {
+            if membersOf(a).count + membersOf(b).count > thresholds.maximumClusterSize {
                 review.append(ReviewItem(pair: pair, reason: .clusterTooLarge, conflictingPair: nil))
                 continue
             }
@@ -171,7 +182,7 @@ public enum Clustering {
                 review.append(ReviewItem(pair: pair, reason: .wouldMergePersons, conflictingPair: nil))
                 continue
             }
-            if let conflict = objecting.first(between: members[Int(a)], and: members[Int(b)]) {
+            if let conflict = objecting.first(between: membersOf(a), and: membersOf(b)) {
                 review.append(ReviewItem(pair: pair, reason: .wouldChain, conflictingPair: conflict))
                 continue
             }
