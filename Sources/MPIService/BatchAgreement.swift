@@ -33,7 +33,7 @@ public struct BatchAgreement: Sendable {
         let batch = try store.memberships()
         guard !batch.isEmpty else { throw ServiceError(.notReady, "the store has no persons: run `mpi link JOB --db DB` first") }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("mpi-agreement-\(UUID().uuidString).sqlite").path
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: scratch + suffix) } }
+        defer { IdentityStore.remove(at: scratch) }   // the copy and its lookup log, with their WAL files
         try store.copy(to: scratch)
         let copy = try IdentityStore(path: scratch)
         try copy.forgetMembershipsForReplay()

@@ -15,6 +15,18 @@ public final class IdentityStore: Sendable {
     /// it gives up with "database is locked". Reads and lookups never wait (see `LookupLog`).
     public static let writeWaitSeconds = 60.0
 
+    /// Every file a store at `path` may have on disk: the database, the lookup log beside it
+    /// (`-lookups`), and SQLite's write-ahead log and shared-memory file of each. Removing a store
+    /// (a scratch copy, a test's) means removing all of them.
+    public static func files(at path: String) -> [String] {
+        [path, LookupLog.path(besides: path)].flatMap { [$0, $0 + "-wal", $0 + "-shm"] }
+    }
+
+    /// Removes every file of the store at `path` (`files(at:)`) that exists.
+    public static func remove(at path: String) {
+        for file in files(at: path) { try? FileManager.default.removeItem(atPath: file) }
+    }
+
     /// Opens (creating if needed) the store at `path` and brings its schema up to date. Opening a
     /// store that is up to date only reads, so it succeeds while a link run is writing.
     ///

@@ -19,9 +19,20 @@ private func record(_ source: String, _ id: String, family: String = "SMITH", nh
 private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.map { RecordKey(source: source, recordId: $0) } }
 
 @Suite struct IdentityStoreTests {
+    /// A store is several files (the database, the lookup log, the write-ahead logs of both); removing
+    /// a store removes every one (`mpi agreement` left its scratch copy's lookup log behind).
+    @Test func removingAStoreLeavesNoFileBehind() throws {
+        let (store, url) = try temporaryStore()
+        _ = try store.importSource(code: "A", records: [record("A", "1")], fullExtract: true, actor: "test")
+        _ = try store.resolve(source: "A", recordId: "1", actor: "test")   // opens and writes the lookup log
+        #expect(IdentityStore.files(at: url.path).contains { FileManager.default.fileExists(atPath: $0) && $0.hasSuffix("-lookups") })
+        IdentityStore.remove(at: url.path)
+        #expect(IdentityStore.files(at: url.path).allSatisfy { !FileManager.default.fileExists(atPath: $0) })
+    }
+
     @Test func reimportChangesNothingAndChangesAreUpdated() throws {
         let (store, url) = try temporaryStore()
-        defer { try? FileManager.default.removeItem(at: url) }
+        defer { IdentityStore.remove(at: url.path) }
         let first = try store.importSource(code: "A", records: [record("A", "1"), record("A", "2")], fullExtract: true, actor: "test")
         #expect(first.added == 2)
         let again = try store.importSource(code: "A", records: [record("A", "1"), record("A", "2")], fullExtract: true, actor: "test")
@@ -36,7 +47,7 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
 
     @Test func idsAreStableAcrossUnchangedRelinks() throws {
         let (store, url) = try temporaryStore()
-        defer { try? FileManager.default.removeItem(at: url) }
+        defer { IdentityStore.remove(at: url.path) }
         _ = try store.importSource(code: "A", records: (1...4).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
         let groups = [keys(["1", "2"]), keys(["3"]), keys(["4"])]
         let first = try store.applyPersons(groups, modelJSON: "{}", reason: "test", actor: "t")
@@ -49,7 +60,7 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
 
     @Test func mergeKeepsTheOlderIdAndRedirects() throws {
         let (store, url) = try temporaryStore()
-        defer { try? FileManager.default.removeItem(at: url) }
+        defer { IdentityStore.remove(at: url.path) }
         _ = try store.importSource(code: "A", records: (1...3).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
         _ = try store.applyPersons([keys(["1", "2"])], modelJSON: "{}", reason: "first", actor: "t")
         _ = try store.applyPersons([keys(["1", "2"]), keys(["3"])], modelJSON: "{}", reason: "second", actor: "t")
@@ -71,7 +82,7 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
         // Each round is a coin toss for code that breaks the tie by the (random) id.
         for round in 0..<8 {
             let (store, url) = try temporaryStore()
-            defer { try? FileManager.default.removeItem(at: url) }
+            defer { IdentityStore.remove(at: url.path) }
             _ = try store.importSource(code: "A", records: [record("A", "1")], fullExtract: true, actor: "t")
             _ = try store.applyPersons([keys(["1"])], modelJSON: "{}", reason: "first", actor: "t")
             let older = try #require(try store.memberships()[RecordKey(source: "A", recordId: "1")])
@@ -89,7 +100,7 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
     /// registration finds it again.
     @Test func aDecidedPairIsNotQueuedAgainByARegistration() throws {
         let (store, url) = try temporaryStore()
-        defer { try? FileManager.default.removeItem(at: url) }
+        defer { IdentityStore.remove(at: url.path) }
         _ = try store.importSource(code: "A", records: [record("A", "1"), record("A", "2")], fullExtract: true, actor: "t")
         _ = try store.applyPersons([keys(["1"]), keys(["2"])], modelJSON: "{}", reason: "first", actor: "t")
         let one = RecordKey(source: "A", recordId: "1"), two = RecordKey(source: "A", recordId: "2")
@@ -106,7 +117,7 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
 
     @Test func historyGivesEachEntryItsTimeAndReason() throws {
         let (store, url) = try temporaryStore()
-        defer { try? FileManager.default.removeItem(at: url) }
+        defer { IdentityStore.remove(at: url.path) }
         _ = try store.importSource(code: "A", records: (1...2).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
         _ = try store.applyPersons([keys(["1"]), keys(["2"])], modelJSON: "{}", reason: "weekly run", actor: "t")
         let ids = try store.memberships()
@@ -122,7 +133,7 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
 
     @Test func splitKeepsTheIdOnTheLargerPart() throws {
         let (store, url) = try temporaryStore()
-        defer { try? FileManager.default.removeItem(at: url) }
+        defer { IdentityStore.remove(at: url.path) }
         _ = try store.importSource(code: "A", records: (1...3).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
         _ = try store.applyPersons([keys(["1", "2", "3"])], modelJSON: "{}", reason: "first", actor: "t")
         let original = try store.memberships()[RecordKey(source: "A", recordId: "1")]!
@@ -137,7 +148,7 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
     /// An incremental run applies persons for part of the store: the rest keeps its persons unread.
     @Test func scopedApplyLeavesOtherPersonsAlone() throws {
         let (store, url) = try temporaryStore()
-        defer { try? FileManager.default.removeItem(at: url) }
+        defer { IdentityStore.remove(at: url.path) }
         _ = try store.importSource(code: "A", records: (1...5).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
         _ = try store.applyPersons([keys(["1", "2"]), keys(["3"]), keys(["4"])], modelJSON: "{}", reason: "first", actor: "t")
         let before = try store.memberships()
@@ -155,7 +166,7 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
     /// that person into another: no membership is left pointing at a retired id.
     @Test func aRecordRegisteredDuringTheRunFollowsItsPerson() throws {
         let (store, url) = try temporaryStore()
-        defer { try? FileManager.default.removeItem(at: url) }
+        defer { IdentityStore.remove(at: url.path) }
         _ = try store.importSource(code: "A", records: (1...3).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
         _ = try store.applyPersons([keys(["3"])], modelJSON: "{}", reason: "first", actor: "t")
         // 3's person is the older (minted first, even within the same second), so it survives.
@@ -175,7 +186,7 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
     /// `mpi status` counts: records by state, persons, the review queue, the last link run.
     @Test func statusCountsWhatTheStoreHolds() throws {
         let (store, url) = try temporaryStore()
-        defer { try? FileManager.default.removeItem(at: url) }
+        defer { IdentityStore.remove(at: url.path) }
         #expect(try store.status().latestModelVersion == nil)
         _ = try store.importSource(code: "A", records: (1...3).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
         #expect(try store.status().waitingToBeLinked == 3)
@@ -191,7 +202,7 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
 
     @Test func resolveListsThePersonsIdentifiersAndIsAudited() throws {
         let (store, url) = try temporaryStore()
-        defer { try? FileManager.default.removeItem(at: url) }
+        defer { IdentityStore.remove(at: url.path) }
         _ = try store.importSource(code: "A", records: [record("A", "1", nhs: "9434765919")], fullExtract: false, actor: "t")
         _ = try store.importSource(code: "B", records: [record("B", "X")], fullExtract: false, actor: "t")
         _ = try store.applyPersons([[RecordKey(source: "A", recordId: "1"), RecordKey(source: "B", recordId: "X")]],
@@ -211,7 +222,7 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
 @Suite struct RawRecordTests {
     @Test func rawRowsRoundTripThroughColumnSets() throws {
         let (store, url) = try temporaryStore()
-        defer { try? FileManager.default.removeItem(at: url) }
+        defer { IdentityStore.remove(at: url.path) }
         let key = RecordKey(source: "A", recordId: "1")
         let raw = ["ID": "1", "NAME": "SMITH, John", "DOB": "21/03/1970", "EMPTY": ""]
         _ = try store.importSource(code: "A", records: [StoredRecord(key: key, raw: raw, normalized: NormalizedRecord(key: key))],
@@ -226,7 +237,7 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
     /// must still open the store and resolve, promptly, with the lookup audited (in the lookup log).
     @Test func lookupsNeitherWaitNorFailWhileAnotherProcessWrites() throws {
         let (store, url) = try temporaryStore()
-        defer { try? FileManager.default.removeItem(at: url) }
+        defer { IdentityStore.remove(at: url.path) }
         _ = try store.importSource(code: "A", records: [record("A", "1", nhs: "9434765919")], fullExtract: false, actor: "t")
         _ = try store.applyPersons([keys(["1"])], modelJSON: "{}", reason: "t", actor: "t")
 
@@ -272,7 +283,7 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
     /// waiting index) opens, upgrades and reads as before; new rows are written in the compact form.
     @Test func aStoreOfTheFirstFormUpgradesAndReads() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("old-\(UUID().uuidString).sqlite")
-        defer { try? FileManager.default.removeItem(at: url) }
+        defer { IdentityStore.remove(at: url.path) }
         do {
             let queue = try DatabaseQueue(path: url.path)
             try IdentityStore.migrator.migrate(queue, upTo: "v7 lineage by person")
@@ -332,7 +343,7 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
     /// sorts at or after it, also for entries appended out of time order or in one microsecond.
     @Test func sinceGivesExactlyTheEntriesAtOrAfter() throws {
         let (log, url) = try temporaryLog()
-        defer { try? FileManager.default.removeItem(atPath: LookupLog.path(besides: url.path)) }
+        defer { IdentityStore.remove(at: url.path) }
         let base = 1_795_000_000.0   // 2026-11-18T10:13:20Z
         var generator = SplitMix64(seed: 21)
         var times: [Double] = []
@@ -361,7 +372,7 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
     @Test func aLogOfTheEarlierFormUpgradesWithItsEntries() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("log-\(UUID().uuidString).sqlite")
         let logPath = LookupLog.path(besides: url.path)
-        defer { try? FileManager.default.removeItem(atPath: logPath) }
+        defer { IdentityStore.remove(at: url.path) }
         do {
             let queue = try DatabaseQueue(path: logPath)
             try queue.write { db in
