@@ -12,52 +12,20 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
-        .executableTarget(
-            name: "SimilarityBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "MPICore", package: "mpi"),
-            ],
-            path: "Benchmarks/SimilarityBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "NormalisationBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "MPICore", package: "mpi"),
-                .product(name: "MPINormalize", package: "mpi"),
-            ],
-            path: "Benchmarks/NormalisationBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "LinkageBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "MPICore", package: "mpi"),
-            ],
-            path: "Benchmarks/LinkageBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "ProtocolBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "MPIProtocol", package: "mpi"),
-            ],
-            path: "Benchmarks/ProtocolBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
-        .executableTarget(
-            name: "StoreBenchmarks",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "MPICore", package: "mpi"),
-                .product(name: "MPIStore", package: "mpi"),
-            ],
-            path: "Benchmarks/StoreBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
+        benchmark("SimilarityBenchmarks", using: ["MPICore"]),
+        benchmark("NormalisationBenchmarks", using: ["MPICore", "MPINormalize"]),
+        benchmark("LinkageBenchmarks", using: ["MPICore"]),
+        benchmark("ProtocolBenchmarks", using: ["MPIProtocol"]),
+        benchmark("StoreBenchmarks", using: ["MPICore", "MPIStore"]),
     ]
 )
+
+/// One benchmark executable over the named products of the mpi package.
+func benchmark(_ name: String, using products: [String]) -> Target {
+    .executableTarget(
+        name: name,
+        dependencies: [.product(name: "Benchmark", package: "benchmark")] + products.map { .product(name: $0, package: "mpi") },
+        path: "Benchmarks/\(name)",
+        plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+    )
+}

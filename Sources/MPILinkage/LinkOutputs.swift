@@ -135,30 +135,22 @@ public struct LinkOutputs {
         let scored = outcome.scored
         let scorer = outcome.scorer
         let labels = outcome.model.comparisons.map { comparison in ["null"] + comparison.levels.map(\.label) }
-        let chunks = PairLevels.chunkRanges(count: scored.count, workers: workers)
-        return await withTaskGroup(of: (Int, CSVText).self) { group in
-            for (index, range) in chunks.enumerated() {
-                group.addTask {
-                    var text = CSVText(reservingCapacity: range.count * 16)
-                    var levels = [UInt8](repeating: 0, count: labels.count)
-                    for pair in scored[range] where pair.probability >= floor {
-                        let a = records[Int(pair.i)], b = records[Int(pair.j)]
-                        scorer.levels(a, b, into: &levels)
-                        text.field(a.key.source)
-                        text.field(a.key.recordId)
-                        text.field(b.key.source)
-                        text.field(b.key.recordId)
-                        text.field(sixSignificant: pair.weight)
-                        text.field(sixSignificant: pair.probability)
-                        for (comparison, level) in levels.enumerated() { text.field(labels[comparison][Int(level)]) }
-                        text.endRow()
-                    }
-                    return (index, text)
-                }
+        return await Parallel.map(PairLevels.chunkRanges(count: scored.count, workers: workers), workers: workers) { range in
+            var text = CSVText()
+            var levels = [UInt8](repeating: 0, count: labels.count)
+            for pair in scored[range] where pair.probability >= floor {
+                let a = records[Int(pair.i)], b = records[Int(pair.j)]
+                scorer.levels(a, b, into: &levels)
+                text.field(a.key.source)
+                text.field(a.key.recordId)
+                text.field(b.key.source)
+                text.field(b.key.recordId)
+                text.field(sixSignificant: pair.weight)
+                text.field(sixSignificant: pair.probability)
+                for (comparison, level) in levels.enumerated() { text.field(labels[comparison][Int(level)]) }
+                text.endRow()
             }
-            var parts = [CSVText](repeating: CSVText(), count: chunks.count)
-            for await (index, text) in group { parts[index] = text }
-            return parts
+            return text
         }
     }
 

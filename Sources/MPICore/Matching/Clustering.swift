@@ -136,7 +136,8 @@ public enum Clustering {
         func join(_ a: Int32, _ b: Int32) {
             let (small, large) = membersOf(a).count <= membersOf(b).count ? (a, b) : (b, a)
             parent[Int(small)] = large
-            members[Int(large)] = membersOf(large) + membersOf(small)
+            if members[Int(large)].isEmpty { members[Int(large)] = [large] }
+            members[Int(large)].append(contentsOf: membersOf(small))
             members[Int(small)] = []
             componentNHS[Int(large)] = componentNHS[Int(large)] ?? componentNHS[Int(small)]
             holdsExisting[Int(large)] = holdsExisting[Int(large)] || holdsExisting[Int(small)]

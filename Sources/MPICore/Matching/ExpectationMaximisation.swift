@@ -124,25 +124,20 @@ public enum RandomPairSampling {
             drawn.append((Int32(i), Int32(j)))
         }
         let pairs = drawn
-        let counts = await withTaskGroup(of: [[Double]].self) { group in
-            for range in PairLevels.chunkRanges(count: pairs.count, workers: workers) {
-                group.addTask {
-                    var counts = kinds.map { [Double](repeating: 0, count: $0.levelCount - 1) }
-                    var levels = [UInt8](repeating: 0, count: kinds.count)
-                    records.withUnsafeBufferPointer { records in
-                        for (i, j) in pairs[range] {
-                            scorer.levels(records[Int(i)], records[Int(j)], into: &levels)
-                            for (index, level) in levels.enumerated() where level > 0 { counts[index][Int(level) - 1] += 1 }
-                        }
-                    }
-                    return counts
+        let parts = await Parallel.map(PairLevels.chunkRanges(count: pairs.count, workers: workers), workers: workers) { range in
+            var counts = kinds.map { [Double](repeating: 0, count: $0.levelCount - 1) }
+            var levels = [UInt8](repeating: 0, count: kinds.count)
+            records.withUnsafeBufferPointer { records in
+                for (i, j) in pairs[range] {
+                    scorer.levels(records[Int(i)], records[Int(j)], into: &levels)
+                    for (index, level) in levels.enumerated() where level > 0 { counts[index][Int(level) - 1] += 1 }
                 }
             }
-            var total = kinds.map { [Double](repeating: 0, count: $0.levelCount - 1) }
-            for await part in group {
-                for index in total.indices { for level in total[index].indices { total[index][level] += part[index][level] } }
-            }
-            return total
+            return counts
+        }
+        var counts = kinds.map { [Double](repeating: 0, count: $0.levelCount - 1) }
+        for part in parts {
+            for index in counts.indices { for level in counts[index].indices { counts[index][level] += part[index][level] } }
         }
         return counts.map { levelCounts in
             let total = levelCounts.reduce(0, +) + Double(levelCounts.count)

@@ -8,7 +8,7 @@ public struct TrainingSettings: Sendable, Hashable, Codable {
     public var maximumIterations: Int
     /// A training pass uses at most this many of its rule's pairs, drawn at random (with the seed): EM's
     /// estimates settle long before, and common-name blocks can hold tens of millions. 250,000: from
-    /// 2,000,000 down to 150,000 pairs the trained weights moved by 0.002 to 0.008 bits (weighted by
+    /// 2,000,000 down to 150,000 pairs the trained weights moved by 0.001 to 0.003 bits (weighted by
     /// how often matches fall in each level) and F1 did not move at a million records (docs/quality.md,
     /// "Training sample sizes").
     public var maximumPairsPerPass: Int
@@ -190,50 +190,38 @@ public struct PairLevels: Sendable {
     /// pair's levels (a training pass needs only the counts).
     public static func histogram(records: [MatchRecord], pairs: [(Int32, Int32)], scorer: Scorer, workers: Int) async -> PatternHistogram {
         let stride = scorer.kinds.count
-        return await withTaskGroup(of: PatternHistogram.self) { group in
-            for range in chunkRanges(count: pairs.count, workers: workers) {
-                group.addTask {
-                    var histogram = PatternHistogram(comparisonCount: stride)
-                    var levels = [UInt8](repeating: 0, count: stride)
-                    records.withUnsafeBufferPointer { records in   // no copy per record (see `compute`)
-                        for (i, j) in pairs[range] {
-                            scorer.levels(records[Int(i)], records[Int(j)], into: &levels)
-                            histogram.add(levels)
-                        }
-                    }
-                    return histogram
+        let parts = await Parallel.map(chunkRanges(count: pairs.count, workers: workers), workers: workers) { range in
+            var histogram = PatternHistogram(comparisonCount: stride)
+            var levels = [UInt8](repeating: 0, count: stride)
+            records.withUnsafeBufferPointer { records in   // no copy per record (see `compute`)
+                for (i, j) in pairs[range] {
+                    scorer.levels(records[Int(i)], records[Int(j)], into: &levels)
+                    histogram.add(levels)
                 }
             }
-            var total = PatternHistogram(comparisonCount: stride)
-            for await part in group { total.merge(part) }
-            return total
+            return histogram
         }
+        var total = PatternHistogram(comparisonCount: stride)
+        for part in parts { total.merge(part) }
+        return total
     }
 
     /// Computes the levels of `pairs` on `workers` tasks, each over a contiguous chunk.
     public static func compute(records: [MatchRecord], pairs: [(Int32, Int32)], scorer: Scorer, workers: Int) async -> PairLevels {
         let stride = scorer.kinds.count
-        let chunks = chunkRanges(count: pairs.count, workers: workers)
-        var parts = await withTaskGroup(of: (Int, [UInt8]).self) { group in
-            for (chunkIndex, range) in chunks.enumerated() {
-                group.addTask {
-                    var out = [UInt8](repeating: 0, count: range.count * stride)
-                    var scratch = [UInt8](repeating: 0, count: stride)
-                    // Through a buffer pointer: an array subscript here copies the record (and retains
-                    // each of its arrays), which cost more than the comparisons.
-                    records.withUnsafeBufferPointer { records in
-                        for (offset, pairIndex) in range.enumerated() {
-                            let (i, j) = pairs[pairIndex]
-                            scorer.levels(records[Int(i)], records[Int(j)], into: &scratch)
-                            for c in 0..<stride { out[offset * stride + c] = scratch[c] }
-                        }
-                    }
-                    return (chunkIndex, out)
+        var parts = await Parallel.map(chunkRanges(count: pairs.count, workers: workers), workers: workers) { range in
+            var out = [UInt8](repeating: 0, count: range.count * stride)
+            var scratch = [UInt8](repeating: 0, count: stride)
+            // Through a buffer pointer: an array subscript here copies the record (and retains each of
+            // its arrays), which cost more than the comparisons.
+            records.withUnsafeBufferPointer { records in
+                for (offset, pairIndex) in range.enumerated() {
+                    let (i, j) = pairs[pairIndex]
+                    scorer.levels(records[Int(i)], records[Int(j)], into: &scratch)
+                    for c in 0..<stride { out[offset * stride + c] = scratch[c] }
                 }
             }
-            var parts = [[UInt8]](repeating: [], count: chunks.count)
-            for await (index, part) in group { parts[index] = part }
-            return parts
+            return out
         }
         return PairLevels(levels: Parallel.joined(&parts), stride: stride)
     }
@@ -244,36 +232,28 @@ public struct PairLevels: Sendable {
     /// that they would cost name comparisons on most candidate pairs for nothing.
     public func score(records: [MatchRecord], pairs: [(Int32, Int32)], scorer: Scorer, floor: Double, safeguardsFrom: Double = 0,
                       workers: Int) async -> [ScoredPair] {
-        let chunks = Self.chunkRanges(count: pairs.count, workers: workers)
         let stride = self.stride
         let levels = self.levels
-        var parts = await withTaskGroup(of: (Int, [ScoredPair]).self) { group in
-            for (chunkIndex, range) in chunks.enumerated() {
-                group.addTask {
-                    var out: [ScoredPair] = []
-                    var pattern = [UInt8](repeating: 0, count: stride)
-                    records.withUnsafeBufferPointer { records in   // no copy per record (see `compute`)
-                    for pairIndex in range {
-                        for c in 0..<stride { pattern[c] = levels[pairIndex * stride + c] }
-                        let (i, j) = pairs[pairIndex]
-                        let weight = scorer.weight(levels: pattern, records[Int(i)], records[Int(j)])
-                        let probability = Scorer.probability(weight: weight)
-                        guard probability >= floor else { continue }
-                        guard probability >= safeguardsFrom else {
-                            out.append(ScoredPair(i: i, j: j, weight: weight, probability: probability))
-                            continue
-                        }
-                        out.append(ScoredPair(i: i, j: j, weight: weight, probability: probability,
-                                              conflictingForenames: scorer.hasConflictingForenames(pattern, records[Int(i)], records[Int(j)]),
-                                              identityConfirmed: scorer.confirmsIdentity(pattern)))
+        var parts = await Parallel.map(Self.chunkRanges(count: pairs.count, workers: workers), workers: workers) { range in
+            var out: [ScoredPair] = []
+            var pattern = [UInt8](repeating: 0, count: stride)
+            records.withUnsafeBufferPointer { records in   // no copy per record (see `compute`)
+                for pairIndex in range {
+                    for c in 0..<stride { pattern[c] = levels[pairIndex * stride + c] }
+                    let (i, j) = pairs[pairIndex]
+                    let weight = scorer.weight(levels: pattern, records[Int(i)], records[Int(j)])
+                    let probability = Scorer.probability(weight: weight)
+                    guard probability >= floor else { continue }
+                    guard probability >= safeguardsFrom else {
+                        out.append(ScoredPair(i: i, j: j, weight: weight, probability: probability))
+                        continue
                     }
-                    }
-                    return (chunkIndex, out)
+                    out.append(ScoredPair(i: i, j: j, weight: weight, probability: probability,
+                                          conflictingForenames: scorer.hasConflictingForenames(pattern, records[Int(i)], records[Int(j)]),
+                                          identityConfirmed: scorer.confirmsIdentity(pattern)))
                 }
             }
-            var parts = [[ScoredPair]](repeating: [], count: chunks.count)
-            for await (index, part) in group { parts[index] = part }
-            return parts
+            return out
         }
         return Parallel.joined(&parts)
     }
