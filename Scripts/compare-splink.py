@@ -3,11 +3,14 @@
 up, and writes Splink's clusters in the layout of mpi's clusters.csv so `mpi evaluate` scores both the
 same way.
 
-Usage:  $(Scripts/splink-env.sh) Scripts/compare-splink.py DIR [--table CSV] [--threshold P ...]
+Usage:  $(Scripts/splink-env.sh) Scripts/compare-splink.py DIR [--table CSV] [--em-as-examples] [--threshold P ...]
 Writes DIR/splink/clusters-P.csv for each threshold and DIR/splink/timing.json (seconds to clean, train,
 predict and cluster). With --table, the extracts are not read: CSV is already one clean table in the
 layout this script writes (unique_id, source, record_id, first_name, surname, dob, sex, nhs_number,
-postcode), the "simple file" of Scripts/compare-speed.sh.
+postcode), the "simple file" of Scripts/compare-speed.sh. With --em-as-examples, the EM passes run as
+Splink's own examples run them (its README and the 50k-synthetic demo: `estimate_without_term_frequencies=True`,
+EM over counts of comparison patterns); without it EM applies the term frequencies pair by pair, which
+docs/quality.md's Splink rows use and which costs far more time at a million records.
 
 The setup: the four extracts (and, in the realistic profile, Hillingdon's ED feed) cleaned into one table (names upper case, dates ISO, postcodes with one
 space, NHS numbers digits only, sex M/F); Splink's comparison library for names (with term
@@ -133,8 +136,11 @@ def main():
     linker = Linker(df, settings, log_level=30)
     linker.training.estimate_probability_two_random_records_match([block_on("nhs_number", "dob")], recall=0.6)
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("first_name", "surname"))
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
+    as_examples = "--em-as-examples" in sys.argv
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("first_name", "surname"),
+                                                                       estimate_without_term_frequencies=as_examples)
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"),
+                                                                       estimate_without_term_frequencies=as_examples)
     trained = time.perf_counter()
     predictions = linker.inference.predict(threshold_match_probability=0.01)
     predicted = time.perf_counter()
