@@ -1,4 +1,5 @@
 import MPICore
+public import MPIStore
 import Crypto
 import Foundation
 
@@ -71,15 +72,62 @@ public struct Client: Sendable, Hashable, Codable {
     public func may(_ permission: Permission) -> Bool { permissions.contains(permission) }
 }
 
-/// The clients file (`--clients clients.json`): identifier domains and clients. Documented in
-/// docs/protocol.md.
+/// A system told of identity changes over MLLP (docs/protocol.md, "Notifications"): where it
+/// listens, in which message profile, which events and which identifier domains it wants.
+public struct Subscriber: Sendable, Hashable, Codable {
+    public enum Profile: String, Sendable, Hashable, Codable {
+        /// IHE PIX Update Notification (ITI-10): ADT^A31 with the person's identifiers whenever its
+        /// cross-reference changes (created, updated, merged, split).
+        case iti10 = "ITI-10"
+        /// HL7 v2.5 ADT: A40 for a merge, A24 for a steward's link, A37 for an unlink, A31 otherwise.
+        case adt = "ADT"
+    }
+
+    public var name: String
+    /// HOST:PORT of the subscriber's MLLP listener.
+    public var endpoint: String
+    public var profile: Profile
+    /// The events it wants; absent: the profile's own (ITI-10: created, updated, merged, split; ADT:
+    /// merged, linked, unlinked).
+    public var events: [IdentityChange.Event]?
+    /// MSH-5 and MSH-6 of the messages sent to it.
+    public var receivingApplication: String?
+    public var receivingFacility: String?
+    /// The identifier domains (names from `domains`) listed in PID-3; absent: every domain.
+    public var domains: [String]?
+
+    public init(name: String, endpoint: String, profile: Profile, events: [IdentityChange.Event]? = nil,
+                receivingApplication: String? = nil, receivingFacility: String? = nil, domains: [String]? = nil) {
+        self.name = name
+        self.endpoint = endpoint
+        self.profile = profile
+        self.events = events
+        self.receivingApplication = receivingApplication
+        self.receivingFacility = receivingFacility
+        self.domains = domains
+    }
+
+    /// The events sent to it.
+    public var wantedEvents: Set<IdentityChange.Event> {
+        if let events { return Set(events) }
+        switch profile {
+        case .iti10: return [.created, .updated, .merged, .split]
+        case .adt: return [.merged, .linked, .unlinked]
+        }
+    }
+}
+
+/// The clients file (`--clients clients.json`): identifier domains, clients, and the subscribers told
+/// of identity changes. Documented in docs/protocol.md.
 public struct ClientRegistry: Sendable, Codable {
     public var domains: [IdentifierDomain]
     public var clients: [Client]
+    public var subscribers: [Subscriber]?
 
-    public init(domains: [IdentifierDomain], clients: [Client]) {
+    public init(domains: [IdentifierDomain], clients: [Client], subscribers: [Subscriber]? = nil) {
         self.domains = domains
         self.clients = clients
+        self.subscribers = subscribers
     }
 
     public static func load(path: String) throws -> ClientRegistry {
@@ -110,6 +158,19 @@ public struct ClientRegistry: Sendable, Codable {
             }
         }
         if Set(clients.map(\.name)).count != clients.count { problems.append("client names must be unique") }
+        let subscribers = subscribers ?? []
+        for subscriber in subscribers {
+            if ServerConfiguration.Endpoint(subscriber.endpoint) == nil {
+                problems.append("subscriber \(subscriber.name): endpoint must be HOST:PORT")
+            }
+            for name in subscriber.domains ?? [] where domain(named: name) == nil {
+                problems.append("subscriber \(subscriber.name): domain \(name) is not configured")
+            }
+            if subscriber.profile == .iti10, !subscriber.wantedEvents.isSubset(of: [.created, .updated, .merged, .split]) {
+                problems.append("subscriber \(subscriber.name): ITI-10 tells of cross-reference changes only (created, updated, merged, split)")
+            }
+        }
+        if Set(subscribers.map(\.name)).count != subscribers.count { problems.append("subscriber names must be unique") }
         return problems
     }
 

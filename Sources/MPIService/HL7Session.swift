@@ -412,7 +412,7 @@ public final class HL7Session: @unchecked Sendable {
 
     /// Now as an HL7 TS in UTC (yyyyMMddHHmmss+0000), formatted by hand: a formatter per message
     /// would cost more than answering most of them.
-    static func timestamp() -> String {
+    public static func timestamp() -> String {
         var seconds = time_t(Date().timeIntervalSince1970)
         var parts = tm()
         gmtime_r(&seconds, &parts)

@@ -86,6 +86,24 @@ public protocol IdentityBackend: Sendable {
     func auditTrail(since: String?, person: EnterpriseID?) throws -> [AuditEntry]
     /// An enterprise id's lineage: minted, merged, split.
     func history(_ id: EnterpriseID) throws -> [LineageEntry]
+
+    // MARK: the outbox of identity changes (notifications to subscribers)
+
+    /// Entries after `sequence`, oldest first. Every change above writes its entries in its own
+    /// transaction.
+    func identityChanges(after sequence: Int64, limit: Int) throws -> [IdentityChange]
+    func identityChanges(_ sequences: [Int64]) throws -> [IdentityChange]
+    func latestChangeSequence() throws -> Int64
+    /// A subscriber's place; one met for the first time starts at the newest entry.
+    func deliveredThrough(subscriber: String) throws -> Int64
+    func recordDelivery(subscriber: String, through sequence: Int64) throws
+    /// A refused entry, parked with its reason; the subscriber's place moves past it.
+    func park(subscriber: String, sequence: Int64, controlId: String, reason: String) throws
+    func unpark(subscriber: String, sequence: Int64) throws
+    func parkedNotifications(subscriber: String?) throws -> [ParkedNotification]
+    @discardableResult
+    func retryParked(subscriber: String, sequence: Int64?, actor: String) throws -> Int
+    func subscriberProgress() throws -> [SubscriberProgress]
 }
 
 extension IdentityStore: IdentityBackend {}

@@ -116,6 +116,9 @@ extension IdentityStore {
                 try assign(key, to: target)
                 summary.recordsMoved += 1
             }
+            try self.appendRunChanges(db, groups: groups, decisions: plan.decisions, ids: idOfGroup, merges: plan.merges.map {
+                (retired: Int64($0.retired.value), into: idOfGroup[$0.intoGroup])
+            }, current: current, wholeStore: scope == nil, actor: actor, at: now)
             try db.execute(sql: "UPDATE record SET needs_link = 0 WHERE needs_link = 1 AND active = 1")
             // Unchanged keys are not rewritten: a re-link of a million records would otherwise rewrite every row.
             let storeKeys = try db.cachedStatement(sql: "UPDATE record SET link_keys = ?1 WHERE source = ?2 AND record_id = ?3 AND link_keys IS NOT ?1")
@@ -132,6 +135,46 @@ extension IdentityStore {
             }
             try self.audit(db, actor: actor, action: "link", detail: try Self.json(summary))
             return summary
+        }
+    }
+
+    /// The outbox entries of a run: a person minted (created, or split from the person its records had),
+    /// a person that absorbed another (merged), and a kept person whose records changed (updated), each
+    /// with its records after the run. Persons the run left as they were get no entry, so re-linking
+    /// unchanged data tells nobody anything.
+    private func appendRunChanges(_ db: Database, groups: [[RecordKey]], decisions: [EnterpriseIDPlan.Decision], ids: [Int64],
+                                  merges: [(retired: Int64, into: Int64)], current: [RecordKey: Int64], wholeStore: Bool,
+                                  actor: String, at now: String) throws {
+        var changedKept = Set<Int64>()   // kept persons that gained or lost a record
+        for (index, group) in groups.enumerated() {
+            for key in group where current[key] != ids[index] {
+                if case .keep = decisions[index] { changedKept.insert(ids[index]) }
+                if let before = current[key] { changedKept.insert(before) }
+            }
+        }
+        let retired = Set(merges.map(\.retired))
+        let absorbing = Set(merges.map(\.into))
+        var groupOf: [Int64: Int] = [:]
+        for (index, id) in ids.enumerated() { groupOf[id] = index }
+        // A whole-store run's groups are every person's records; an incremental run's may not hold the
+        // records the service registered meanwhile, so those persons are read back.
+        func records(of person: Int64) throws -> [RecordKey] {
+            if wholeStore, let index = groupOf[person] { return groups[index] }
+            return try members(db, of: person)
+        }
+        for (index, decision) in decisions.enumerated() {
+            guard case .mint(let origins) = decision else { continue }
+            let event: IdentityChange.Event = origins.isEmpty ? .created : .split
+            try appendChange(db, event, person: ids[index], other: origins.first.map { Int64($0.value) }, cause: .linkRun, actor: actor,
+                             records: try records(of: ids[index]), at: now)
+        }
+        for merge in merges {
+            try appendChange(db, .merged, person: merge.into, other: merge.retired, cause: .linkRun, actor: actor,
+                             records: try records(of: merge.into), at: now)
+        }
+        for person in changedKept.sorted() where !retired.contains(person) && !absorbing.contains(person) && groupOf[person] != nil {
+            if case .mint = decisions[groupOf[person]!] { continue }
+            try appendChange(db, .updated, person: person, cause: .linkRun, actor: actor, records: try records(of: person), at: now)
         }
     }
 

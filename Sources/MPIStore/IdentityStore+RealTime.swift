@@ -128,6 +128,19 @@ extension IdentityStore {
             // The same path as a link run's: a pair a steward has decided is not queued again.
             try insertReviewItems(db, review, modelVersion: modelVersion)
         }
+        // The outbox: the record's person (new, or changed by the record joining or changing), and the
+        // person it left (absorbed when it was left empty, else changed).
+        try appendChange(db, minted ? .created : .updated, person: enterpriseId, cause: .registration, actor: actor,
+                         records: try members(db, of: enterpriseId), at: now)
+        if let previous, previous != enterpriseId {
+            if retired != nil {
+                try appendChange(db, .merged, person: enterpriseId, other: previous, cause: .registration, actor: actor,
+                                 records: try members(db, of: enterpriseId), at: now)
+            } else {
+                try appendChange(db, .updated, person: previous, cause: .registration, actor: actor,
+                                 records: try members(db, of: previous), at: now)
+            }
+        }
         try self.audit(db, actor: actor, action: action, detail: try Self.json([
             "record": key.description, "enterpriseId": EnterpriseID(value: UInt64(enterpriseId)).description,
             "minted": minted ? "yes" : "no", "reviewItems": String(review.count)]))
@@ -160,6 +173,8 @@ extension IdentityStore {
             try db.execute(sql: """
                 INSERT INTO decision (at, steward, source_l, record_id_l, source_r, record_id_r, decision, reason) VALUES (?, ?, ?, ?, ?, ?, 'link', ?)
                 """, arguments: [now, actor, l.source, l.recordId, r.source, r.recordId, "source merge"])
+            try appendChange(db, gone == nil ? .updated : .merged, person: kept, other: gone, cause: .sourceMerge, actor: actor,
+                             records: try members(db, of: kept), at: now)
             try self.audit(db, actor: actor, action: "merge", detail: try Self.json([
                 "survivor": survivor.description, "retired": retired.description,
                 "enterpriseId": EnterpriseID(value: UInt64(kept)).description,

@@ -59,6 +59,15 @@ extension IdentityStore {
                         OR (source_l = ? AND record_id_l = ? AND source_r = ? AND record_id_r = ?)
                     """, arguments: [l.source, l.recordId, r.source, r.recordId, r.source, r.recordId, l.source, l.recordId])
             }
+            if kind != .notSure {
+                // Tells subscribers now; the link run that applies the decision writes its own merge or split.
+                let personOf = try db.cachedStatement(sql: "SELECT enterprise_id FROM record WHERE source = ? AND record_id = ?")
+                if let leftPerson = try Int64.fetchOne(personOf, arguments: [l.source, l.recordId]) {
+                    let rightPerson = try Int64.fetchOne(personOf, arguments: [r.source, r.recordId])
+                    try self.appendChange(db, kind == .link ? .linked : .unlinked, person: leftPerson, other: rightPerson, cause: .steward,
+                                          actor: steward, records: [l, r], at: Self.now())
+                }
+            }
             try self.audit(db, actor: steward, action: "decide", detail: try Self.json([
                 "left": l.description, "right": r.description, "decision": kind.rawValue, "reason": reason]))
         }

@@ -15,6 +15,9 @@ public struct StoreStatus: Sendable, Hashable, Codable {
     public var decisions = 0
     public var latestModelVersion: Int64?
     public var latestLinkRunAt: String?
+    /// Entries in the outbox of identity changes, and where each subscriber the service has sent to stands.
+    public var outboxEntries: Int64 = 0
+    public var subscribers: [SubscriberProgress] = []
     public var storeBytes: Int64 = 0
     public var lookupLogBytes: Int64 = 0
 }
@@ -42,8 +45,10 @@ extension IdentityStore {
                 status.latestModelVersion = row[0]
                 status.latestLinkRunAt = row[1]
             }
+            status.outboxEntries = try Int64.fetchOne(db, sql: "SELECT max(sequence) FROM outbox") ?? 0
             return status
         }
+        status.subscribers = try subscriberProgress()
         func bytes(_ path: String) -> Int64 {
             ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.int64Value ?? 0
         }

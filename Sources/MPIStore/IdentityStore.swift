@@ -183,6 +183,32 @@ public final class IdentityStore: Sendable {
             try db.execute(sql: "DROP TABLE membership")
             try db.execute(sql: "CREATE INDEX record_by_person ON record(enterprise_id) WHERE enterprise_id IS NOT NULL")
         }
+        migrator.registerMigration("v11 outbox of identity changes") { db in
+            // Written in the transaction of the change it records (IdentityStore+Outbox.swift); the
+            // service sends each entry to each subscriber and keeps the subscriber's place here.
+            try db.execute(sql: """
+                CREATE TABLE outbox (
+                    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                    at TEXT NOT NULL,
+                    event TEXT NOT NULL CHECK (event IN ('created', 'merged', 'split', 'updated', 'linked', 'unlinked')),
+                    enterprise_id INTEGER NOT NULL,
+                    other_id INTEGER,
+                    cause TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    records TEXT NOT NULL
+                );
+                CREATE TABLE outbox_subscriber (name TEXT PRIMARY KEY, delivered_through INTEGER NOT NULL);
+                CREATE TABLE outbox_parked (
+                    subscriber TEXT NOT NULL,
+                    sequence INTEGER NOT NULL,
+                    control_id TEXT NOT NULL,
+                    at TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    retry INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (subscriber, sequence)
+                );
+                """)
+        }
         return migrator
     }
 

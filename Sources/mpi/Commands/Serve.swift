@@ -116,6 +116,11 @@ extension MPI {
                 services.append(.init(service: review))
             }
             if !services.isEmpty { services.append(.init(service: StoreWatcher(index: index, logger: logger))) }
+            // Each subscriber of the clients file is sent the outbox of identity changes (docs/protocol.md).
+            for subscriber in registry.subscribers ?? [] where !services.isEmpty {
+                services.append(.init(service: NotificationDelivery(store: store, subscriber: subscriber, registry: registry, logger: logger)))
+                StandardError.write("notifying \(subscriber.name) at \(subscriber.endpoint) (\(subscriber.profile.rawValue))\n")
+            }
             let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
             _ = try? index.audit.flush()

@@ -224,7 +224,11 @@ extension MPI {
                 ("persons", "\(count(status.persons)); \(count(status.retiredIds)) retired ids redirect to them"),
                 ("review queue", "\(count(status.reviewItems)) items; \(count(status.decisions)) steward decisions"),
                 ("last link run", status.latestModelVersion.map { "model version \($0) at \(status.latestLinkRunAt ?? "")" } ?? "none yet"),
-            ]
+                ("outbox", "\(count(Int(status.outboxEntries))) identity changes written"),
+            ] + status.subscribers.map { subscriber in
+                ("  to \(subscriber.subscriber)", "sent through \(subscriber.deliveredThrough); \(count(subscriber.waiting)) waiting; "
+                    + "\(count(subscriber.parked)) parked" + (subscriber.parked > 0 ? " (mpi outbox list)" : ""))
+            }
             let width = lines.map(\.0.count).max() ?? 0
             for (label, value) in lines { print(label + String(repeating: " ", count: width - label.count + 2) + value) }
         }
