@@ -6,7 +6,8 @@ environment).
 
 Usage:  $(Scripts/clients-env.sh) Scripts/hl7-subscriber.py --out FILE [--port P] [--refuse CONTROL_ID ...]
 
-Prints "listening PORT" once it listens (port 0: a free one). Each message is answered AA when its
+Prints "listening PORT" once it listens (port 0: a free one). It exits when its standard input
+closes (the tests keep a pipe open to it); by hand, keep stdin open: `sleep infinity | ...`. Each message is answered AA when its
 structure is valid, AR with hl7apy's reason when it is not, and AE ("patient not known here") when its
 control id is one of --refuse. Each line of FILE: {"controlId", "type", "structure", "valid",
 "problem", "text"}.
@@ -18,7 +19,9 @@ then report PID-5 missing, so a PID-5 that is exactly one space is counted as pr
 import argparse
 import asyncio
 import json
+import os
 import sys
+import threading
 
 import hl7
 import hl7.mllp
@@ -75,7 +78,15 @@ def check(text):
     return validate("\r".join(segments))
 
 
+def exit_when_stdin_closes():
+    """The process that started it is gone when its stdin closes: exit then, so a test that did not
+    stop it leaves nothing running."""
+    sys.stdin.buffer.read()
+    os._exit(0)
+
+
 async def main():
+    threading.Thread(target=exit_when_stdin_closes, daemon=True).start()
     options = argparse.ArgumentParser()
     options.add_argument("--out", required=True)
     options.add_argument("--port", type=int, default=0)
@@ -110,7 +121,7 @@ async def main():
             writer.close()
 
     server = await hl7.mllp.start_hl7_server(conversation, host="127.0.0.1", port=arguments.port)
-    print("listening", server.sockets[0].getsockname()[1], flush=True)
+    print(f"listening {server.sockets[0].getsockname()[1]}", flush=True)
     async with server:
         await server.serve_forever()
 

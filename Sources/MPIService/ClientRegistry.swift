@@ -18,11 +18,24 @@ public struct IdentifierDomain: Sendable, Hashable, Codable {
     /// The universal id (CX-4.2), usually an OID; optional.
     public var universalId: String?
     public var kind: Kind
+    /// The FHIR identifier system (a URI) of this domain. Absent: the NHS number's is
+    /// `https://fhir.nhs.uk/Id/nhs-number`; another domain's is `urn:oid:` and its universal id, or
+    /// `urn:mpi:domain:` and its name.
+    public var fhirSystem: String?
 
-    public init(name: String, universalId: String? = nil, kind: Kind) {
+    public init(name: String, universalId: String? = nil, kind: Kind, fhirSystem: String? = nil) {
         self.name = name
         self.universalId = universalId
         self.kind = kind
+        self.fhirSystem = fhirSystem
+    }
+
+    /// The FHIR identifier system this domain's values are given under.
+    public var system: String {
+        if let fhirSystem { return fhirSystem }
+        if kind == .nhsNumber { return "https://fhir.nhs.uk/Id/nhs-number" }
+        if let universalId, !universalId.isEmpty { return "urn:oid:" + universalId }
+        return "urn:mpi:domain:" + name
     }
 }
 
@@ -200,6 +213,9 @@ public struct ClientRegistry: Sendable, Codable {
     }
 
     public func domain(named name: String) -> IdentifierDomain? { domains.first { $0.name == name } }
+
+    /// The domain a FHIR identifier system names.
+    public func domain(system: String) -> IdentifierDomain? { domains.first { $0.system == system } }
 
     public static func tokenHash(_ token: String) -> String {
         SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()

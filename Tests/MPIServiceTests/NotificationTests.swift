@@ -48,8 +48,19 @@ final class PythonSubscriber: @unchecked Sendable {
             + (refusing.isEmpty ? [] : ["--refuse"] + refusing)
         let pipe = Pipe()
         process.standardOutput = pipe
+        // Its own stdin, which it watches: it exits when the tests' process goes, so it never holds
+        // `swift test`'s output open. Its stderr is not the tests'.
+        process.standardInput = Pipe()
+        process.standardError = FileHandle.nullDevice
         try process.run()
-        let line = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self)
+        // Its first line, "listening PORT", may arrive in pieces.
+        var output = Data()
+        while !output.contains(UInt8(ascii: "\n")) {
+            let piece = pipe.fileHandleForReading.availableData
+            if piece.isEmpty { break }   // it exited
+            output.append(piece)
+        }
+        let line = String(decoding: output, as: UTF8.self)
         guard line.hasPrefix("listening "), let bound = Int(line.dropFirst(10).trimmingCharacters(in: .whitespacesAndNewlines)) else {
             process.terminate()
             throw FixtureError("the subscriber did not start: \(line)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Hummingbird
 import MPILinkage
 import Logging
 import MPICore
@@ -29,6 +30,8 @@ extension MPI {
         @Option(help: "Listen for JSON lines on a Unix socket at PATH.") var jsonUnix: String?
         @Option(help: "The clients file: identifier domains, clients, tokens, permissions (JSON). Needed with --mllp, --json, --json-unix.") var clients: String?
         @Option(help: "Serve the review page over HTTP on HOST:PORT.") var http: String?
+        @Option(help: "Serve FHIR R4 (PIXm, PDQm, $match, Patient read) under /fhir over HTTP on HOST:PORT. Needs --clients.") var fhir: String?
+        @Option(help: "The FHIR base URL clients see (behind a proxy); default http://HOST:PORT/fhir.") var fhirBase: String?
         @Option(help: "The review page's users file: steward names and password hashes (see `mpi password-hash`).") var users: String?
         @Flag(help: "Mark the review page's cookies Secure (when it is reached through a TLS proxy).") var secureCookies = false
         @Option(help: "TLS certificate chain (PEM) for the TCP listeners.") var tlsCert: String?
@@ -40,10 +43,13 @@ extension MPI {
         @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
         func validate() throws {
-            guard mllp != nil || json != nil || jsonUnix != nil || http != nil else {
-                throw ValidationError("give at least one of --mllp, --json, --json-unix, --http")
+            guard mllp != nil || json != nil || jsonUnix != nil || http != nil || fhir != nil else {
+                throw ValidationError("give at least one of --mllp, --json, --json-unix, --http, --fhir")
             }
-            if mllp != nil || json != nil || jsonUnix != nil, clients == nil { throw ValidationError("--mllp, --json and --json-unix need --clients") }
+            if mllp != nil || json != nil || jsonUnix != nil || fhir != nil, clients == nil {
+                throw ValidationError("--mllp, --json, --json-unix and --fhir need --clients")
+            }
+            if let fhir, ServerConfiguration.Endpoint(fhir) == nil { throw ValidationError("--fhir must be HOST:PORT, e.g. 127.0.0.1:8090") }
             if http != nil, users == nil { throw ValidationError("--http needs --users") }
             if let http, ServerConfiguration.Endpoint(http) == nil { throw ValidationError("--http must be HOST:PORT, e.g. 127.0.0.1:8080") }
             if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
@@ -114,6 +120,15 @@ extension MPI {
                                                    secureCookies: secureCookies, logger: logger)
                 if let address = review.address { StandardError.write("review page on http://\(endpoint.host):\(address.port ?? endpoint.port)/\n") }
                 services.append(.init(service: review))
+            }
+            if let fhir, let endpoint = ServerConfiguration.Endpoint(fhir) {
+                let router = Router(context: FHIRRequestContext.self)
+                FHIRAPI(index: index, registry: registry, base: fhirBase ?? "http://\(fhir)/fhir").addRoutes(to: router)
+                let application = Application(router: router, configuration: .init(address: .hostname(endpoint.host, port: endpoint.port)),
+                                              onServerRunning: { channel in
+                                                  StandardError.write("fhir on http://\(endpoint.host):\(channel.localAddress?.port ?? endpoint.port)/fhir\n")
+                                              }, logger: logger)
+                services.append(.init(service: application))
             }
             if !services.isEmpty { services.append(.init(service: StoreWatcher(index: index, logger: logger))) }
             // Each subscriber of the clients file is sent the outbox of identity changes (docs/protocol.md).
