@@ -123,6 +123,11 @@ public final class IdentityIndex: Sendable {
         public let redirectedFrom: String?
         public let records: [RecordKey]
         public let nhsNumbers: [String]
+        /// Those of `nhsNumbers` a record holds as verified (NHS number status 01, traced against PDS).
+        /// For FHIR's verification-status extension; not part of the socket protocols' answers.
+        public var verifiedNHSNumbers: [String] = []
+
+        enum CodingKeys: String, CodingKey { case enterpriseId, redirectedFrom, records, nhsNumbers }
     }
 
     /// The persons an identifier names: one for a record or an enterprise id; for an NHS number, each
@@ -160,14 +165,18 @@ public final class IdentityIndex: Sendable {
 
     private static func person(_ id: Int64, redirectedFrom: String?, in state: borrowing State) -> Person {
         var keys: [RecordKey] = []
-        var numbers = Set<UInt64>()
+        var numbers = Set<UInt64>(), verified = Set<UInt64>()
         for index in state.members[id] ?? [] where state.alive[Int(index)] {
             keys.append(state.records[Int(index)].key)   // no copy of the whole record
-            if let number = state.records[Int(index)].nhsNumber { numbers.insert(number) }
+            if let number = state.records[Int(index)].nhsNumber {
+                numbers.insert(number)
+                if state.records[Int(index)].nhsNumberVerified { verified.insert(number) }
+            }
         }
-        let nhs = numbers.sorted().map(NHSNumber.digits(of:))
-        return Person(enterpriseId: EnterpriseID(value: UInt64(id)).description, redirectedFrom: redirectedFrom,
-                      records: keys.sorted(), nhsNumbers: nhs)
+        var person = Person(enterpriseId: EnterpriseID(value: UInt64(id)).description, redirectedFrom: redirectedFrom,
+                            records: keys.sorted(), nhsNumbers: numbers.sorted().map(NHSNumber.digits(of:)))
+        person.verifiedNHSNumbers = verified.sorted().map(NHSNumber.digits(of:))
+        return person
     }
 
     // MARK: match

@@ -104,6 +104,9 @@ public protocol IdentityBackend: Sendable {
     @discardableResult
     func retryParked(subscriber: String, sequence: Int64?, actor: String) throws -> Int
     func subscriberProgress() throws -> [SubscriberProgress]
+    /// Deletes the entries every subscriber has passed (parked ones stay).
+    @discardableResult
+    func pruneOutbox(actor: String) throws -> Int
 }
 
 extension IdentityStore: IdentityBackend {}

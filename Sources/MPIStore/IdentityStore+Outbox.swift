@@ -142,6 +142,11 @@ extension IdentityStore {
         try reading { db in try Int64.fetchOne(db, sql: "SELECT max(sequence) FROM outbox") ?? 0 }
     }
 
+    /// How many entries the outbox holds (after pruning, fewer than `latestChangeSequence`).
+    public func outboxSize() throws -> Int {
+        try reading { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox") ?? 0 }
+    }
+
     /// Where a subscriber stands. A subscriber met for the first time starts at the newest entry:
     /// it is told what changes from now on, not the store's whole past.
     public func deliveredThrough(subscriber: String) throws -> Int64 {
@@ -226,6 +231,25 @@ extension IdentityStore {
                 let waiting = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE sequence > ?", arguments: [through]) ?? 0
                 return SubscriberProgress(subscriber: row[0], deliveredThrough: through, waiting: waiting, parked: row[2])
             }
+        }
+    }
+
+    /// Deletes the entries no subscriber can still be sent: those every known subscriber has passed
+    /// (all of them when there is none: a subscriber met later starts at the newest entry), keeping
+    /// parked ones for `retryParked`. Returns how many went. Audited with the operator's name.
+    @discardableResult
+    public func pruneOutbox(actor: String) throws -> Int {
+        try writing { db in
+            let newest = try Int64.fetchOne(db, sql: "SELECT max(sequence) FROM outbox") ?? 0
+            let through = try Int64.fetchOne(db, sql: "SELECT min(delivered_through) FROM outbox_subscriber") ?? newest
+            // The newest entry stays, so the sequence numbers go on from it (AUTOINCREMENT keeps them
+            // increasing anyway; this keeps `latestChangeSequence` meaningful).
+            try db.execute(sql: """
+                DELETE FROM outbox WHERE sequence <= ? AND sequence < ? AND sequence NOT IN (SELECT sequence FROM outbox_parked)
+                """, arguments: [through, newest])
+            let pruned = db.changesCount
+            try self.audit(db, actor: actor, action: "outbox prune", detail: try Self.json(["through": String(through), "pruned": String(pruned)]))
+            return pruned
         }
     }
 

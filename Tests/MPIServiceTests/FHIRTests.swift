@@ -119,6 +119,9 @@ import Testing
             let id = String(shared.enterpriseId.description.prefix(9))
             let (status, patient) = try await get(client, "/fhir/Patient/\(id)", responses)
             #expect(status == .ok && patient["id"] as? String == id && patient["active"] as? Bool == true)
+            let sex: String? = shared.record.sex?.rawValue
+            let gender = patient["gender"] as? String
+            #expect(sex == nil || gender == sex || gender == "other")
             let identifiers = patient["identifier"] as? [[String: Any]] ?? []
             #expect(identifiers.contains { $0["system"] as? String == Self.r1kSystem && $0["value"] as? String == shared.r1k.recordId })
             if let nhs = identifiers.first(where: { $0["system"] as? String == Self.nhsSystem }) {

@@ -176,6 +176,59 @@ final class PythonSubscriber: @unchecked Sendable {
         #expect(try fixture.store.deliveredThrough(subscriber: "ehr") == last)
     }
 
+    /// `mpi serve` killed with SIGKILL in the middle of delivering: restarted, it resumes from the
+    /// outbox and the subscriber has every change, in order per person (at worst one sent twice, with
+    /// the same control id).
+    @Test func aKilledServiceResumesDeliveryFromTheOutbox() async throws {
+        let root = PythonSubscriber.root
+        let executable = try #require([".build/debug/mpi", ".build/x86_64-unknown-linux-gnu/debug/mpi", ".build/aarch64-unknown-linux-gnu/debug/mpi"]
+            .map { root.appendingPathComponent($0) }.first { FileManager.default.isExecutableFile(atPath: $0.path) },
+            "swift test builds the mpi executable under .build")
+        let fixture = try await ServiceFixture.make(persons: 60)
+        defer { fixture.remove() }
+        let subscriber = try PythonSubscriber()
+        let clients = fixture.directory.appendingPathComponent("clients.json")
+        try JSONEncoder().encode(registry(port: subscriber.port, profile: .iti10)).write(to: clients)
+        let first = try fixture.store.deliveredThrough(subscriber: "ehr") + 1
+
+        func serve() throws -> Process {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = ["serve", "--db", fixture.db, "--clients", clients.path, "--json", "127.0.0.1:0", "--log-level", "error"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        var service = try serve()
+        for number in 0..<300 {
+            _ = try fixture.store.register(newRecord("K\(number)", family: "KILL\(number % 100)"), person: nil, review: [],
+                                           modelVersion: nil, actor: "pas", action: "register")
+        }
+        let last = try fixture.store.latestChangeSequence()
+        #expect(try await eventually(60) { subscriber.received.count >= 40 })
+        kill(service.processIdentifier, SIGKILL)
+        while service.isRunning { usleep(10_000) }
+        let beforeRestart = Set(subscriber.controlIds).count
+        #expect(beforeRestart < 300, "the kill came after everything was delivered: it tested nothing")
+        service = try serve()
+        defer { kill(service.processIdentifier, SIGKILL) }
+
+        let expected = Set((first...last).map(NotificationMessage.controlId(sequence:)))
+        #expect(try await eventually(90) { expected.isSubset(of: Set(subscriber.controlIds)) })
+        let received = subscriber.received
+        #expect(Set(received.map(\.controlId)) == expected)
+        let problems = received.compactMap(\.problem)
+        #expect(problems.isEmpty, "\(problems.prefix(3))")
+        var seen = Set<String>(), lastSequence: [String: Int64] = [:]
+        for message in received.compactMap(\.message) where seen.insert(message.controlId).inserted {
+            let sequence = Int64(message.controlId.dropFirst(4)) ?? 0
+            let person = message.repetitions(message.segment("PID")?[field: 3] ?? "").first { $0.contains("^^^MPI") } ?? ""
+            #expect(sequence > lastSequence[person] ?? 0)
+            lastSequence[person] = sequence
+        }
+    }
+
     /// AE parks the entry with the subscriber's reason and delivery goes on; a retry sends it again
     /// (accepted this time) and takes it off the parked list.
     @Test func aRefusedNotificationIsParkedThenSentAgainOnRetry() async throws {

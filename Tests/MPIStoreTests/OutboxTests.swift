@@ -102,5 +102,12 @@ import Testing
         try store.unpark(subscriber: "lab", sequence: newest + 1)
         #expect(try store.parkedNotifications(subscriber: nil).isEmpty)
         #expect(try store.status().subscribers.first?.waiting == 1)
+
+        // Pruning keeps what the subscriber has not been sent, and parked entries.
+        try store.park(subscriber: "lab", sequence: newest + 1, controlId: "MPIN\(newest + 1)", reason: "AE: again")
+        #expect(try store.pruneOutbox(actor: "operator") == Int(newest))   // the entries up to the subscriber's start
+        #expect(try store.identityChanges(after: 0, limit: 10).map(\.sequence) == [newest + 1, newest + 2])
+        #expect(try store.latestChangeSequence() == newest + 2)
+        #expect(try store.outboxSize() == 2)
     }
 }

@@ -63,14 +63,15 @@ struct FHIRResources {
             case .enterprise: list.append(identifier(domain, person.enterpriseId, use: "official"))
             case .nhsNumber:
                 for number in person.nhsNumbers {
-                    // A number the index holds was checked (modulus 11) but not traced against PDS here:
-                    // UK Core's code 02, "number present but not traced".
+                    // 01 when a source's record says the number was traced against PDS (NHS number status
+                    // 01); otherwise 02: the index checked its modulus 11 digit, it did not trace it.
+                    let verified = person.verifiedNHSNumbers.contains(number)
                     list.append(.object([
                         ("extension", [.object([
                             ("url", .string(Self.nhsNumberVerification)),
                             ("valueCodeableConcept", .object([("coding", [.object([
-                                ("system", .string(Self.nhsNumberVerificationCodes)), ("code", "02"),
-                                ("display", "Number present but not traced"),
+                                ("system", .string(Self.nhsNumberVerificationCodes)), ("code", verified ? "01" : "02"),
+                                ("display", verified ? "Number present and verified" : "Number present but not traced"),
                             ])])])),
                         ])]),
                         ("system", .string(domain.system)), ("value", .string(number)),
@@ -97,12 +98,13 @@ struct FHIRResources {
         ])
     }
 
+    /// FHIR's administrative gender of a record's sex (`Sex`'s raw value).
     static func gender(_ sex: String) -> FHIRJSON? {
-        switch sex {
-        case "M": "male"
-        case "F": "female"
-        case "U", "I": "unknown"
-        default: nil
+        switch Sex(rawValue: sex) {
+        case .male: "male"
+        case .female: "female"
+        case .indeterminate, .other: "other"
+        default: "unknown"
         }
     }
 

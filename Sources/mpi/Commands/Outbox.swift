@@ -13,7 +13,7 @@ extension MPI {
             parked with its reason; `mpi outbox retry` asks the service to send it again. See \
             docs/protocol.md, "Notifications".
             """,
-            subcommands: [List.self, Retry.self],
+            subcommands: [List.self, Retry.self, Prune.self],
             defaultSubcommand: List.self)
 
         struct List: AsyncParsableCommand {
@@ -44,6 +44,21 @@ extension MPI {
                     table.add([entry.subscriber, String(entry.sequence), entry.controlId, entry.at, entry.retryRequested ? "yes" : "no", entry.reason])
                 }
                 print(table.render())
+            }
+        }
+
+        struct Prune: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Delete the entries every subscriber has been sent (parked ones stay). A first link run writes one per person.")
+
+            @Option(help: "Who asks (recorded in the audit trail).") var actor = ProcessInfo.processInfo.environment["USER"] ?? "operator"
+            @OptionGroup var store: StoreOptions
+
+            func run() async throws {
+                guard FileManager.default.fileExists(atPath: store.db) else { throw CLIError("no identity store at \(store.db)") }
+                let opened = try store.open()
+                let pruned = try opened.pruneOutbox(actor: actor)
+                print("\(pruned) outbox entries deleted; \(try opened.outboxSize()) kept")
             }
         }
 
