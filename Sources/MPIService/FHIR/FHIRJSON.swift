@@ -1,5 +1,7 @@
 /// A JSON value as FHIR resources are written: objects keep the order their members were given in
-/// (`resourceType` first, as FHIR's own examples read), numbers are written as given.
+/// (`resourceType` first, as FHIR's own examples read), numbers are written as given. Strings are
+/// escaped here rather than by the store's `JSONText`, which escapes "/" as Foundation's encoder does:
+/// every system URL in a FHIR answer would read `https:\/\/...`.
 public indirect enum FHIRJSON: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral {
     case string(String)
