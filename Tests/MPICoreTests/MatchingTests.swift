@@ -566,3 +566,45 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
         #expect(fromValues.frequency(of: Array("SMITH".utf8)) == 0.6)
     }
 }
+
+/// The radix sort blocking uses gives exactly the order of sorting by (hash, record), for entries
+/// appended in record order: many equal hashes, hashes differing only in high bits, and a record
+/// holding several hashes.
+@Suite struct HashOrderTests {
+    @Test(arguments: [0, 1, 100, 513, 5_000, 70_000])
+    func matchesTheComparisonSort(count: Int) {
+        var generator = SplitMix(seed: UInt64(count) + 7)
+        var entries: [(hash: UInt64, record: Int32)] = []
+        var record: Int32 = 0
+        while entries.count < count {
+            for _ in 0..<Int(generator.next() % 3 + 1) where entries.count < count {
+                let choice = generator.next() % 4
+                let hash: UInt64 = switch choice {
+                case 0: generator.next() % 50                       // many ties
+                case 1: (generator.next() % 7) << 48                // only the top digit differs
+                default: generator.next()
+                }
+                entries.append((hash, record))
+            }
+            record += 1
+        }
+        var expected = entries
+        expected.sort { ($0.hash, $0.record) < ($1.hash, $1.record) }
+        HashOrder.sort(&entries)
+        #expect(entries.map(\.hash) == expected.map(\.hash))
+        #expect(entries.map(\.record) == expected.map(\.record))
+    }
+
+    /// A small, seeded generator, so a failure can be replayed.
+    struct SplitMix {
+        var state: UInt64
+        init(seed: UInt64) { state = seed }
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+}

@@ -363,7 +363,7 @@ public enum Blocking {
             case .multiple(let values):
                 for (record, list) in values.enumerated() { for hash in list { entries.append((hash, Int32(record))) } }
             }
-            entries.sort { ($0.hash, $0.record) < ($1.hash, $1.record) }
+            HashOrder.sort(&entries)
             var sorted = SortedRule(entries: entries, blocks: [], skipped: [],
                                     report: .init(rule: rule.description, pairsAdded: 0, skippedBlocks: 0, recordsInSkippedBlocks: 0,
                                                   largestSkippedBlock: 0))
@@ -468,7 +468,7 @@ public struct RuleBlocks: Sendable {
             guard let hash = rule.singleHash(record) else { continue }
             entries.append((hash == 0 ? 1 : hash, Int32(index)))
         }
-        entries.sort { ($0.hash, $0.record) < ($1.hash, $1.record) }
+        HashOrder.sort(&entries)
         var blocks: [(range: Range<Int>, pairsBefore: Int)] = []
         var pairs = 0
         var start = 0

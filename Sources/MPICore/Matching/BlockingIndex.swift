@@ -36,7 +36,7 @@ public struct BlockingIndex: Sendable {
             for (index, record) in records.enumerated() {
                 for hash in rule.hashes(record) { entries.append((hash, Int32(index))) }
             }
-            entries.sort { ($0.hash, $0.record) < ($1.hash, $1.record) }
+            HashOrder.sort(&entries)
             sortedHashes.append(entries.map(\.hash))
             sortedRecords.append(entries.map(\.record))
         }
