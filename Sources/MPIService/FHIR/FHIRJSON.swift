@@ -2,7 +2,7 @@
 /// (`resourceType` first, as FHIR's own examples read), numbers are written as given. Strings are
 /// escaped here rather than by the store's `JSONText`, which escapes "/" as Foundation's encoder does:
 /// every system URL in a FHIR answer would read `https:\/\/...`.
-public indirect enum FHIRJSON: Sendable, Hashable, ExpressibleByStringLiteral, ExpressibleByBooleanLiteral,
+public indirect enum FHIRJSON: Sendable, ExpressibleByStringLiteral, ExpressibleByBooleanLiteral,
     ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral {
     case string(String)
     case integer(Int)
@@ -16,13 +16,11 @@ public indirect enum FHIRJSON: Sendable, Hashable, ExpressibleByStringLiteral, E
     public init(arrayLiteral elements: FHIRJSON...) { self = .array(elements) }
     public init(dictionaryLiteral elements: (String, FHIRJSON)...) { self = .object(elements) }
 
-    public static func == (left: FHIRJSON, right: FHIRJSON) -> Bool { left.text == right.text }
-    public func hash(into hasher: inout Hasher) { hasher.combine(text) }
-
     /// An object without the members whose value is nil or an empty array (FHIR allows neither).
     public static func object(dropping members: [(String, FHIRJSON?)]) -> FHIRJSON {
         .object(members.compactMap { name, value in
-            guard let value, value != .array([]) else { return nil }
+            guard let value else { return nil }
+            if case .array(let items) = value, items.isEmpty { return nil }
             return (name, value)
         })
     }

@@ -45,13 +45,13 @@ public struct FHIRAPI: Sendable {
                 request.headers.bearer.flatMap { registry.client(token: $0.token) }
             })
         fhir.get("metadata") { _, _ in Self.response(.ok, capabilityStatement) }
-        fhir.get("Patient/$ihe-pix") { request, context in answer(request) { try pix(request, context) } }
-        fhir.get("Patient") { request, context in answer(request) { try search(request, context) } }
+        fhir.get("Patient/$ihe-pix") { request, context in answer { try pix(request, context) } }
+        fhir.get("Patient") { request, context in answer { try search(request, context) } }
         fhir.post("Patient/$match") { request, context in
             let body = try? await request.body.collect(upTo: 1 << 20)
-            return answer(request) { try match(body, context) }
+            return answer { try match(body, context) }
         }
-        fhir.get("Patient/:id") { request, context in answer(request) { try read(context.parameters.get("id") ?? "", context) } }
+        fhir.get("Patient/:id") { _, context in answer { try read(context.parameters.get("id") ?? "", context) } }
         fhir.get("**") { request, _ in
             Self.response(.notFound, FHIRResources.outcome("not-supported", "\(request.uri.path) is not part of this server's API (see /fhir/metadata)"))
         }
@@ -165,7 +165,7 @@ public struct FHIRAPI: Sendable {
         }
     }
 
-    private func answer(_ request: Request, _ body: () throws -> FHIRJSON) -> Response {
+    private func answer(_ body: () throws -> FHIRJSON) -> Response {
         do {
             return Self.response(.ok, try body())
         } catch let error as FHIRError {
