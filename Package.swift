@@ -3,6 +3,7 @@ import PackageDescription
 
 // Layers, dependencies pointing one way (see docs/architecture.md):
 //   mpi -> MPIService -> MPIStore -> MPICore
+//   mpi -> MPIStorePostgres -> MPIStore (the same store interface on a PostgreSQL server)
 //          MPIService -> MPINormalize -> MPICore; MPINormalize -> CICU (system ICU)
 //          MPIService -> MPIProtocol (HL7 v2, MLLP and JSON-lines framing; NIOCore only)
 //   mpi -> MPILinkage -> MPIStore, MPINormalize, MPIProtocol (a link run, batch and incremental, as a library)
@@ -14,6 +15,7 @@ let package = Package(
         .library(name: "MPICore", targets: ["MPICore"]),
         .library(name: "MPINormalize", targets: ["MPINormalize"]),
         .library(name: "MPIStore", targets: ["MPIStore"]),
+        .library(name: "MPIStorePostgres", targets: ["MPIStorePostgres"]),
         .library(name: "MPILinkage", targets: ["MPILinkage"]),
         .library(name: "MPIProtocol", targets: ["MPIProtocol"]),
         .library(name: "MPIService", targets: ["MPIService"]),
@@ -32,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -42,6 +45,17 @@ let package = Package(
         .target(name: "MPICore", dependencies: [.product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "MPINormalize", dependencies: ["MPICore", "CICU"]),
         .target(name: "MPIStore", dependencies: ["MPICore", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The identity store on a PostgreSQL server (docs/store.md): the same IdentityBackend, for
+        // several service replicas on one database. PostgresNIO speaks the wire protocol (COPY,
+        // LISTEN/NOTIFY, TLS through NIOSSL); nothing else of Vapor comes with it.
+        .target(name: "MPIStorePostgres", dependencies: [
+            "MPICore", "MPIStore",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "MPISynthetic", dependencies: ["MPICore"]),
         // A link run from extracts or a store to persons: batch and incremental, as a library.
         // CompressNIO (zlib) writes pairs.csv.gz when a job asks for compressed pairs, and reads it back.
@@ -69,7 +83,8 @@ let package = Package(
         .executableTarget(
             name: "mpi",
             dependencies: [
-                "MPICore", "MPINormalize", "MPIStore", "MPILinkage", "MPISynthetic", "MPIProtocol", "MPIService", "MPIReport",
+                "MPICore", "MPINormalize", "MPIStore", "MPIStorePostgres", "MPILinkage", "MPISynthetic", "MPIProtocol", "MPIService",
+                "MPIReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -85,7 +100,11 @@ let package = Package(
         .testTarget(name: "MPICoreTests", dependencies: ["MPICore", "MPITestSupport"]),
         .testTarget(name: "MPINormalizeTests", dependencies: ["MPINormalize", "MPICore", "MPITestSupport"]),
         // GRDB directly only to hold a write lock as another process would (ConcurrentUseTests).
-        .testTarget(name: "MPIStoreTests", dependencies: ["MPIStore", "MPICore", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Stores of either backend for the tests, and the throwaway PostgreSQL server they run against.
+        .target(name: "MPIStoreTestSupport", dependencies: ["MPIStore", "MPIStorePostgres", "MPICore"], path: "Tests/MPIStoreTestSupport"),
+        .testTarget(name: "MPIStoreTests", dependencies: [
+            "MPIStore", "MPIStorePostgres", "MPIStoreTestSupport", "MPICore", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "MPISyntheticTests", dependencies: ["MPISynthetic", "MPICore"]),
         .testTarget(name: "MPIProtocolTests", dependencies: [
             "MPIProtocol", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),

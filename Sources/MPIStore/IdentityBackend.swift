@@ -5,9 +5,9 @@ public import MPICore
 /// types (`EnterpriseID`, `LinkageModel`, `LinkSettings`, `ReviewEntry` ...); its one error type is
 /// `StoreError`.
 ///
-/// `IdentityStore` (SQLite) is the one backend so far. `MPILinkage` and `MPIService` speak only to
-/// this protocol, so a second backend (PostgreSQL, for several service instances sharing one index)
-/// can follow without touching them. A backend must give the same guarantees:
+/// `IdentityStore` (SQLite, embedded, the default) and `PostgresIdentityStore` (MPIStorePostgres, for
+/// several service replicas sharing one database) implement it. `MPILinkage` and `MPIService` speak
+/// only to this protocol. A backend must give the same guarantees:
 /// - each change is one transaction, its audit entry in it;
 /// - one source record belongs to one person at any time;
 /// - enterprise ids are never reused;
@@ -68,6 +68,19 @@ public protocol IdentityBackend: Sendable {
     /// A source's merge: `retired` is the same patient as `survivor`; nil when either is unknown.
     func mergeRecords(survivor: RecordKey, retired: RecordKey, actor: String) throws -> (person: EnterpriseID, retiredPerson: EnterpriseID?)?
 
+    // MARK: lookups (each audited)
+
+    /// The person a source record belongs to, with every record and NHS number of that person.
+    func resolve(source: String, recordId: String, actor: String) throws -> Resolution?
+    /// The person with an enterprise id, following redirects from ids retired by merges.
+    func person(_ enterpriseId: EnterpriseID, actor: String) throws -> Resolution?
+    /// The normalised records of these keys that the store holds (active or not).
+    func normalizedRecords(_ keys: [RecordKey]) throws -> [RecordKey: NormalizedRecord]
+    /// Every linked record's person.
+    func memberships() throws -> [RecordKey: EnterpriseID]
+    /// What the store holds, in counts (`mpi status`).
+    func status() throws -> StoreStatus
+
     // MARK: review
 
     func reviewQueue(limit: Int) throws -> [ReviewEntry]
@@ -107,6 +120,13 @@ public protocol IdentityBackend: Sendable {
     /// Deletes the entries every subscriber has passed (parked ones stay).
     @discardableResult
     func pruneOutbox(actor: String) throws -> Int
+    /// How many entries the outbox holds.
+    func outboxSize() throws -> Int
 }
 
 extension IdentityStore: IdentityBackend {}
+
+extension IdentityBackend {
+    /// The whole audit trail, oldest first.
+    public func auditTrail() throws -> [AuditEntry] { try auditTrail(since: nil, person: nil) }
+}

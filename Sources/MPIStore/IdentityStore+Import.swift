@@ -19,7 +19,7 @@ public struct StoredRecord: Sendable {
     /// FNV-1a over the raw row's columns in name order: stable across runs and platforms.
     var contentHash: Int64 { Self.contentHash(raw, columns: raw.keys.sorted()) }
 
-    static func contentHash(_ raw: [String: String], columns: [String]) -> Int64 {
+    package static func contentHash(_ raw: [String: String], columns: [String]) -> Int64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         func add(_ byte: UInt8) { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
         for column in columns {
@@ -33,16 +33,16 @@ public struct StoredRecord: Sendable {
 }
 
 /// A record ready to be written: its hash and, unless the store holds it unchanged, its encoded forms.
-struct PreparedRecord: Sendable {
-    let hash: Int64
-    let columns: [String]
+package struct PreparedRecord: Sendable {
+    package let hash: Int64
+    package let columns: [String]
     /// `RawRowCodec.encodeBody`; nil when the store already holds this hash.
-    let rawBody: [UInt8]?
-    let normalized: [UInt8]?
+    package let rawBody: [UInt8]?
+    package let normalized: [UInt8]?
 
     /// Prepares records on every core: hashing and encoding take about as long as writing them, and
     /// the write transaction is one thread.
-    static func prepare(_ records: [StoredRecord], storedHashes: [String: Int64]) -> [PreparedRecord] {
+    package static func prepare(_ records: [StoredRecord], storedHashes: [String: Int64]) -> [PreparedRecord] {
         let parts = min(ProcessInfo.processInfo.activeProcessorCount, max(1, records.count / 2000))
         let results = Mutex([[PreparedRecord]](repeating: [], count: parts))
         DispatchQueue.concurrentPerform(iterations: parts) { part in
@@ -70,6 +70,10 @@ public struct ImportSummary: Sendable, Hashable, Codable {
     public var unchanged = 0
     public var markedInactive = 0
     public var reactivated = 0
+}
+
+extension ImportSummary {
+    package init(source: String) { self.source = source }
 }
 
 extension IdentityStore {

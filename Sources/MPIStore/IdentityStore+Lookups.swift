@@ -9,6 +9,13 @@ public struct Resolution: Sendable, Hashable, Codable {
     public let redirectedFrom: String?
     public let records: [RecordKey]
     public let nhsNumbers: [String]
+
+    package init(enterpriseId: String, redirectedFrom: String?, records: [RecordKey], nhsNumbers: [String]) {
+        self.enterpriseId = enterpriseId
+        self.redirectedFrom = redirectedFrom
+        self.records = records
+        self.nhsNumbers = nhsNumbers
+    }
 }
 
 extension IdentityStore {

@@ -15,7 +15,7 @@ extension IdentityStore {
     }
 
     /// A stored model and its settings, decoded; a text that does not decode is `unreadableModel`.
-    static func decodeModel(_ model: String?, settings: String?) throws -> (model: LinkageModel?, settings: LinkSettings?) {
+    package static func decodeModel(_ model: String?, settings: String?) throws -> (model: LinkageModel?, settings: LinkSettings?) {
         func decode<Value: Decodable>(_ type: Value.Type, _ text: String?, _ what: String) throws -> Value? {
             guard let text else { return nil }
             do { return try JSONDecoder().decode(type, from: Data(text.utf8)) } catch { throw StoreError.unreadableModel("\(what): \(error)") }
@@ -24,7 +24,7 @@ extension IdentityStore {
     }
 
     /// An enterprise id as the store keeps it (a 40-bit integer column).
-    static func id(_ value: Int64) -> EnterpriseID { EnterpriseID(value: UInt64(value)) }
+    package static func id(_ value: Int64) -> EnterpriseID { EnterpriseID(value: UInt64(value)) }
 
     /// `applyPersons` with the model and settings as values.
     public func applyPersons(_ groups: [[RecordKey]], model: LinkageModel, settings: LinkSettings, reason: String, actor: String,

@@ -66,6 +66,15 @@ public struct ParkedNotification: Sendable, Hashable, Codable {
     public let reason: String
     /// An operator asked for it to be sent again (`mpi outbox retry`); the service sends it next.
     public let retryRequested: Bool
+
+    package init(subscriber: String, sequence: Int64, controlId: String, at: String, reason: String, retryRequested: Bool) {
+        self.subscriber = subscriber
+        self.sequence = sequence
+        self.controlId = controlId
+        self.at = at
+        self.reason = reason
+        self.retryRequested = retryRequested
+    }
 }
 
 /// How far a subscriber has been sent the outbox.
@@ -104,11 +113,11 @@ extension IdentityStore {
 
     /// Records as text: source and id apart by a unit separator, records by a record separator
     /// (neither can be in a source code or a record id the readers accept).
-    static func recordsText(_ records: [RecordKey]) -> String {
+    package static func recordsText(_ records: [RecordKey]) -> String {
         records.map { $0.source + "\u{1F}" + $0.recordId }.joined(separator: "\u{1E}")
     }
 
-    static func records(_ text: String) -> [RecordKey] {
+    package static func records(_ text: String) -> [RecordKey] {
         text.isEmpty ? [] : text.split(separator: "\u{1E}", omittingEmptySubsequences: false).map { part in
             let fields = part.split(separator: "\u{1F}", maxSplits: 1, omittingEmptySubsequences: false)
             return RecordKey(source: String(fields[0]), recordId: fields.count > 1 ? String(fields[1]) : "")

@@ -12,6 +12,10 @@ public struct LinkApplySummary: Sendable, Hashable, Codable {
     public var modelVersion: Int64 = 0
 }
 
+extension LinkApplySummary {
+    package init(persons: Int) { self.persons = persons }
+}
+
 extension IdentityStore {
     /// Applies a linkage's persons (groups of record keys) so that enterprise ids stay as stable as the
     /// data allows, in one transaction: `EnterpriseIDPlan` decides which ids are kept, merged (the old id
@@ -138,43 +142,14 @@ extension IdentityStore {
         }
     }
 
-    /// The outbox entries of a run: a person minted (created, or split from the person its records had),
-    /// a person that absorbed another (merged), and a kept person whose records changed (updated), each
-    /// with its records after the run. Persons the run left as they were get no entry, so re-linking
-    /// unchanged data tells nobody anything.
     private func appendRunChanges(_ db: Database, groups: [[RecordKey]], decisions: [EnterpriseIDPlan.Decision], ids: [Int64],
                                   merges: [(retired: Int64, into: Int64)], current: [RecordKey: Int64], wholeStore: Bool,
                                   actor: String, at now: String) throws {
-        var changedKept = Set<Int64>()   // kept persons that gained or lost a record
-        for (index, group) in groups.enumerated() {
-            for key in group where current[key] != ids[index] {
-                if case .keep = decisions[index] { changedKept.insert(ids[index]) }
-                if let before = current[key] { changedKept.insert(before) }
-            }
-        }
-        let retired = Set(merges.map(\.retired))
-        let absorbing = Set(merges.map(\.into))
-        var groupOf: [Int64: Int] = [:]
-        for (index, id) in ids.enumerated() { groupOf[id] = index }
-        // A whole-store run's groups are every person's records; an incremental run's may not hold the
-        // records the service registered meanwhile, so those persons are read back.
-        func records(of person: Int64) throws -> [RecordKey] {
-            if wholeStore, let index = groupOf[person] { return groups[index] }
-            return try members(db, of: person)
-        }
-        for (index, decision) in decisions.enumerated() {
-            guard case .mint(let origins) = decision else { continue }
-            let event: IdentityChange.Event = origins.isEmpty ? .created : .split
-            try appendChange(db, event, person: ids[index], other: origins.first.map { Int64($0.value) }, cause: .linkRun, actor: actor,
-                             records: try records(of: ids[index]), at: now)
-        }
-        for merge in merges {
-            try appendChange(db, .merged, person: merge.into, other: merge.retired, cause: .linkRun, actor: actor,
-                             records: try records(of: merge.into), at: now)
-        }
-        for person in changedKept.sorted() where !retired.contains(person) && !absorbing.contains(person) && groupOf[person] != nil {
-            if case .mint = decisions[groupOf[person]!] { continue }
-            try appendChange(db, .updated, person: person, cause: .linkRun, actor: actor, records: try records(of: person), at: now)
+        let changes = try RunChanges.entries(groups: groups, decisions: decisions, ids: ids, merges: merges, current: current,
+                                             wholeStore: wholeStore) { try members(db, of: $0) }
+        for change in changes {
+            try appendChange(db, change.event, person: change.person, other: change.other, cause: .linkRun, actor: actor,
+                             records: change.records, at: now)
         }
     }
 
@@ -201,5 +176,55 @@ extension IdentityStore {
         try db.execute(sql: """
             INSERT INTO lineage (at, action, enterprise_id, other_id, model_version, reason) VALUES (?, 'merge', ?, ?, ?, ?)
             """, arguments: [time, target, id, modelVersion, reason])
+    }
+}
+
+/// The outbox entries of a link run, whatever the backend: a person minted (created, or split from
+/// the person its records had), a person that absorbed another (merged), and a kept person whose
+/// records changed (updated), each with its records after the run. Persons the run left as they were
+/// get no entry, so re-linking unchanged data tells nobody anything.
+package enum RunChanges {
+    package struct Entry {
+        package let event: IdentityChange.Event
+        package let person: Int64
+        package let other: Int64?
+        package let records: [RecordKey]
+    }
+
+    /// `members(person)` reads a person's records after the run from the store: a whole-store run's
+    /// groups are every person's records, but an incremental run's may not hold the records the
+    /// service registered meanwhile.
+    package static func entries(groups: [[RecordKey]], decisions: [EnterpriseIDPlan.Decision], ids: [Int64],
+                                merges: [(retired: Int64, into: Int64)], current: [RecordKey: Int64], wholeStore: Bool,
+                                members: (Int64) throws -> [RecordKey]) throws -> [Entry] {
+        var changedKept = Set<Int64>()   // kept persons that gained or lost a record
+        for (index, group) in groups.enumerated() {
+            for key in group where current[key] != ids[index] {
+                if case .keep = decisions[index] { changedKept.insert(ids[index]) }
+                if let before = current[key] { changedKept.insert(before) }
+            }
+        }
+        let retired = Set(merges.map(\.retired))
+        let absorbing = Set(merges.map(\.into))
+        var groupOf: [Int64: Int] = [:]
+        for (index, id) in ids.enumerated() { groupOf[id] = index }
+        func records(of person: Int64) throws -> [RecordKey] {
+            if wholeStore, let index = groupOf[person] { return groups[index] }
+            return try members(person)
+        }
+        var entries: [Entry] = []
+        for (index, decision) in decisions.enumerated() {
+            guard case .mint(let origins) = decision else { continue }
+            entries.append(Entry(event: origins.isEmpty ? .created : .split, person: ids[index], other: origins.first.map { Int64($0.value) },
+                                 records: try records(of: ids[index])))
+        }
+        for merge in merges {
+            entries.append(Entry(event: .merged, person: merge.into, other: merge.retired, records: try records(of: merge.into)))
+        }
+        for person in changedKept.sorted() where !retired.contains(person) && !absorbing.contains(person) && groupOf[person] != nil {
+            if case .mint = decisions[groupOf[person]!] { continue }
+            entries.append(Entry(event: .updated, person: person, other: nil, records: try records(of: person)))
+        }
+        return entries
     }
 }

@@ -90,7 +90,7 @@ extension IdentityStore {
         return latest.values.sorted { ($0.at, $0.left, $0.right) < ($1.at, $1.left, $1.right) }
     }
 
-    private static func pairKey(_ a: RecordKey, _ b: RecordKey) -> String {
+    package static func pairKey(_ a: RecordKey, _ b: RecordKey) -> String {
         let (l, r) = a < b ? (a, b) : (b, a)
         return "\(l)\u{1F}\(r)"
     }

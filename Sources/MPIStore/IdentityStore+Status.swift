@@ -20,6 +20,8 @@ public struct StoreStatus: Sendable, Hashable, Codable {
     public var subscribers: [SubscriberProgress] = []
     public var storeBytes: Int64 = 0
     public var lookupLogBytes: Int64 = 0
+
+    package init() {}
 }
 
 extension IdentityStore {

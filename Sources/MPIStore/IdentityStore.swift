@@ -226,12 +226,12 @@ public final class IdentityStore: Sendable {
 
     /// The current time as ISO 8601 UTC ("2026-11-28T19:00:27Z"), as the audit trail and lineage store
     /// it. Formatted by hand: a formatter per call costs more than a lookup.
-    static func now() -> String { timestamp(Date().timeIntervalSince1970) }
+    package static func now() -> String { timestamp(Date().timeIntervalSince1970) }
 
     /// The current time as whole seconds since 1970, as records store when they last changed.
-    static func seconds() -> Int64 { Int64(Date().timeIntervalSince1970) }
+    package static func seconds() -> Int64 { Int64(Date().timeIntervalSince1970) }
 
-    static func timestamp(_ secondsSince1970: Double) -> String {
+    package static func timestamp(_ secondsSince1970: Double) -> String {
         var seconds = time_t(secondsSince1970)
         var parts = tm()
         gmtime_r(&seconds, &parts)
@@ -239,7 +239,7 @@ public final class IdentityStore: Sendable {
         return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
     }
 
-    static func json<T: Encodable>(_ value: T) throws -> String {
+    package static func json<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(value), as: UTF8.self)
@@ -254,10 +254,10 @@ public final class IdentityStore: Sendable {
 }
 
 /// JSON string literals written by hand, for audit entries on hot paths.
-enum JSONText {
+package enum JSONText {
     /// The value as a JSON string literal, as JSONEncoder writes it (quotes, backslashes and control
     /// characters escaped; "/" escaped too, as Foundation's encoder does).
-    static func quoted(_ value: String) -> String {
+    package static func quoted(_ value: String) -> String {
         var text = "\""
         for scalar in value.unicodeScalars {
             switch scalar {

@@ -1,4 +1,4 @@
-import MPICore
+package import MPICore
 
 /// A raw row as received, stored as what it adds to the record's normalised form.
 ///
@@ -13,16 +13,16 @@ import MPICore
 /// depends on it, so changing it needs a new version byte. For the same reason a record's raw row and
 /// normalised form are always written together: a normalised record rewritten alone would leave its
 /// raw row unreadable.
-enum RawRowCodec {
+package enum RawRowCodec {
     /// Version 1 was the values as plain length-prefixed text.
     static let version: UInt8 = 2
 
-    static func encode(columnSet: Int64, values: [String], record: NormalizedRecord) -> [UInt8] {
+    package static func encode(columnSet: Int64, values: [String], record: NormalizedRecord) -> [UInt8] {
         encode(columnSet: columnSet, body: encodeBody(values: values, record: record))
     }
 
     /// A row from its column set and its encoded values (`encodeBody`), which can be made first, apart.
-    static func encode(columnSet: Int64, body: [UInt8]) -> [UInt8] {
+    package static func encode(columnSet: Int64, body: [UInt8]) -> [UInt8] {
         var out = ByteWriter()
         out.bytes.reserveCapacity(body.count + 4)
         out.byte(version)
@@ -32,7 +32,7 @@ enum RawRowCodec {
     }
 
     /// The values, without the version and column set.
-    static func encodeBody(values: [String], record: NormalizedRecord) -> [UInt8] {
+    package static func encodeBody(values: [String], record: NormalizedRecord) -> [UInt8] {
         var out = ByteWriter()
         out.bytes.reserveCapacity(48)
         out.uint(values.count)
@@ -52,7 +52,7 @@ enum RawRowCodec {
         return out.bytes
     }
 
-    static func decode(_ bytes: [UInt8], record: NormalizedRecord) throws(RecordCodec.DecodeError) -> (columnSet: Int64, values: [String]) {
+    package static func decode(_ bytes: [UInt8], record: NormalizedRecord) throws(RecordCodec.DecodeError) -> (columnSet: Int64, values: [String]) {
         guard let first = bytes.first else { throw .malformed }
         if first == 1 { return try decodeVersion1(bytes) }
         guard first == version else { throw .malformed }

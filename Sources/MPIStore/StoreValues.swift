@@ -32,6 +32,15 @@ public struct StewardDecision: Sendable, Hashable, Codable {
     public let steward: String
     public let reason: String
     public let at: String
+
+    package init(left: RecordKey, right: RecordKey, kind: DecisionKind, steward: String, reason: String, at: String) {
+        self.left = left
+        self.right = right
+        self.kind = kind
+        self.steward = steward
+        self.reason = reason
+        self.at = at
+    }
 }
 
 /// What a link run does to the review queue.
@@ -49,6 +58,13 @@ public struct AuditEntry: Sendable, Hashable, Codable {
     public let actor: String
     public let action: String
     public let detail: String
+
+    package init(at: String, actor: String, action: String, detail: String) {
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.detail = detail
+    }
 }
 
 /// One step in an enterprise id's history (`mpi history`): minted, merged, split.
@@ -59,6 +75,15 @@ public struct LineageEntry: Sendable, Hashable, Codable {
     public let otherId: String?
     public let modelVersion: Int64?
     public let reason: String
+
+    package init(at: String, action: String, enterpriseId: String, otherId: String?, modelVersion: Int64?, reason: String) {
+        self.at = at
+        self.action = action
+        self.enterpriseId = enterpriseId
+        self.otherId = otherId
+        self.modelVersion = modelVersion
+        self.reason = reason
+    }
 }
 
 /// Everything the live index is built from, read in one snapshot.
@@ -84,6 +109,13 @@ public struct RegistrationChange: Sendable, Hashable {
     public let movedFrom: EnterpriseID?
     /// A person left with no records by the move, retired into `enterpriseId`.
     public let retired: EnterpriseID?
+
+    package init(enterpriseId: EnterpriseID, minted: Bool, movedFrom: EnterpriseID?, retired: EnterpriseID?) {
+        self.enterpriseId = enterpriseId
+        self.minted = minted
+        self.movedFrom = movedFrom
+        self.retired = retired
+    }
 }
 
 /// One audit entry for an action that changed nothing (a lookup).
@@ -119,6 +151,12 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     case damaged(String)
     /// Any other database failure, with the database's own message (never a patient's values).
     case database(String)
+    /// The store's schema is newer than this program knows (it was upgraded by a newer `mpi`).
+    case schemaTooNew(String)
+    /// The store's schema is older than this program: `mpi migrate` upgrades it.
+    case schemaNeedsMigration(String)
+    /// There is no store where one was expected (an empty database).
+    case noStore(String)
 
     public var description: String {
         switch self {
@@ -129,6 +167,9 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
         case .cannotWrite(let reason): "the store cannot be written: \(reason)"
         case .damaged(let reason): "the store is damaged or is not an identity store: \(reason)"
         case .database(let reason): "database error: \(reason)"
+        case .schemaTooNew(let reason): "the store's schema is newer than this program (\(reason)); use the `mpi` that upgraded it"
+        case .noStore(let reason): reason
+        case .schemaNeedsMigration(let reason): "the store's schema is older than this program (\(reason)); upgrade it with `mpi migrate --db DB`"
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import MPICore
 @testable import MPIStore
+import MPIStoreTestSupport
 import Testing
 
 private func temporaryStore() throws -> (IdentityStore, URL) {
@@ -30,9 +31,10 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
         #expect(IdentityStore.files(at: url.path).allSatisfy { !FileManager.default.fileExists(atPath: $0) })
     }
 
-    @Test func reimportChangesNothingAndChangesAreUpdated() throws {
-        let (store, url) = try temporaryStore()
-        defer { IdentityStore.remove(at: url.path) }
+    @Test(arguments: StoreBackend.allCases) func reimportChangesNothingAndChangesAreUpdated(_ backend: StoreBackend) throws {
+        let temporary = try backend.temporaryStore()
+        defer { temporary.remove() }
+        let store = temporary.store
         let first = try store.importSource(code: "A", records: [record("A", "1"), record("A", "2")], fullExtract: true, actor: "test")
         #expect(first.added == 2)
         let again = try store.importSource(code: "A", records: [record("A", "1"), record("A", "2")], fullExtract: true, actor: "test")
@@ -42,32 +44,34 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
         #expect(changed.markedInactive == 1)               // record 2 left the full extract: inactive, not deleted
         #expect(try store.activeRecords().map(\.key.recordId) == ["1"])
         #expect(try store.activeRecords().first?.name.family == "JONES")
-        #expect(try store.integrityCheck() == "ok")
+        if let sqlite = store as? IdentityStore { #expect(try sqlite.integrityCheck() == "ok") }
     }
 
-    @Test func idsAreStableAcrossUnchangedRelinks() throws {
-        let (store, url) = try temporaryStore()
-        defer { IdentityStore.remove(at: url.path) }
+    @Test(arguments: StoreBackend.allCases) func idsAreStableAcrossUnchangedRelinks(_ backend: StoreBackend) throws {
+        let temporary = try backend.temporaryStore()
+        defer { temporary.remove() }
+        let store = temporary.store
         _ = try store.importSource(code: "A", records: (1...4).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
         let groups = [keys(["1", "2"]), keys(["3"]), keys(["4"])]
-        let first = try store.applyPersons(groups, modelJSON: "{}", reason: "test", actor: "t")
+        let first = try store.applyPersons(groups, reason: "test", actor: "t")
         #expect(first.minted == 3)
         let before = try store.memberships()
-        let second = try store.applyPersons(groups, modelJSON: "{}", reason: "test", actor: "t")
+        let second = try store.applyPersons(groups, reason: "test", actor: "t")
         #expect(second.minted == 0 && second.recordsMoved == 0 && second.merged == 0 && second.split == 0)
         #expect(try store.memberships() == before)
     }
 
-    @Test func mergeKeepsTheOlderIdAndRedirects() throws {
-        let (store, url) = try temporaryStore()
-        defer { IdentityStore.remove(at: url.path) }
+    @Test(arguments: StoreBackend.allCases) func mergeKeepsTheOlderIdAndRedirects(_ backend: StoreBackend) throws {
+        let temporary = try backend.temporaryStore()
+        defer { temporary.remove() }
+        let store = temporary.store
         _ = try store.importSource(code: "A", records: (1...3).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
-        _ = try store.applyPersons([keys(["1", "2"])], modelJSON: "{}", reason: "first", actor: "t")
-        _ = try store.applyPersons([keys(["1", "2"]), keys(["3"])], modelJSON: "{}", reason: "second", actor: "t")
+        _ = try store.applyPersons([keys(["1", "2"])], reason: "first", actor: "t")
+        _ = try store.applyPersons([keys(["1", "2"]), keys(["3"])], reason: "second", actor: "t")
         let before = try store.memberships()
         let older = before[RecordKey(source: "A", recordId: "1")]!, younger = before[RecordKey(source: "A", recordId: "3")]!
         // 3 now links to 1 and 2: one group of three; tie-free because 1 and 2 carry the older id.
-        let merge = try store.applyPersons([keys(["1", "2", "3"])], modelJSON: "{}", reason: "merge", actor: "t")
+        let merge = try store.applyPersons([keys(["1", "2", "3"])], reason: "merge", actor: "t")
         #expect(merge.merged == 1)
         let after = try store.memberships()
         #expect(Set(after.values) == [older])
@@ -77,14 +81,15 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
         #expect(redirected.records.count == 3)
     }
 
-    @Test func aSourceMergeKeepsTheOlderIdEvenWithinOneSecond() throws {
+    @Test(arguments: StoreBackend.allCases) func aSourceMergeKeepsTheOlderIdEvenWithinOneSecond(_ backend: StoreBackend) throws {
         // created_at has second resolution; persons made in the same second must still have an order.
         // Each round is a coin toss for code that breaks the tie by the (random) id.
         for round in 0..<8 {
-            let (store, url) = try temporaryStore()
-            defer { IdentityStore.remove(at: url.path) }
+            let temporary = try backend.temporaryStore()
+            defer { temporary.remove() }
+            let store = temporary.store
             _ = try store.importSource(code: "A", records: [record("A", "1")], fullExtract: true, actor: "t")
-            _ = try store.applyPersons([keys(["1"])], modelJSON: "{}", reason: "first", actor: "t")
+            _ = try store.applyPersons([keys(["1"])], reason: "first", actor: "t")
             let older = try #require(try store.memberships()[RecordKey(source: "A", recordId: "1")])
             let younger = try store.register(record("A", "2", family: "JONES"), person: nil, review: [], modelVersion: nil,
                                              actor: "t", action: "register").enterpriseId
@@ -98,11 +103,12 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
 
     /// A pair a steward has decided never comes back to the queue, whether a link run or a real-time
     /// registration finds it again.
-    @Test func aDecidedPairIsNotQueuedAgainByARegistration() throws {
-        let (store, url) = try temporaryStore()
-        defer { IdentityStore.remove(at: url.path) }
+    @Test(arguments: StoreBackend.allCases) func aDecidedPairIsNotQueuedAgainByARegistration(_ backend: StoreBackend) throws {
+        let temporary = try backend.temporaryStore()
+        defer { temporary.remove() }
+        let store = temporary.store
         _ = try store.importSource(code: "A", records: [record("A", "1"), record("A", "2")], fullExtract: true, actor: "t")
-        _ = try store.applyPersons([keys(["1"]), keys(["2"])], modelJSON: "{}", reason: "first", actor: "t")
+        _ = try store.applyPersons([keys(["1"]), keys(["2"])], reason: "first", actor: "t")
         let one = RecordKey(source: "A", recordId: "1"), two = RecordKey(source: "A", recordId: "2")
         try store.decide(one, two, .unlink, reason: "twins, checked with the ward", steward: "steward")
         let again = ReviewEntry(left: one, right: two, matchWeight: 9, probability: 0.998, reason: "conflicting_forenames")
@@ -115,11 +121,12 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
         #expect(queue.contains { $0.right.recordId == "3" })
     }
 
-    @Test func historyGivesEachEntryItsTimeAndReason() throws {
-        let (store, url) = try temporaryStore()
-        defer { IdentityStore.remove(at: url.path) }
+    @Test(arguments: StoreBackend.allCases) func historyGivesEachEntryItsTimeAndReason(_ backend: StoreBackend) throws {
+        let temporary = try backend.temporaryStore()
+        defer { temporary.remove() }
+        let store = temporary.store
         _ = try store.importSource(code: "A", records: (1...2).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
-        _ = try store.applyPersons([keys(["1"]), keys(["2"])], modelJSON: "{}", reason: "weekly run", actor: "t")
+        _ = try store.applyPersons([keys(["1"]), keys(["2"])], reason: "weekly run", actor: "t")
         let ids = try store.memberships()
         let one = ids[RecordKey(source: "A", recordId: "1")]!, two = ids[RecordKey(source: "A", recordId: "2")]!
         _ = try store.mergeRecords(survivor: RecordKey(source: "A", recordId: "1"), retired: RecordKey(source: "A", recordId: "2"), actor: "ehr")
@@ -131,13 +138,14 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
         #expect(try store.history(two).map(\.action) == ["mint", "merge"])   // found by the other id too
     }
 
-    @Test func splitKeepsTheIdOnTheLargerPart() throws {
-        let (store, url) = try temporaryStore()
-        defer { IdentityStore.remove(at: url.path) }
+    @Test(arguments: StoreBackend.allCases) func splitKeepsTheIdOnTheLargerPart(_ backend: StoreBackend) throws {
+        let temporary = try backend.temporaryStore()
+        defer { temporary.remove() }
+        let store = temporary.store
         _ = try store.importSource(code: "A", records: (1...3).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
-        _ = try store.applyPersons([keys(["1", "2", "3"])], modelJSON: "{}", reason: "first", actor: "t")
+        _ = try store.applyPersons([keys(["1", "2", "3"])], reason: "first", actor: "t")
         let original = try store.memberships()[RecordKey(source: "A", recordId: "1")]!
-        let split = try store.applyPersons([keys(["1", "2"]), keys(["3"])], modelJSON: "{}", reason: "split", actor: "t")
+        let split = try store.applyPersons([keys(["1", "2"]), keys(["3"])], reason: "split", actor: "t")
         #expect(split.split == 1 && split.recordsMoved == 1)
         let after = try store.memberships()
         #expect(after[RecordKey(source: "A", recordId: "1")] == original)
@@ -146,14 +154,15 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
     }
 
     /// An incremental run applies persons for part of the store: the rest keeps its persons unread.
-    @Test func scopedApplyLeavesOtherPersonsAlone() throws {
-        let (store, url) = try temporaryStore()
-        defer { IdentityStore.remove(at: url.path) }
+    @Test(arguments: StoreBackend.allCases) func scopedApplyLeavesOtherPersonsAlone(_ backend: StoreBackend) throws {
+        let temporary = try backend.temporaryStore()
+        defer { temporary.remove() }
+        let store = temporary.store
         _ = try store.importSource(code: "A", records: (1...5).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
-        _ = try store.applyPersons([keys(["1", "2"]), keys(["3"]), keys(["4"])], modelJSON: "{}", reason: "first", actor: "t")
+        _ = try store.applyPersons([keys(["1", "2"]), keys(["3"]), keys(["4"])], reason: "first", actor: "t")
         let before = try store.memberships()
         // Record 5 joins record 3's person; persons 1+2 and 4 are outside the scope.
-        let applied = try store.applyPersons([keys(["3", "5"])], modelJSON: "{}", reason: "incremental", actor: "t",
+        let applied = try store.applyPersons([keys(["3", "5"])], reason: "incremental", actor: "t",
                                              scope: Set(keys(["3", "5"])), linkKeys: [(RecordKey(source: "A", recordId: "5"), [1, 2, 3])])
         #expect(applied.kept == 1 && applied.minted == 0 && applied.merged == 0)
         let after = try store.memberships()
@@ -164,16 +173,17 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
     /// A record the lookup service registered into a person after an incremental run read the store is
     /// outside the run's scope. It keeps its person, and follows the person's id when the run merges
     /// that person into another: no membership is left pointing at a retired id.
-    @Test func aRecordRegisteredDuringTheRunFollowsItsPerson() throws {
-        let (store, url) = try temporaryStore()
-        defer { IdentityStore.remove(at: url.path) }
+    @Test(arguments: StoreBackend.allCases) func aRecordRegisteredDuringTheRunFollowsItsPerson(_ backend: StoreBackend) throws {
+        let temporary = try backend.temporaryStore()
+        defer { temporary.remove() }
+        let store = temporary.store
         _ = try store.importSource(code: "A", records: (1...3).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
-        _ = try store.applyPersons([keys(["3"])], modelJSON: "{}", reason: "first", actor: "t")
+        _ = try store.applyPersons([keys(["3"])], reason: "first", actor: "t")
         // 3's person is the older (minted first, even within the same second), so it survives.
-        _ = try store.applyPersons([keys(["1", "2"]), keys(["3"])], modelJSON: "{}", reason: "second", actor: "t")
+        _ = try store.applyPersons([keys(["1", "2"]), keys(["3"])], reason: "second", actor: "t")
         // The run saw records 1 and 3 (2 arrived after it read the store) and links 1 with 3: 1's person
         // (the younger) is retired into 3's.
-        let applied = try store.applyPersons([keys(["1", "3"])], modelJSON: "{}", reason: "incremental", actor: "t",
+        let applied = try store.applyPersons([keys(["1", "3"])], reason: "incremental", actor: "t",
                                              scope: Set(keys(["1", "3"])))
         #expect(applied.merged == 1)
         let after = try store.memberships()
@@ -184,13 +194,14 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
     }
 
     /// `mpi status` counts: records by state, persons, the review queue, the last link run.
-    @Test func statusCountsWhatTheStoreHolds() throws {
-        let (store, url) = try temporaryStore()
-        defer { IdentityStore.remove(at: url.path) }
+    @Test(arguments: StoreBackend.allCases) func statusCountsWhatTheStoreHolds(_ backend: StoreBackend) throws {
+        let temporary = try backend.temporaryStore()
+        defer { temporary.remove() }
+        let store = temporary.store
         #expect(try store.status().latestModelVersion == nil)
         _ = try store.importSource(code: "A", records: (1...3).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
         #expect(try store.status().waitingToBeLinked == 3)
-        _ = try store.applyPersons([keys(["1", "2"]), keys(["3"])], modelJSON: "{}", reason: "t", actor: "t",
+        _ = try store.applyPersons([keys(["1", "2"]), keys(["3"])], reason: "t", actor: "t",
                                    linkKeys: [(RecordKey(source: "A", recordId: "1"), [1])])
         _ = try store.importSource(code: "A", records: (1...2).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
         let status = try store.status()
@@ -200,13 +211,14 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
         #expect(status.latestModelVersion == 1 && status.storeBytes > 0)
     }
 
-    @Test func resolveListsThePersonsIdentifiersAndIsAudited() throws {
-        let (store, url) = try temporaryStore()
-        defer { IdentityStore.remove(at: url.path) }
+    @Test(arguments: StoreBackend.allCases) func resolveListsThePersonsIdentifiersAndIsAudited(_ backend: StoreBackend) throws {
+        let temporary = try backend.temporaryStore()
+        defer { temporary.remove() }
+        let store = temporary.store
         _ = try store.importSource(code: "A", records: [record("A", "1", nhs: "9434765919")], fullExtract: false, actor: "t")
         _ = try store.importSource(code: "B", records: [record("B", "X")], fullExtract: false, actor: "t")
         _ = try store.applyPersons([[RecordKey(source: "A", recordId: "1"), RecordKey(source: "B", recordId: "X")]],
-                                   modelJSON: "{}", reason: "t", actor: "t")
+                                   reason: "t", actor: "t")
         let resolution = try #require(try store.resolve(source: "B", recordId: "X", actor: "lab"))
         #expect(resolution.records == [RecordKey(source: "A", recordId: "1"), RecordKey(source: "B", recordId: "X")])
         #expect(resolution.nhsNumbers == ["9434765919"])
@@ -220,9 +232,10 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
 }
 
 @Suite struct RawRecordTests {
-    @Test func rawRowsRoundTripThroughColumnSets() throws {
-        let (store, url) = try temporaryStore()
-        defer { IdentityStore.remove(at: url.path) }
+    @Test(arguments: StoreBackend.allCases) func rawRowsRoundTripThroughColumnSets(_ backend: StoreBackend) throws {
+        let temporary = try backend.temporaryStore()
+        defer { temporary.remove() }
+        let store = temporary.store
         let key = RecordKey(source: "A", recordId: "1")
         let raw = ["ID": "1", "NAME": "SMITH, John", "DOB": "21/03/1970", "EMPTY": ""]
         _ = try store.importSource(code: "A", records: [StoredRecord(key: key, raw: raw, normalized: NormalizedRecord(key: key))],
@@ -239,7 +252,7 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
         let (store, url) = try temporaryStore()
         defer { IdentityStore.remove(at: url.path) }
         _ = try store.importSource(code: "A", records: [record("A", "1", nhs: "9434765919")], fullExtract: false, actor: "t")
-        _ = try store.applyPersons([keys(["1"])], modelJSON: "{}", reason: "t", actor: "t")
+        _ = try store.applyPersons([keys(["1"])], reason: "t", actor: "t")
 
         // Another connection (as another process would) takes the write lock and keeps it for two seconds.
         let writer = try IdentityStore(path: url.path)
@@ -329,7 +342,7 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
         }
         #expect(version == 2)
         #expect(try store.rawRecord(RecordKey(source: "R1K", recordId: "R1K0000080")) == ["ID": "R1K0000080", "NAME": "JONES"])
-        #expect(try store.integrityCheck() == "ok")
+        if let sqlite = store as? IdentityStore { #expect(try sqlite.integrityCheck() == "ok") }
     }
 }
 

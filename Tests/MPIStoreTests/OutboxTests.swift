@@ -1,17 +1,13 @@
 import Foundation
 import MPICore
 import MPIStore
+import MPIStoreTestSupport
 import Testing
 
 /// The outbox of identity changes: every change to a person writes its entry in the change's own
 /// transaction, with the cause and the person's records after it; subscribers' places and parked
 /// entries are kept beside it.
 @Suite struct OutboxTests {
-    private func temporaryStore() throws -> (IdentityStore, String) {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("outbox-\(UUID().uuidString).sqlite").path
-        return (try IdentityStore(path: path), path)
-    }
-
     private func record(_ id: String, family: String = "SMITH") -> StoredRecord {
         let key = RecordKey(source: "A", recordId: id)
         return StoredRecord(key: key, raw: ["ID": id, "NAME": family], normalized: NormalizedRecord(key: key, name: PersonName(given: "JOHN", family: family)))
@@ -19,15 +15,16 @@ import Testing
 
     private func keys(_ ids: String...) -> [RecordKey] { ids.map { RecordKey(source: "A", recordId: $0) } }
 
-    private func changes(_ store: IdentityStore, after sequence: Int64 = 0) throws -> [IdentityChange] {
+    private func changes(_ store: any IdentityBackend, after sequence: Int64 = 0) throws -> [IdentityChange] {
         try store.identityChanges(after: sequence, limit: 1000)
     }
 
-    @Test func aLinkRunWritesWhatItChangedAndNothingForARerun() throws {
-        let (store, path) = try temporaryStore()
-        defer { IdentityStore.remove(at: path) }
+    @Test(arguments: StoreBackend.allCases) func aLinkRunWritesWhatItChangedAndNothingForARerun(_ backend: StoreBackend) throws {
+        let temporary = try backend.temporaryStore()
+        defer { temporary.remove() }
+        let store = temporary.store
         _ = try store.importSource(code: "A", records: (1...5).map { record("\($0)") }, fullExtract: true, actor: "t")
-        _ = try store.applyPersons([keys("1", "2"), keys("3"), keys("4", "5")], modelJSON: "{}", reason: "first", actor: "steward-run")
+        _ = try store.applyPersons([keys("1", "2"), keys("3"), keys("4", "5")], reason: "first", actor: "steward-run")
         let first = try changes(store)
         #expect(first.map(\.event) == [.created, .created, .created])
         #expect(first.allSatisfy { $0.cause == .linkRun && $0.actor == "steward-run" })
@@ -35,12 +32,12 @@ import Testing
         #expect(first.map(\.sequence) == first.map(\.sequence).sorted() && Set(first.map(\.sequence)).count == 3)
 
         // The same persons again: nothing changed, nothing to tell.
-        _ = try store.applyPersons([keys("1", "2"), keys("3"), keys("4", "5")], modelJSON: "{}", reason: "again", actor: "t")
+        _ = try store.applyPersons([keys("1", "2"), keys("3"), keys("4", "5")], reason: "again", actor: "t")
         #expect(try changes(store, after: first.last!.sequence).isEmpty)
 
         // 3 joins 1 and 2 (a merge: the older id survives), 5 leaves 4 (a split).
         let before = try store.memberships()
-        _ = try store.applyPersons([keys("1", "2", "3"), keys("4"), keys("5")], modelJSON: "{}", reason: "third", actor: "t")
+        _ = try store.applyPersons([keys("1", "2", "3"), keys("4"), keys("5")], reason: "third", actor: "t")
         let third = try changes(store, after: first.last!.sequence)
         let merged = try #require(third.first { $0.event == .merged })
         #expect(merged.enterpriseId == before[keys("1")[0]] && merged.otherId == before[keys("3")[0]])
@@ -52,9 +49,10 @@ import Testing
         #expect(third.count == 3)
     }
 
-    @Test func registrationsSourceMergesAndDecisionsWriteTheirEntries() throws {
-        let (store, path) = try temporaryStore()
-        defer { IdentityStore.remove(at: path) }
+    @Test(arguments: StoreBackend.allCases) func registrationsSourceMergesAndDecisionsWriteTheirEntries(_ backend: StoreBackend) throws {
+        let temporary = try backend.temporaryStore()
+        defer { temporary.remove() }
+        let store = temporary.store
         let created = try store.register(record("1"), person: nil, review: [], modelVersion: nil, actor: "ehr", action: "register")
         let joined = try store.register(record("2"), person: created.enterpriseId, review: [], modelVersion: nil, actor: "ehr", action: "register")
         let other = try store.register(record("3", family: "JONES"), person: nil, review: [], modelVersion: nil, actor: "pas", action: "register")
@@ -80,9 +78,10 @@ import Testing
         #expect(merge.records == keys("1", "2"))   // the retired record is inactive and left
     }
 
-    @Test func subscribersStartAtTheNewestEntryAndParkedEntriesWaitForARetry() throws {
-        let (store, path) = try temporaryStore()
-        defer { IdentityStore.remove(at: path) }
+    @Test(arguments: StoreBackend.allCases) func subscribersStartAtTheNewestEntryAndParkedEntriesWaitForARetry(_ backend: StoreBackend) throws {
+        let temporary = try backend.temporaryStore()
+        defer { temporary.remove() }
+        let store = temporary.store
         _ = try store.register(record("1"), person: nil, review: [], modelVersion: nil, actor: "ehr", action: "register")
         let newest = try store.latestChangeSequence()
         #expect(try store.deliveredThrough(subscriber: "lab") == newest)   // not the store's whole past

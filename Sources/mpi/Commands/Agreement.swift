@@ -24,7 +24,11 @@ extension MPI {
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
-            let report = try BatchAgreement(store: try StoreOptions.openExisting(db), builder: try ReferenceData.matchRecordBuilder(), today: .today)
+            // The replay works on a copy of the store, made with SQLite's VACUUM INTO.
+            guard let store = try StoreOptions.openExisting(db) as? IdentityStore else {
+                throw CLIError("mpi agreement replays a copy of a SQLite store; copy the PostgreSQL store to one first (mpi copy --from URL --to FILE)")
+            }
+            let report = try BatchAgreement(store: store, builder: try ReferenceData.matchRecordBuilder(), today: .today)
                 .measure(seed: seed)
             if json { try printJSON(report); return }
             print("""

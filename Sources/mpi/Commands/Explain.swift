@@ -53,7 +53,7 @@ extension MPI {
             }
             let identityStore = try store.open()
             guard let model = try identityStore.linkageModel() else {
-                throw CLIError("the store has no model yet: run `mpi link JOB --db \(store.db)` first")
+                throw CLIError("the store has no model yet: run `mpi link JOB --db \(store.shown)` first")
             }
             let found = try identityStore.normalizedRecords([left, right])
             guard let a = found[left] else { throw CLIError("the store has no record \(left)") }

@@ -40,7 +40,7 @@ extension MPI {
         func run() async throws {
             let jobURL = URL(fileURLWithPath: job)
             try await LinkCommand(job: try JobFile.load(job), jobName: job, jobDirectory: jobURL.deletingLastPathComponent(), out: out,
-                                  modelPath: model, quiet: quiet, store: try db.map(StoreOptions.openExisting), actor: actor,
+                                  modelPath: model, quiet: quiet, store: try db.map { try StoreOptions.openExisting($0) }, actor: actor,
                                   relink: relink).run()
         }
     }
@@ -59,8 +59,8 @@ extension MPI {
         @Argument(help: "The linkage job file (JSON); the store's last settings when omitted.")
         var job: String?
 
-        @Option(help: "The identity store (SQLite).")
-        var db: String = "mpi.sqlite"
+        @Option(help: "The identity store: a SQLite file or a postgres:// URL (default: $MPI_DATABASE_URL, else mpi.sqlite).")
+        var db: String = StoreOptions.defaultLocation
 
         @Option(name: .long, help: "Folder for the outputs; created if missing.")
         var out: String
@@ -79,7 +79,7 @@ extension MPI {
                 jobDirectory = URL(fileURLWithPath: job).deletingLastPathComponent()
             } else {
                 guard let settings = try store.linkSettings(), let model = try store.linkageModel() else {
-                    throw CLIError("\(db) has not been linked yet: give the job, as in mpi relink JOB --db \(db) --out \(out)")
+                    throw CLIError("\(StoreOptions.shown(db)) has not been linked yet: give the job, as in mpi relink JOB --db \(StoreOptions.shown(db)) --out \(out)")
                 }
                 linkageJob = LinkageJob(storeSettings: settings, model: model)
                 jobDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
@@ -122,7 +122,7 @@ private struct LinkCommand {
     let out: String
     let modelPath: String?
     let quiet: Bool
-    let store: IdentityStore?
+    let store: (any IdentityBackend)?
     let actor: String
     let relink: Bool
 

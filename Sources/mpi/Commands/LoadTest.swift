@@ -27,7 +27,7 @@ extension MPI {
 
         @Option(help: "The server's JSON-lines endpoint, HOST:PORT.") var json = "127.0.0.1:7410"
         @Option(help: "A client token with the permissions the operation needs.") var token: String
-        @Option(help: "The store the server serves (read to choose requests).") var db = "mpi.sqlite"
+        @Option(help: "The store the server serves (read to choose requests): a SQLite file or a postgres:// URL.") var db = StoreOptions.defaultLocation
         @Option(help: "resolve, match or register.") var operation: Operation
         @Option(help: "Seconds to send for.") var seconds = 10.0
         @Option(help: "Connections.") var connections = 4
@@ -95,7 +95,7 @@ extension MPI {
         private func makeRequests() throws -> [String] {
             let store = try IdentityStore(path: db)
             var keys = Array(try store.memberships().keys)
-            guard !keys.isEmpty else { throw CLIError("the store \(db) has no linked records") }
+            guard !keys.isEmpty else { throw CLIError("the store \(StoreOptions.shown(db)) has no linked records") }
             var generator = SplitMix64(seed: seed)
             keys.sort()
             let sample = (0..<min(20_000, keys.count)).map { _ in keys[Int(generator.next() % UInt64(keys.count))] }

@@ -24,7 +24,6 @@ extension MPI {
             @Flag(help: "Print JSON.") var json = false
 
             func run() async throws {
-                guard FileManager.default.fileExists(atPath: store.db) else { throw CLIError("no identity store at \(store.db)") }
                 let opened = try store.open()
                 let progress = try opened.subscriberProgress().filter { subscriber == nil || $0.subscriber == subscriber }
                 let parked = try opened.parkedNotifications(subscriber: subscriber)
@@ -55,7 +54,6 @@ extension MPI {
             @OptionGroup var store: StoreOptions
 
             func run() async throws {
-                guard FileManager.default.fileExists(atPath: store.db) else { throw CLIError("no identity store at \(store.db)") }
                 let opened = try store.open()
                 let pruned = try opened.pruneOutbox(actor: actor)
                 print("\(pruned) outbox entries deleted; \(try opened.outboxSize()) kept")
@@ -77,7 +75,6 @@ extension MPI {
             }
 
             func run() async throws {
-                guard FileManager.default.fileExists(atPath: store.db) else { throw CLIError("no identity store at \(store.db)") }
                 let marked = try store.open().retryParked(subscriber: subscriber, sequence: sequence, actor: actor)
                 guard marked > 0 else { throw CLIError("no parked notification of \(subscriber)" + (sequence.map { " with sequence \($0)" } ?? "")) }
                 print("\(marked) notification\(marked == 1 ? "" : "s") of \(subscriber) will be sent again by the running service")

@@ -134,8 +134,7 @@ extension MPI {
                                                   codes.sorted { $0.value > $1.value }.prefix(4).map { "\($0.key) \($0.value)" }.joined(separator: ", ")]
                                       })
             guard let db else { return html + "<p class=\"note\">Give --db for completeness per field.</p>" }
-            let store: IdentityStore
-            do { store = try IdentityStore(path: db) } catch { throw CLIError("cannot open the identity store \(db): \(error)") }
+            let store = try StoreOptions.openExisting(db)
             let fields = ["forename", "surname", "date of birth", "sex", "NHS number", "postcode", "address", "phone", "placeholder name"]
             var counts: [String: [Int]] = [:]
             var totals: [String: Int] = [:]

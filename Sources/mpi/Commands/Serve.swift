@@ -24,7 +24,7 @@ extension MPI {
             """
         )
 
-        @Option(help: "The identity store (SQLite), after `mpi import` and `mpi link`.") var db = "mpi.sqlite"
+        @Option(help: "The identity store, after `mpi import` and `mpi link`: a SQLite file or a postgres:// URL (default: $MPI_DATABASE_URL, else mpi.sqlite).") var db = StoreOptions.defaultLocation
         @Option(help: "Listen for HL7 v2 over MLLP on HOST:PORT.") var mllp: String?
         @Option(help: "Listen for JSON lines on HOST:PORT.") var json: String?
         @Option(help: "Listen for JSON lines on a Unix socket at PATH.") var jsonUnix: String?
@@ -74,8 +74,7 @@ extension MPI {
             }
             let stewards: Stewards?
             do { stewards = try users.map(Stewards.load) } catch { throw CLIError("\(error)") }
-            let store: IdentityStore
-            do { store = try IdentityStore(path: db, durableCommits: true) } catch { throw CLIError("cannot open the identity store \(db): \(error)") }
+            let store = try StoreOptions.openExisting(db, durableCommits: true)
             let settings = try job.map { path -> LinkSettings in
                 let linkageJob = try JobFile.load(path)
                 return LinkSettings(rules: linkageJob.blocking.rules, maximumBlockSize: linkageJob.blocking.maximumBlockSize,

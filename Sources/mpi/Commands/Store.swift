@@ -4,34 +4,65 @@ import MPICore
 import MPILinkage
 import MPINormalize
 import MPIStore
+import MPIStorePostgres
 
 /// Options every store command shares.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "The identity store (SQLite). `mpi import` creates it; other commands need it to exist.")
-    var db: String = "mpi.sqlite"
+    @Option(help: ArgumentHelp("The identity store: a SQLite file, or postgres://user@host:port/dbname (default: $MPI_DATABASE_URL, else mpi.sqlite).",
+                               discussion: "`mpi import` creates it; other commands need it to exist."))
+    var db: String = StoreOptions.defaultLocation
 
     @Option(help: "Who is acting, for the audit trail. Default: the login name.")
     var actor: String = ProcessInfo.processInfo.environment["USER"] ?? "unknown"
 
+    /// `$MPI_DATABASE_URL` when set, so a PostgreSQL password need not be typed on a command line
+    /// (where `ps` shows it to every user of the machine).
+    static var defaultLocation: String { ProcessInfo.processInfo.environment["MPI_DATABASE_URL"] ?? "mpi.sqlite" }
+
+    /// The store's location as messages show it: a PostgreSQL URL without its password.
+    var shown: String { Self.shown(db) }
+
+    static func shown(_ db: String) -> String {
+        guard PostgresLocation.isURL(db) else { return db }
+        return (try? PostgresLocation(url: db))?.description ?? "postgres://(a URL that does not read)"
+    }
+
     /// Opens an existing store: a mistyped path must be an error, not a new empty store that answers
     /// "unknown" to every question.
-    func open() throws -> IdentityStore { try Self.openExisting(db) }
+    func open() throws -> any IdentityBackend { try Self.openExisting(db) }
 
-    static func openExisting(_ db: String) throws -> IdentityStore {
+    static func openExisting(_ db: String, durableCommits: Bool = false) throws -> any IdentityBackend {
+        if PostgresLocation.isURL(db) { return try openPostgres(db, create: false) }
         guard FileManager.default.fileExists(atPath: db) else {
             throw CLIError("no identity store at \(db): check --db, or create one with `mpi import JOB --db \(db)`")
         }
-        return try openOrCreate(db)
+        do {
+            return try IdentityStore(path: db, durableCommits: durableCommits)
+        } catch {
+            throw CLIError("cannot open the identity store \(db): \(error)")
+        }
     }
 
     /// Opens the store, creating it when missing (`mpi import`).
-    func openOrCreate() throws -> IdentityStore { try Self.openOrCreate(db) }
+    func openOrCreate() throws -> any IdentityBackend { try Self.openOrCreate(db) }
 
-    static func openOrCreate(_ db: String) throws -> IdentityStore {
+    static func openOrCreate(_ db: String) throws -> any IdentityBackend {
+        if PostgresLocation.isURL(db) { return try openPostgres(db, create: true) }
         do {
             return try IdentityStore(path: db)
         } catch {
             throw CLIError("cannot open the identity store \(db): \(error)")
+        }
+    }
+
+    /// A PostgreSQL store. Its durability is the server's (`synchronous_commit`), not a flag of ours.
+    static func openPostgres(_ db: String, create: Bool) throws -> PostgresIdentityStore {
+        let location: PostgresLocation
+        do { location = try PostgresLocation(url: db) } catch { throw CLIError("\(error)") }
+        do {
+            return try PostgresIdentityStore(location: location, create: create)
+        } catch {
+            throw CLIError("cannot open the identity store \(location): \(error)")
         }
     }
 }
@@ -92,8 +123,8 @@ extension MPI {
             try rejectWriter?.close()
             let rejectList = rejects.map { " (listed in \($0))" } ?? " (list them with --rejects FILE)"
             let counts = "\(added) added, \(changed) changed, \(unchanged) unchanged, \(markedInactive) marked inactive"
-            progress.line("imported \(totalRows) rows from \(linkageJob.sources.count) sources into \(store.db): \(counts); "
-                          + "\(totalRejected) values or rows rejected\(rejectList); next: mpi link \(job) --db \(store.db) --out DIR")
+            progress.line("imported \(totalRows) rows from \(linkageJob.sources.count) sources into \(store.shown): \(counts); "
+                          + "\(totalRejected) values or rows rejected\(rejectList); next: mpi link \(job) --db \(store.shown) --out DIR")
         }
     }
 
@@ -115,7 +146,7 @@ extension MPI {
 
         func run() async throws {
             guard let resolution = try store.open().resolve(source: source, recordId: id, actor: store.actor) else {
-                throw CLIError("no record \(source) \(id) in \(store.db)")
+                throw CLIError("no record \(source) \(id) in \(store.shown)")
             }
             try PersonPrinter.print(resolution, json: json)
         }
@@ -150,7 +181,7 @@ extension MPI {
                 throw CLIError("\(enterpriseId) is not an enterprise id: wrong length, character or check symbol")
             }
             guard let resolution = try store.open().person(id, actor: store.actor) else {
-                throw CLIError("no person \(id) in \(store.db)")
+                throw CLIError("no person \(id) in \(store.shown)")
             }
             try PersonPrinter.print(resolution, json: json)
         }
@@ -208,7 +239,6 @@ extension MPI {
         var json = false
 
         func run() async throws {
-            guard FileManager.default.fileExists(atPath: store.db) else { throw CLIError("no identity store at \(store.db)") }
             let status = try store.open().status()
             if json {
                 try printJSON(status)
@@ -217,7 +247,7 @@ extension MPI {
             func count(_ value: Int) -> String { value.formatted(.number.grouping(.automatic)) }
             func megabytes(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }
             let lines = [
-                ("store", "\(store.db), \(megabytes(status.storeBytes)); lookup log \(megabytes(status.lookupLogBytes))"),
+                ("store", "\(store.shown), \(megabytes(status.storeBytes)); lookup log \(megabytes(status.lookupLogBytes))"),
                 ("records", "\(count(status.activeRecords)) active, \(count(status.inactiveRecords)) inactive"),
                 ("waiting to be linked", count(status.waitingToBeLinked)),
                 ("without link keys", count(status.withoutLinkKeys) + (status.withoutLinkKeys > 0 ? " (the next link run computes them)" : "")),
@@ -261,6 +291,39 @@ extension MPI {
             var table = TextTable(columns: ["when", "who", "what", "detail"])
             for entry in entries { table.add([entry.at, entry.actor, entry.action, entry.detail]) }
             print(table.render())
+        }
+    }
+}
+
+extension MPI {
+    struct Migrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Upgrade a PostgreSQL identity store's schema to this program's (or create it in an empty database).",
+            discussion: """
+            Every command checks the store's schema when it opens it: a schema newer than the program is \
+            refused (upgrade the program), and an older one is refused until this command upgrades it, so an \
+            upgrade is always a decision and never the side effect of a service restarting. Each migration \
+            runs in one transaction; two `mpi migrate` at once take turns. A SQLite store upgrades itself when \
+            opened, as it always has.
+            """
+        )
+
+        @Option(help: "The PostgreSQL store: postgres://user@host:port/dbname (default: $MPI_DATABASE_URL).")
+        var db: String = StoreOptions.defaultLocation
+
+        func run() async throws {
+            guard PostgresLocation.isURL(db) else {
+                throw CLIError("\(db) is not a postgres:// URL; a SQLite store upgrades itself when opened")
+            }
+            let location: PostgresLocation
+            do { location = try PostgresLocation(url: db) } catch { throw CLIError("\(error)") }
+            let applied: [String]
+            do { applied = try PostgresIdentityStore.migrate(location) } catch { throw CLIError("cannot migrate \(location): \(error)") }
+            if applied.isEmpty {
+                print("\(location): the schema is up to date")
+            } else {
+                for name in applied { print("\(location): applied \(name)") }
+            }
         }
     }
 }

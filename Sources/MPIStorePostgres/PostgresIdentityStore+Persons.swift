@@ -1,0 +1,252 @@
+internal import Foundation
+public import MPICore
+public import MPIStore
+internal import NIOCore
+internal import PostgresNIO
+
+extension PostgresIdentityStore {
+    /// The latest link run's model; nil before the first. One that cannot be decoded is an error.
+    public func linkageModel() throws -> LinkageModel? {
+        let text = try reading { try $0.value("SELECT model FROM model_version ORDER BY id DESC LIMIT 1", as: String.self) }
+        return try IdentityStore.decodeModel(text, settings: nil).model
+    }
+
+    public func linkSettings() throws -> LinkSettings? {
+        let text = try reading { try $0.value("SELECT settings FROM model_version ORDER BY id DESC LIMIT 1", as: String.self) }
+        return try IdentityStore.decodeModel(nil, settings: text).settings
+    }
+
+    public func hasPersons() throws -> Bool {
+        try reading { try $0.value("SELECT EXISTS (SELECT 1 FROM record WHERE enterprise_id IS NOT NULL)", as: Bool.self) ?? false }
+    }
+
+    /// Applies a run's persons exactly as the SQLite store does (`IdentityStore.applyPersons`: ids
+    /// kept, merged, split or minted by `EnterpriseIDPlan`, lineage, outbox, link keys and review
+    /// items in one transaction), with its rows written in bulk: arrays of values unnested into rows,
+    /// thousands per statement, rather than a statement per record.
+    public func applyPersons(_ groups: [[RecordKey]], model: LinkageModel, settings: LinkSettings, reason: String, actor: String,
+                             scope: Set<RecordKey>?, linkKeys: [(RecordKey, [UInt8])], review: ReviewUpdate?) throws -> LinkApplySummary {
+        let modelJSON = try IdentityStore.json(model), settingsJSON = try IdentityStore.json(settings)
+        return try writing { session in
+            try session.execute("SELECT pg_advisory_xact_lock(\(AdvisoryLock.identityChanges))")
+            var summary = LinkApplySummary(persons: groups.count)
+            let now = IdentityStore.now()
+            guard let modelVersion = try session.value("""
+                INSERT INTO model_version (created_at, model, settings, reason) VALUES (\(now), \(modelJSON), \(settingsJSON), \(reason))
+                RETURNING id
+                """, as: Int64.self) else { throw StoreError.database("no model version id") }
+            summary.modelVersion = modelVersion
+
+            var current: [RecordKey: Int64] = [:]
+            // Records of persons in scope that the run did not see (registered since it read the store):
+            // they keep their person and follow its id if the run retires it.
+            var unseen: [RecordKey: Int64] = [:]
+            if let scope {
+                for (key, id) in try personsWithMembers(session, of: Array(scope)) {
+                    if scope.contains(key) { current[key] = id } else { unseen[key] = id }
+                }
+            } else {
+                try session.forEachRow("SELECT source, record_id, enterprise_id FROM record WHERE enterprise_id IS NOT NULL") { row in
+                    let (source, recordId, id) = try row.decode((String, String, Int64).self)
+                    current[RecordKey(source: source, recordId: recordId)] = id
+                }
+            }
+            let plan = try EnterpriseIDPlan.plan(groups: groups, current: current.mapValues(Self.id)) { ids in
+                var order: [EnterpriseID: Int64] = [:]
+                for (id, first) in try self.creationOrder(session, of: ids.map { Int64($0.value) }) { order[Self.id(id)] = first }
+                return order
+            }
+
+            var usedIds = scope == nil ? Set(try session.rows("SELECT enterprise_id FROM person").map { try $0.decode(Int64.self) }) : []
+            let mintCount = plan.decisions.reduce(0) { count, decision in if case .mint = decision { count + 1 } else { count } }
+            var newIds = try mintPersons(session, count: mintCount, knownIds: &usedIds)[...]
+            var idOfGroup = [Int64](repeating: 0, count: groups.count)
+            var lineage = LineageRows()
+            for (index, decision) in plan.decisions.enumerated() {
+                switch decision {
+                case .keep(let id):
+                    idOfGroup[index] = Int64(id.value)
+                case .mint(let origins):
+                    let id = newIds.removeFirst()
+                    idOfGroup[index] = id
+                    if origins.isEmpty {
+                        lineage.append("mint", id, nil)
+                        summary.minted += 1
+                    } else {
+                        for origin in origins { lineage.append("split", id, Int64(origin.value)) }
+                        summary.split += 1
+                    }
+                }
+            }
+            summary.kept = plan.kept
+            // The run's lineage entries take their time and reason from the model version (see `history`).
+            try lineage.insert(session, modelVersion: modelVersion)
+
+            var retiredNow: [Int64: Int64] = [:]
+            var retirements: [PostgresQuery] = []
+            for merge in plan.merges {
+                let oldId = Int64(merge.retired.value), target = idOfGroup[merge.intoGroup]
+                retirements += Self.retire(oldId, into: target, at: "", modelVersion: modelVersion, reason: "")
+                retiredNow[oldId] = target
+                summary.merged += 1
+            }
+            try session.pipeline(retirements)
+
+            var moves: [(RecordKey, Int64)] = []
+            for (index, group) in groups.enumerated() {
+                let id = idOfGroup[index]
+                for key in group where current[key] != id {
+                    moves.append((key, id))
+                    if current[key] != nil { summary.recordsMoved += 1 }
+                }
+            }
+            for (key, id) in unseen.sorted(by: { $0.key < $1.key }) {
+                guard let target = retiredNow[id] else { continue }
+                moves.append((key, target))
+                summary.recordsMoved += 1
+            }
+            try place(session, moves)
+
+            let changes = try RunChanges.entries(groups: groups, decisions: plan.decisions, ids: idOfGroup, merges: plan.merges.map {
+                (retired: Int64($0.retired.value), into: idOfGroup[$0.intoGroup])
+            }, current: current, wholeStore: scope == nil) { try self.members(session, of: $0) }
+            try appendChanges(session, changes.map {
+                OutboxRow(event: $0.event, person: $0.person, other: $0.other, cause: .linkRun, actor: actor, records: $0.records)
+            }, at: now)
+            try session.execute("UPDATE record SET needs_link = false WHERE needs_link AND active")
+            // Unchanged keys are not rewritten.
+            for chunk in linkKeys.chunks(of: 10_000) {
+                try session.execute("""
+                    UPDATE record r SET link_keys = u.keys
+                    FROM unnest(\(chunk.map(\.0.source)), \(chunk.map(\.0.recordId)), \(chunk.map { ByteBuffer(bytes: $0.1) }))
+                        AS u(source, record_id, keys)
+                    WHERE r.source = u.source AND r.record_id = u.record_id AND r.link_keys IS DISTINCT FROM u.keys
+                    """)
+            }
+            switch review {
+            case .replaceAll(let entries):
+                try session.execute("DELETE FROM review_item")
+                try insertReviewItems(session, entries, modelVersion: modelVersion)
+            case .replaceItemsInvolving(let records, let entries):
+                try deleteReviewItems(session, involving: records)
+                try insertReviewItems(session, entries, modelVersion: modelVersion)
+            case nil:
+                break
+            }
+            try audit(session, actor: actor, action: "link", detail: try IdentityStore.json(summary))
+            return summary
+        }
+    }
+
+    /// Sets the person of each record, in bulk; a record the store does not hold is an error.
+    func place(_ session: PostgresSession, _ moves: [(RecordKey, Int64)]) throws {
+        for chunk in moves.chunks(of: 20_000) {
+            let changed = try session.execute("""
+                UPDATE record r SET enterprise_id = u.id
+                FROM unnest(\(chunk.map(\.0.source)), \(chunk.map(\.0.recordId)), \(chunk.map(\.1))) AS u(source, record_id, id)
+                WHERE r.source = u.source AND r.record_id = u.record_id
+                """)
+            guard changed == chunk.count else {
+                let keys = chunk.map(\.0)
+                let present = Set(try session.rows("""
+                    SELECT r.source, r.record_id FROM record r
+                    JOIN unnest(\(keys.sources), \(keys.recordIds)) AS k(source, record_id) ON r.source = k.source AND r.record_id = k.record_id
+                    """).map { row in let (source, recordId) = try row.decode((String, String).self); return RecordKey(source: source, recordId: recordId) })
+                throw StoreError.unknownRecord(keys.first { !present.contains($0) } ?? keys[0])
+            }
+        }
+    }
+
+    /// New persons with new enterprise ids: 40 random bits each, never an id the store has used (the
+    /// primary key refuses one, and it is drawn again; `knownIds` saves asking about ids known taken).
+    func mintPersons(_ session: PostgresSession, count: Int, knownIds: inout Set<Int64>) throws -> [Int64] {
+        var minted: [Int64] = []
+        minted.reserveCapacity(count)
+        var generator = SystemRandomNumberGenerator()
+        let seconds = IdentityStore.seconds()
+        while minted.count < count {
+            var candidates: [Int64] = []
+            while candidates.count < min(count - minted.count, 20_000) {
+                let id = Int64(generator.next() & ((1 << 40) - 1))
+                if knownIds.insert(id).inserted { candidates.append(id) }
+            }
+            let inserted = try session.rows("""
+                INSERT INTO person (enterprise_id, minted_at) SELECT id, \(seconds) FROM unnest(\(candidates)) AS u(id)
+                ON CONFLICT (enterprise_id) DO NOTHING RETURNING enterprise_id
+                """).map { try $0.decode(Int64.self) }
+            let taken = Set(inserted)
+            minted += candidates.filter { taken.contains($0) }
+        }
+        return minted
+    }
+
+    /// The statements that retire a person into another: the id, and every id already retired into it,
+    /// redirect to `target` (one hop), and the lineage records the merge.
+    static func retire(_ id: Int64, into target: Int64, at time: String, modelVersion: Int64?, reason: String) -> [PostgresQuery] {
+        [
+            "UPDATE person SET retired_into = \(target) WHERE enterprise_id = \(id)",
+            "UPDATE person SET retired_into = \(target) WHERE retired_into = \(id)",
+            """
+            INSERT INTO lineage (at, action, enterprise_id, other_id, model_version, reason)
+            VALUES (\(time), 'merge', \(target), \(id), \(modelVersion), \(reason))
+            """,
+        ]
+    }
+
+    /// When each person was created, as the id of its first lineage entry (see the SQLite store's).
+    func creationOrder(_ session: PostgresSession, of ids: [Int64]) throws -> [Int64: Int64] {
+        var order: [Int64: Int64] = [:]
+        for chunk in ids.chunks(of: 20_000) {
+            for row in try session.rows("""
+                SELECT enterprise_id, min(id) FROM lineage WHERE enterprise_id = ANY(\(chunk)) GROUP BY enterprise_id
+                """) {
+                let (id, first) = try row.decode((Int64, Int64).self)
+                order[id] = first
+            }
+        }
+        return order
+    }
+
+    /// The persons of these records with every record of those persons.
+    func personsWithMembers(_ session: PostgresSession, of keys: [RecordKey]) throws -> [RecordKey: Int64] {
+        var result: [RecordKey: Int64] = [:]
+        for chunk in keys.chunks(of: 10_000) {
+            for row in try session.rows("""
+                SELECT m.source, m.record_id, m.enterprise_id FROM record m
+                WHERE m.enterprise_id IN (
+                    SELECT r.enterprise_id FROM record r
+                    JOIN unnest(\(chunk.sources), \(chunk.recordIds)) AS k(source, record_id) ON r.source = k.source AND r.record_id = k.record_id
+                    WHERE r.enterprise_id IS NOT NULL)
+                """) {
+                let (source, recordId, id) = try row.decode((String, String, Int64).self)
+                result[RecordKey(source: source, recordId: recordId)] = id
+            }
+        }
+        return result
+    }
+}
+
+/// Lineage entries of a link run, written in one statement per twenty thousand.
+struct LineageRows {
+    private var actions: [String] = []
+    private var ids: [Int64] = []
+    /// -1 for none (ids are never negative): arrays of the protocol carry no NULLs here.
+    private var others: [Int64] = []
+
+    mutating func append(_ action: String, _ id: Int64, _ other: Int64?) {
+        actions.append(action)
+        ids.append(id)
+        others.append(other ?? -1)
+    }
+
+    func insert(_ session: PostgresSession, modelVersion: Int64) throws {
+        for range in stride(from: 0, to: ids.count, by: 20_000).map({ $0..<min($0 + 20_000, ids.count) }) {
+            try session.execute("""
+                INSERT INTO lineage (at, action, enterprise_id, other_id, model_version, reason)
+                SELECT '', u.action, u.id, NULLIF(u.other, -1), \(modelVersion), ''
+                FROM unnest(\(Array(actions[range])), \(Array(ids[range])), \(Array(others[range]))) WITH ORDINALITY AS u(action, id, other, n)
+                ORDER BY u.n
+                """)
+        }
+    }
+}
