@@ -120,6 +120,7 @@ let package = Package(
         // The service's tests build their fixtures through the library, as `mpi import` and `mpi link` do.
         .testTarget(name: "MPIServiceTests", dependencies: [
             "MPIService", "MPILinkage", "MPIStore", "MPICore", "MPINormalize", "MPIProtocol", "MPITestSupport", "MPILinkageTestSupport",
+            "MPIStoreTestSupport",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),

@@ -146,7 +146,11 @@ extension IdentityStore {
                                   merges: [(retired: Int64, into: Int64)], current: [RecordKey: Int64], wholeStore: Bool,
                                   actor: String, at now: String) throws {
         let changes = try RunChanges.entries(groups: groups, decisions: decisions, ids: ids, merges: merges, current: current,
-                                             wholeStore: wholeStore) { try members(db, of: $0) }
+                                             wholeStore: wholeStore) { persons in
+            var result: [Int64: [RecordKey]] = [:]
+            for person in persons { result[person] = try members(db, of: person) }
+            return result
+        }
         for change in changes {
             try appendChange(db, change.event, person: change.person, other: change.other, cause: .linkRun, actor: actor,
                              records: change.records, at: now)
@@ -191,12 +195,12 @@ package enum RunChanges {
         package let records: [RecordKey]
     }
 
-    /// `members(person)` reads a person's records after the run from the store: a whole-store run's
-    /// groups are every person's records, but an incremental run's may not hold the records the
-    /// service registered meanwhile.
+    /// `members(persons)` reads persons' records after the run from the store, all in one call: a
+    /// whole-store run's groups are every person's records, but an incremental run's may not hold the
+    /// records the service registered meanwhile.
     package static func entries(groups: [[RecordKey]], decisions: [EnterpriseIDPlan.Decision], ids: [Int64],
                                 merges: [(retired: Int64, into: Int64)], current: [RecordKey: Int64], wholeStore: Bool,
-                                members: (Int64) throws -> [RecordKey]) throws -> [Entry] {
+                                members: ([Int64]) throws -> [Int64: [RecordKey]]) throws -> [Entry] {
         var changedKept = Set<Int64>()   // kept persons that gained or lost a record
         for (index, group) in groups.enumerated() {
             for key in group where current[key] != ids[index] {
@@ -208,23 +212,21 @@ package enum RunChanges {
         let absorbing = Set(merges.map(\.into))
         var groupOf: [Int64: Int] = [:]
         for (index, id) in ids.enumerated() { groupOf[id] = index }
-        func records(of person: Int64) throws -> [RecordKey] {
-            if wholeStore, let index = groupOf[person] { return groups[index] }
-            return try members(person)
-        }
-        var entries: [Entry] = []
+        var planned: [(event: IdentityChange.Event, person: Int64, other: Int64?)] = []
         for (index, decision) in decisions.enumerated() {
             guard case .mint(let origins) = decision else { continue }
-            entries.append(Entry(event: origins.isEmpty ? .created : .split, person: ids[index], other: origins.first.map { Int64($0.value) },
-                                 records: try records(of: ids[index])))
+            planned.append((origins.isEmpty ? .created : .split, ids[index], origins.first.map { Int64($0.value) }))
         }
-        for merge in merges {
-            entries.append(Entry(event: .merged, person: merge.into, other: merge.retired, records: try records(of: merge.into)))
-        }
+        for merge in merges { planned.append((.merged, merge.into, merge.retired)) }
         for person in changedKept.sorted() where !retired.contains(person) && !absorbing.contains(person) && groupOf[person] != nil {
             if case .mint = decisions[groupOf[person]!] { continue }
-            entries.append(Entry(event: .updated, person: person, other: nil, records: try records(of: person)))
+            planned.append((.updated, person, nil))
         }
-        return entries
+        let fromStore = wholeStore ? [] : planned.map(\.person)
+        let stored = fromStore.isEmpty ? [:] : try members(Array(Set(fromStore)).sorted())
+        return planned.map { entry in
+            let records = wholeStore ? groups[groupOf[entry.person]!] : stored[entry.person] ?? []
+            return Entry(event: entry.event, person: entry.person, other: entry.other, records: records)
+        }
     }
 }

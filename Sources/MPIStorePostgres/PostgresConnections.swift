@@ -177,6 +177,15 @@ struct PostgresSession {
         return try row.decode(Value?.self)
     }
 
+    /// Joins of a few thousand keys (bound as arrays and unnested) against `record` go through its
+    /// primary key, row by row, for the rest of this transaction. Left to itself the planner reads
+    /// the whole table into a hash for each chunk of keys (its default costs assume every index probe
+    /// reads the disk): 380 ms for 20,000 keys on a million records, where the probes take under 100.
+    func preferIndexProbes() throws {
+        try execute("SET LOCAL enable_hashjoin = off")
+        try execute("SET LOCAL enable_mergejoin = off")
+    }
+
     /// Streams a query's rows through a server-side cursor, `batch` at a time, so a million rows are
     /// never held at once. Only inside a transaction (a cursor lives in one).
     func forEachRow(_ sql: PostgresQuery, batch: Int = 20_000, _ body: (PostgresRow) throws -> Void) throws {

@@ -135,6 +135,7 @@ extension PostgresIdentityStore {
         let sorted = keys.sorted()
         return try reading { session in
             var found: [RecordKey: NormalizedRecord] = [:]
+            try session.preferIndexProbes()
             for chunk in sorted.chunks(of: 10_000) {
                 for row in try session.rows("""
                     SELECT r.source, r.record_id, r.normalized FROM record r

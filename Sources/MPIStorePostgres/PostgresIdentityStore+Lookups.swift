@@ -7,13 +7,16 @@ internal import PostgresNIO
 /// What incremental runs, lookups, `mpi audit`, `mpi history` and `mpi status` read.
 extension PostgresIdentityStore {
 
+    /// A million rows: the key's two texts are decoded only for the records the caller asks about,
+    /// and the link keys are lent straight from the row's buffer.
     public func scanLinkKeys(_ body: (UnsafeRawBufferPointer?, () -> RecordKey) throws -> Void) throws {
         try reading { session in
-            try session.forEachRow("SELECT source, record_id, link_keys FROM record WHERE active AND NOT needs_link") { row in
-                let (source, recordId, keys) = try row.decode((String, String, ByteBuffer?).self)
-                let key = { RecordKey(source: source, recordId: recordId) }
-                if let keys {
-                    try keys.withUnsafeReadableBytes { try body($0, key) }
+            try session.forEachRow("SELECT source, record_id, link_keys FROM record WHERE active AND NOT needs_link", batch: 50_000) { row in
+                var cells = row.makeIterator()
+                guard let source = cells.next(), let recordId = cells.next(), let keys = cells.next() else { throw StoreError.corruptRecord }
+                let key = { RecordKey(source: (try? source.decode(String.self)) ?? "", recordId: (try? recordId.decode(String.self)) ?? "") }
+                if let bytes = keys.bytes {
+                    try bytes.withUnsafeReadableBytes { try body($0, key) }
                 } else {
                     try body(nil, key)
                 }
@@ -30,6 +33,7 @@ extension PostgresIdentityStore {
         let keys = Array(keys)
         return try reading { session in
             var result: [RecordKey: EnterpriseID] = [:]
+            try session.preferIndexProbes()
             for chunk in keys.chunks(of: 10_000) {
                 for row in try session.rows("""
                     SELECT r.source, r.record_id, r.enterprise_id FROM record r
@@ -64,6 +68,7 @@ extension PostgresIdentityStore {
     public func normalizedRecords(_ keys: [RecordKey]) throws -> [RecordKey: NormalizedRecord] {
         try reading { session in
             var result: [RecordKey: NormalizedRecord] = [:]
+            try session.preferIndexProbes()
             for chunk in keys.chunks(of: 10_000) {
                 for row in try session.rows("""
                     SELECT r.source, r.record_id, r.normalized FROM record r

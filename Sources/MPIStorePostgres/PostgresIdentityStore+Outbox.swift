@@ -36,6 +36,20 @@ extension PostgresIdentityStore {
         }
     }
 
+    /// The records each of these persons holds now, in key order.
+    func members(_ session: PostgresSession, of persons: [Int64]) throws -> [Int64: [RecordKey]] {
+        var result: [Int64: [RecordKey]] = [:]
+        for chunk in persons.chunks(of: 20_000) {
+            for row in try session.rows("""
+                SELECT enterprise_id, source, record_id FROM record WHERE enterprise_id = ANY(\(chunk)) ORDER BY enterprise_id, source, record_id
+                """) {
+                let (person, source, recordId) = try row.decode((Int64, String, String).self)
+                result[person, default: []].append(RecordKey(source: source, recordId: recordId))
+            }
+        }
+        return result
+    }
+
     /// The records a person holds now.
     func members(_ session: PostgresSession, of person: Int64) throws -> [RecordKey] {
         try session.rows("SELECT source, record_id FROM record WHERE enterprise_id = \(person) ORDER BY source, record_id").map { row in

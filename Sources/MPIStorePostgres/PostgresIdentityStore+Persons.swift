@@ -105,7 +105,8 @@ extension PostgresIdentityStore {
                 moves.append((key, target))
                 summary.recordsMoved += 1
             }
-            try place(session, moves)
+            try checkRecordsExist(session, moves.map(\.0))
+            try updateRecords(session, groups: groups, moves: moves, linkKeys: linkKeys)
 
             let changes = try RunChanges.entries(groups: groups, decisions: plan.decisions, ids: idOfGroup, merges: plan.merges.map {
                 (retired: Int64($0.retired.value), into: idOfGroup[$0.intoGroup])
@@ -113,16 +114,6 @@ extension PostgresIdentityStore {
             try appendChanges(session, changes.map {
                 OutboxRow(event: $0.event, person: $0.person, other: $0.other, cause: .linkRun, actor: actor, records: $0.records)
             }, at: now)
-            try session.execute("UPDATE record SET needs_link = false WHERE needs_link AND active")
-            // Unchanged keys are not rewritten.
-            for chunk in linkKeys.chunks(of: 10_000) {
-                try session.execute("""
-                    UPDATE record r SET link_keys = u.keys
-                    FROM unnest(\(chunk.map(\.0.source)), \(chunk.map(\.0.recordId)), \(chunk.map { ByteBuffer(bytes: $0.1) }))
-                        AS u(source, record_id, keys)
-                    WHERE r.source = u.source AND r.record_id = u.record_id AND r.link_keys IS DISTINCT FROM u.keys
-                    """)
-            }
             switch review {
             case .replaceAll(let entries):
                 try session.execute("DELETE FROM review_item")
@@ -138,8 +129,54 @@ extension PostgresIdentityStore {
         }
     }
 
+    /// What a run changes in each record it covers, in one statement per twenty thousand records and
+    /// one new row version per record at most: its person (when it moved), its link keys (when they
+    /// differ), and "no longer waiting to be linked". Writing the three apart made three versions of
+    /// every row of a first run, and a table three times its size until vacuumed.
+    private func updateRecords(_ session: PostgresSession, groups: [[RecordKey]], moves: [(RecordKey, Int64)],
+                               linkKeys: [(RecordKey, [UInt8])]) throws {
+        var change: [RecordKey: (person: Int64, keys: [UInt8]?)] = [:]
+        for group in groups { for key in group { change[key] = (-1, nil) } }
+        for (key, person) in moves { change[key, default: (-1, nil)].person = person }
+        for (key, bytes) in linkKeys { change[key, default: (-1, nil)].keys = bytes }
+        try session.preferIndexProbes()
+        for chunk in change.sorted(by: { $0.key < $1.key }).chunks(of: 20_000) {
+            try session.execute("""
+                UPDATE record r SET
+                    enterprise_id = CASE WHEN u.person >= 0 THEN u.person ELSE r.enterprise_id END,
+                    link_keys = CASE WHEN u.has_keys THEN u.keys ELSE r.link_keys END,
+                    needs_link = r.needs_link AND NOT r.active
+                FROM unnest(\(chunk.map(\.key.source)), \(chunk.map(\.key.recordId)), \(chunk.map(\.value.person)),
+                            \(chunk.map { $0.value.keys != nil }), \(chunk.map { ByteBuffer(bytes: $0.value.keys ?? []) }))
+                    AS u(source, record_id, person, has_keys, keys)
+                WHERE r.source = u.source AND r.record_id = u.record_id
+                  AND ((u.person >= 0 AND r.enterprise_id IS DISTINCT FROM u.person)
+                       OR (u.has_keys AND r.link_keys IS DISTINCT FROM u.keys)
+                       OR (r.needs_link AND r.active))
+                """)
+        }
+    }
+
+    /// A record the store does not hold cannot be given a person.
+    func checkRecordsExist(_ session: PostgresSession, _ keys: [RecordKey]) throws {
+        try session.preferIndexProbes()
+        for chunk in keys.chunks(of: 20_000) {
+            let present = try session.value("""
+                SELECT count(*) FROM record r
+                JOIN unnest(\(chunk.sources), \(chunk.recordIds)) AS k(source, record_id) ON r.source = k.source AND r.record_id = k.record_id
+                """, as: Int64.self) ?? 0
+            guard present != chunk.count else { continue }
+            let found = Set(try session.rows("""
+                SELECT r.source, r.record_id FROM record r
+                JOIN unnest(\(chunk.sources), \(chunk.recordIds)) AS k(source, record_id) ON r.source = k.source AND r.record_id = k.record_id
+                """).map { row in let (source, recordId) = try row.decode((String, String).self); return RecordKey(source: source, recordId: recordId) })
+            throw StoreError.unknownRecord(chunk.first { !found.contains($0) } ?? chunk[0])
+        }
+    }
+
     /// Sets the person of each record, in bulk; a record the store does not hold is an error.
     func place(_ session: PostgresSession, _ moves: [(RecordKey, Int64)]) throws {
+        try session.preferIndexProbes()
         for chunk in moves.chunks(of: 20_000) {
             let changed = try session.execute("""
                 UPDATE record r SET enterprise_id = u.id
@@ -207,20 +244,24 @@ extension PostgresIdentityStore {
         return order
     }
 
-    /// The persons of these records with every record of those persons.
+    /// The persons of these records with every record of those persons: first the records' persons,
+    /// then those persons' records by the index on person (one query over both made the planner
+    /// read the whole table for each chunk).
     func personsWithMembers(_ session: PostgresSession, of keys: [RecordKey]) throws -> [RecordKey: Int64] {
-        var result: [RecordKey: Int64] = [:]
-        for chunk in keys.chunks(of: 10_000) {
+        var persons = Set<Int64>()
+        try session.preferIndexProbes()
+        for chunk in keys.chunks(of: 20_000) {
             for row in try session.rows("""
-                SELECT m.source, m.record_id, m.enterprise_id FROM record m
-                WHERE m.enterprise_id IN (
-                    SELECT r.enterprise_id FROM record r
-                    JOIN unnest(\(chunk.sources), \(chunk.recordIds)) AS k(source, record_id) ON r.source = k.source AND r.record_id = k.record_id
-                    WHERE r.enterprise_id IS NOT NULL)
+                SELECT r.enterprise_id FROM record r
+                JOIN unnest(\(chunk.sources), \(chunk.recordIds)) AS k(source, record_id) ON r.source = k.source AND r.record_id = k.record_id
+                WHERE r.enterprise_id IS NOT NULL
                 """) {
-                let (source, recordId, id) = try row.decode((String, String, Int64).self)
-                result[RecordKey(source: source, recordId: recordId)] = id
+                persons.insert(try row.decode(Int64.self))
             }
+        }
+        var result: [RecordKey: Int64] = [:]
+        for (person, records) in try members(session, of: Array(persons)) {
+            for key in records { result[key] = person }
         }
         return result
     }

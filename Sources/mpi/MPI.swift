@@ -10,6 +10,6 @@ struct MPI: AsyncParsableCommand {
         enterprise identifier each. Start with `mpi demo`.
         """,
         version: "0.1.0",
-        subcommands: [Demo.self, Normalise.self, Generate.self, Import.self, Link.self, Relink.self, Train.self, Evaluate.self, Resolve.self, Search.self, Person.self, History.self, Audit.self, Status.self, Migrate.self, Outbox.self, Review.self, Serve.self, LoadTest.self, Agreement.self, Explain.self, Report.self, PasswordHash.self]
+        subcommands: [Demo.self, Normalise.self, Generate.self, Import.self, Link.self, Relink.self, Train.self, Evaluate.self, Resolve.self, Search.self, Person.self, History.self, Audit.self, Status.self, Migrate.self, Copy.self, Outbox.self, Review.self, Serve.self, LoadTest.self, Agreement.self, Explain.self, Report.self, PasswordHash.self]
     )
 }

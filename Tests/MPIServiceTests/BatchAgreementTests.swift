@@ -12,7 +12,7 @@ import Testing
         let fixture = try await ServiceFixture.make(persons: 200)
         defer { fixture.remove() }
         let before = try fixture.store.memberships()
-        let report = try BatchAgreement(store: fixture.store, builder: try ReferenceData.matchRecordBuilder(), today: .today).measure(seed: 3)
+        let report = try BatchAgreement(store: try #require(fixture.store as? IdentityStore), builder: try ReferenceData.matchRecordBuilder(), today: .today).measure(seed: 3)
         #expect(report.records == before.count)
         #expect(report.batchPersons == Set(before.values).count)
         #expect(report.pairwisePrecision > 0.95, "real time linked \(report.pairsOnlyRealTimeLinked) pairs batch did not")

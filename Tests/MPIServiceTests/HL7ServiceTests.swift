@@ -3,6 +3,7 @@ import MPICore
 import MPIProtocol
 import MPIService
 import MPIStore
+import MPIStoreTestSupport
 import Testing
 
 /// The HL7 v2 conversation, case by case. Cases named OHIE-CR-nn follow the OpenHIE client registry
@@ -28,8 +29,8 @@ import Testing
                 "QPD|IHE PIX Query|T-\(control)|\(identifier)|\(domains)", "RCP|I")
     }
 
-    @Test func ohieCR02RegisterThenCrossReferenceToTheEnterpriseId() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func ohieCR02RegisterThenCrossReferenceToTheEnterpriseId(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let session = HL7Session(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
         let ack = try ask(session, message("MSH|^~\\&|EHR|R1K|MPI|NWL|20261128120000||ADT^A01^ADT_A01|REG-1|P|2.3.1", "EVN||20261128",
@@ -50,8 +51,8 @@ import Testing
         #expect(EnterpriseID(ids.first?.value ?? "") != nil)   // a valid id with its check character
     }
 
-    @Test func ohieCR03AnIdentifierFromAnUnknownAuthorityIsNotRegistered() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func ohieCR03AnIdentifierFromAnUnknownAuthorityIsNotRegistered(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let session = HL7Session(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
         for authority in ["TEST_BLOCK", "&2.16.840.1.113883.3.72.5.9.4&ISO"] {
@@ -64,8 +65,8 @@ import Testing
         #expect(fixture.index.resolve(.record(RecordKey(source: "R1K", recordId: "RJ-999-2")), actor: "test").isEmpty)
     }
 
-    @Test func ohieCR04ASenderMayOnlyAssignIdentifiersInItsOwnDomain() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func ohieCR04ASenderMayOnlyAssignIdentifiersInItsOwnDomain(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let session = HL7Session(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
         let ack = try ask(session, message("MSH|^~\\&|EHR|R1K|MPI|NWL|20261128120000||ADT^A04^ADT_A01|CR04|P|2.5",
@@ -77,8 +78,8 @@ import Testing
         #expect(msa(lab).code == "AR")
     }
 
-    @Test func ohieCR09UnknownIdentifierOrDomainIsAnErrorAtTheRightPlace() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func ohieCR09UnknownIdentifierOrDomainIsAnErrorAtTheRightPlace(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let session = HL7Session(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
         let unknown = try ask(session, pix("RJ-443^^^R1K^PI", control: "CR09-10"))
@@ -91,8 +92,8 @@ import Testing
         #expect(badDomain.segment("ERR")?[field: 2] == "QPD^1^3^1^4")
     }
 
-    @Test func ohieCR10OnlyTheDomainsAskedForAreReturned() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func ohieCR10OnlyTheDomainsAskedForAreReturned(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let session = HL7Session(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
         let shared = try fixture.sharedPerson()
@@ -113,8 +114,8 @@ import Testing
 
     /// Two trusts register one patient with differing demographics but the same NHS number: the
     /// explicit national identifier links them (OHIE-CR-06 and 18 use a national id in PID-3).
-    @Test func ohieCR06TheNationalIdentifierLinksAcrossSources() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func ohieCR06TheNationalIdentifierLinksAcrossSources(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let session = HL7Session(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
         let first = try ask(session, message("MSH|^~\\&|EHR|R1K|MPI|NWL|20261128120000||ADT^A01^ADT_A01|CR06-1|P|2.3.1",
@@ -128,8 +129,8 @@ import Testing
     }
 
     /// PDQ by a date of birth known only to the year or the month still finds the patient, first.
-    @Test func ohieCR14PartialDatesOfBirthMatch() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func ohieCR14PartialDatesOfBirthMatch(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let session = HL7Session(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
         _ = try ask(session, message("MSH|^~\\&|EHR|R1K|MPI|NWL|20261128120000||ADT^A01^ADT_A01|CR14-1|P|2.3.1",
@@ -143,8 +144,8 @@ import Testing
         }
     }
 
-    @Test func pixAnswersNotFoundWhenThePersonHasNothingInTheDomain() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func pixAnswersNotFoundWhenThePersonHasNothingInTheDomain(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let session = HL7Session(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
         _ = try ask(session, message("MSH|^~\\&|EHR|R1K|MPI|NWL|20261128120000||ADT^A04^ADT_A01|R|P|2.5",
@@ -155,8 +156,8 @@ import Testing
         #expect(answer.segment("PID") == nil)
     }
 
-    @Test func pdqRanksCandidatesWithTheirScoreAndContinues() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func pdqRanksCandidatesWithTheirScoreAndContinues(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let session = HL7Session(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
         let shared = try fixture.sharedPerson()
@@ -183,8 +184,8 @@ import Testing
 
     /// A PDQ consumer gets the demographics as registered: the hyphen in a double-barrelled surname,
     /// middle names, street, town and phone, not the index's normalised forms.
-    @Test func pdqAnswersWithTheDemographicsAsRegistered() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func pdqAnswersWithTheDemographicsAsRegistered(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let session = HL7Session(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
         let registered = try ask(session, message("MSH|^~\\&|EHR|R1K|MPI|NWL|20261207120000||ADT^A04^ADT_A01|REG-QB|P|2.5",
@@ -202,8 +203,8 @@ import Testing
         #expect(pid[field: 7] == "19770412" && pid[field: 8] == "F")
     }
 
-    @Test func a08UpdatesAndA40MergesTwoRecordsOfOneSource() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func a08UpdatesAndA40MergesTwoRecordsOfOneSource(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let session = HL7Session(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
         for (id, name) in [("M-1", "PELLINGHAM^ORLA"), ("M-2", "FROBISHER-WYNN^TARQUIN")] {
@@ -229,8 +230,8 @@ import Testing
         #expect(unknown.component(unknown.segment("ERR")?[field: 3] ?? "", 1) == "204")
     }
 
-    @Test func aNetworkManagementQueryAnswersReadiness() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func aNetworkManagementQueryAnswersReadiness(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let session = HL7Session(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
         let answer = try ask(session, message("MSH|^~\\&|LAB|RYJ|MPI|NWL|20261128120000||NMQ^N01^NMQ_N01|H-1|P|2.5"))
@@ -238,8 +239,8 @@ import Testing
         #expect(answer.segment("MSA")?[field: 3] == "ready: \(fixture.index.recordCount) records")
     }
 
-    @Test func unknownSendersAndUnsupportedMessagesAreRejectedNotDropped() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func unknownSendersAndUnsupportedMessagesAreRejectedNotDropped(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let session = HL7Session(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
         let stranger = try ask(session, pix("1^^^R1K", from: "WHO|KNOWS"))

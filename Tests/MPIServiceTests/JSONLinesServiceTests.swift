@@ -3,6 +3,7 @@ import MPICore
 import MPIService
 import MPIStore
 import NIOCore
+import MPIStoreTestSupport
 import Testing
 
 @Suite struct JSONLinesServiceTests {
@@ -16,8 +17,8 @@ import Testing
 
     private func errorCode(_ answer: [String: Any]) -> String? { (answer["error"] as? [String: Any])?["code"] as? String }
 
-    @Test func everyAnswerEchoesItsIdAndNothingRunsBeforeAuthentication() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func everyAnswerEchoesItsIdAndNothingRunsBeforeAuthentication(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let session = JSONLinesSession(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
         let ping = try ask(session, ["id": "p-1", "op": "ping"])
@@ -35,8 +36,8 @@ import Testing
         #expect(notJSON.contains("invalid_request"))
     }
 
-    @Test func resolveMatchRegisterAndMerge() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func resolveMatchRegisterAndMerge(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let session = JSONLinesSession(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
         _ = try ask(session, ["id": 0, "op": "authenticate", "token": ServiceFixture.ehrToken])
@@ -83,8 +84,8 @@ import Testing
         #expect(try fixture.store.auditTrail().contains { $0.action == "merge" && $0.actor == "r1k-ehr" })
     }
 
-    @Test func aResolveOnlyClientCannotMatchOrRegister() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func aResolveOnlyClientCannotMatchOrRegister(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let session = JSONLinesSession(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
         _ = try ask(session, ["id": 0, "op": "authenticate", "token": ServiceFixture.labToken])
@@ -94,8 +95,8 @@ import Testing
 
     /// Every kind of refusal, on both protocols, is in the audit trail (`mpi audit`) with the client, or
     /// the sender the message claimed, and the reason; never a token or a demographic.
-    @Test func refusalsAreAudited() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func refusalsAreAudited(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let limiter = ConnectionLimiter()
         let session = JSONLinesSession(index: fixture.index, registry: fixture.registry, limiter: limiter)
@@ -128,8 +129,8 @@ import Testing
         #expect(!entries.contains { $0.detail.contains("not-a-token") || $0.detail.uppercased().contains("SECRETIVE") })
     }
 
-    @Test func lookupsAreAuditedWithTheClientAndNoDemographics() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func lookupsAreAuditedWithTheClientAndNoDemographics(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let session = JSONLinesSession(index: fixture.index, registry: fixture.registry, limiter: ConnectionLimiter())
         _ = try ask(session, ["id": 0, "op": "authenticate", "token": ServiceFixture.ehrToken])
@@ -145,8 +146,8 @@ import Testing
         }
     }
 
-    @Test func connectionsPerClientAreLimited() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func connectionsPerClientAreLimited(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let limiter = ConnectionLimiter()
         var sessions: [JSONLinesSession] = []

@@ -2,6 +2,7 @@ import Foundation
 import MPICore
 import MPIService
 import MPIStore
+import MPIStoreTestSupport
 import Testing
 
 /// A newborn registered in real time under its mother's NHS number is matched as a batch run would
@@ -9,8 +10,8 @@ import Testing
 /// later registration (its own number, a real forename) meets the baby's record in review instead of
 /// being set apart by a "different" NHS number.
 @Suite struct NewbornRegistrationTests {
-    @Test func aBabyUnderItsMothersNumberMeetsItsLaterRecord() async throws {
-        let fixture = try await ServiceFixture.make(persons: 300)
+    @Test(arguments: StoreBackend.allCases) func aBabyUnderItsMothersNumberMeetsItsLaterRecord(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(persons: 300, backend: backend)
         defer { fixture.remove() }
         let keys = try fixture.store.memberships().keys.filter { $0.source == "R1K" }.sorted()
         let records = try fixture.store.normalizedRecords(keys)

@@ -4,6 +4,7 @@ import MPICore
 import MPIProtocol
 import MPIService
 import MPIStore
+import MPIStoreTestSupport
 import Testing
 
 /// A subscriber we did not write: Scripts/hl7-subscriber.py, python-hl7's MLLP server with hl7apy
@@ -123,8 +124,8 @@ final class PythonSubscriber: @unchecked Sendable {
     /// The must-show: 500 changes, the subscriber stopped for 30 seconds in the middle of them.
     /// All 500 arrive after it comes back, each person's in the order they happened; a message sent
     /// again keeps its control id, so the subscriber can tell the duplicate.
-    @Test func fiveHundredChangesSurviveTheSubscriberBeingDownForThirtySeconds() async throws {
-        let fixture = try await ServiceFixture.make(persons: 60)
+    @Test(arguments: StoreBackend.allCases) func fiveHundredChangesSurviveTheSubscriberBeingDownForThirtySeconds(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(persons: 60, backend: backend)
         defer { fixture.remove() }
         let subscriber = try PythonSubscriber()
         let registry = registry(port: subscriber.port, profile: .iti10)
@@ -179,12 +180,12 @@ final class PythonSubscriber: @unchecked Sendable {
     /// `mpi serve` killed with SIGKILL in the middle of delivering: restarted, it resumes from the
     /// outbox and the subscriber has every change, in order per person (at worst one sent twice, with
     /// the same control id).
-    @Test func aKilledServiceResumesDeliveryFromTheOutbox() async throws {
+    @Test(arguments: StoreBackend.allCases) func aKilledServiceResumesDeliveryFromTheOutbox(_ backend: StoreBackend) async throws {
         let root = PythonSubscriber.root
         let executable = try #require([".build/debug/mpi", ".build/x86_64-unknown-linux-gnu/debug/mpi", ".build/aarch64-unknown-linux-gnu/debug/mpi"]
             .map { root.appendingPathComponent($0) }.first { FileManager.default.isExecutableFile(atPath: $0.path) },
             "swift test builds the mpi executable under .build")
-        let fixture = try await ServiceFixture.make(persons: 60)
+        let fixture = try await ServiceFixture.make(persons: 60, backend: backend)
         defer { fixture.remove() }
         let subscriber = try PythonSubscriber()
         let clients = fixture.directory.appendingPathComponent("clients.json")
@@ -231,8 +232,8 @@ final class PythonSubscriber: @unchecked Sendable {
 
     /// AE parks the entry with the subscriber's reason and delivery goes on; a retry sends it again
     /// (accepted this time) and takes it off the parked list.
-    @Test func aRefusedNotificationIsParkedThenSentAgainOnRetry() async throws {
-        let fixture = try await ServiceFixture.make(persons: 40)
+    @Test(arguments: StoreBackend.allCases) func aRefusedNotificationIsParkedThenSentAgainOnRetry(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(persons: 40, backend: backend)
         defer { fixture.remove() }
         let next = try fixture.store.latestChangeSequence() + 1
         let refused = NotificationMessage.controlId(sequence: next)
@@ -259,8 +260,8 @@ final class PythonSubscriber: @unchecked Sendable {
 
     /// The ADT profile: a merge is an A40 whose MRG names the retired enterprise id; a steward's link
     /// and unlink are an A24 and an A37 with the two records. A person created is not its event.
-    @Test func theADTProfileSendsA40A24AndA37() async throws {
-        let fixture = try await ServiceFixture.make(persons: 40)
+    @Test(arguments: StoreBackend.allCases) func theADTProfileSendsA40A24AndA37(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(persons: 40, backend: backend)
         defer { fixture.remove() }
         let subscriber = try PythonSubscriber()
         let registry = registry(port: subscriber.port, profile: .adt)

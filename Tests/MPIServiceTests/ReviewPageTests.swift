@@ -7,6 +7,7 @@ import HTTPTypes
 import Logging
 import NIOCore
 import MPIStore
+import MPIStoreTestSupport
 import Testing
 
 @Suite struct ReviewPageTests {
@@ -41,8 +42,8 @@ import Testing
 /// with the form's CSRF cookie, sessions in HttpOnly SameSite=Strict cookies, CSRF on every POST, the
 /// page headers on every answer.
 @Suite struct ReviewSecurityTests {
-    @Test func signInSessionsCSRFAndHeaders() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func signInSessionsCSRFAndHeaders(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let stewards = Stewards(users: [.init(name: "asha.patel", passwordHash: try Stewards.hash(password: "a long test password"))])
         let router = ReviewServer.router(index: fixture.index, stewards: stewards, secureCookies: true, sessions: MemoryPersistDriver(),

@@ -5,6 +5,7 @@ import MPINormalize
 import MPIService
 import MPILinkageTestSupport
 import MPIStore
+import MPIStoreTestSupport
 import MPITestSupport
 import Testing
 
@@ -14,8 +15,10 @@ import Testing
 /// RAS (register for RAS).
 struct ServiceFixture {
     let directory: URL
-    let db: String
-    let store: IdentityStore
+    /// The store as `--db` takes it: a SQLite path or a PostgreSQL URL.
+    var db: String { temporary.location }
+    let temporary: TemporaryStore
+    var store: any IdentityBackend { temporary.store }
     let index: IdentityIndex
     let registry: ClientRegistry
 
@@ -24,16 +27,16 @@ struct ServiceFixture {
 
     var job: String { directory.appendingPathComponent("generated/job.json").path }
 
-    static func make(persons: Int = 300) async throws -> ServiceFixture {
+    /// On `backend`: SQLite by default; the tests that run over both backends pass theirs.
+    static func make(persons: Int = 300, backend: StoreBackend = .sqlite) async throws -> ServiceFixture {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("mpi-service-\(UUID().uuidString)")
         let generated = directory.appendingPathComponent("generated")
         try SyntheticExtracts.write(persons: persons, seed: 4, to: generated)
-        let db = directory.appendingPathComponent("mpi.sqlite").path
-        let store = try IdentityStore(path: db, durableCommits: true)
-        try await LibraryPipeline.importJob(generated.appendingPathComponent("job.json").path, into: store)
-        try await LibraryPipeline.link(generated.appendingPathComponent("job.json").path, store: store)
-        let index = try IdentityIndex(store: store, builder: try ReferenceData.matchRecordBuilder(), today: .today)
-        return ServiceFixture(directory: directory, db: db, store: store, index: index, registry: Self.clients)
+        let temporary = try backend.temporaryStore(durableCommits: true)
+        try await LibraryPipeline.importJob(generated.appendingPathComponent("job.json").path, into: temporary.store)
+        try await LibraryPipeline.link(generated.appendingPathComponent("job.json").path, store: temporary.store)
+        let index = try IdentityIndex(store: temporary.store, builder: try ReferenceData.matchRecordBuilder(), today: .today)
+        return ServiceFixture(directory: directory, temporary: temporary, index: index, registry: Self.clients)
     }
 
     static let clients = ClientRegistry(
@@ -52,7 +55,10 @@ struct ServiceFixture {
                    hl7Senders: [.init(application: "LAB", facility: "RYJ")], maximumConnections: nil),
         ])
 
-    func remove() { try? FileManager.default.removeItem(at: directory) }
+    func remove() {
+        temporary.remove()
+        try? FileManager.default.removeItem(at: directory)
+    }
 
     /// A person with records at both R1K and RYJ, and one of its R1K records' normalised form.
     func sharedPerson() throws -> (r1k: RecordKey, ryj: RecordKey, enterpriseId: EnterpriseID, record: NormalizedRecord) {

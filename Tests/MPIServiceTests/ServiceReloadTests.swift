@@ -5,6 +5,7 @@ import MPILinkage
 import MPINormalize
 import MPIService
 import MPIStore
+import MPIStoreTestSupport
 import Testing
 import MPILinkageTestSupport
 import MPITestSupport
@@ -52,14 +53,14 @@ import MPITestSupport
 
     /// `mpi serve` runs a watcher beside its listeners: it notices a link run committed by another
     /// process and reloads the index without being asked.
-    @Test func theWatcherReloadsAfterALinkRun() async throws {
-        let fixture = try await ServiceFixture.make(persons: 200)
+    @Test(arguments: StoreBackend.allCases) func theWatcherReloadsAfterALinkRun(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(persons: 200, backend: backend)
         defer { fixture.remove() }
         let before = fixture.index.modelVersion
         let watcher = StoreWatcher(index: fixture.index, interval: .milliseconds(50), logger: Logger(label: "test"))
         let watching = Task { try await watcher.run() }
         defer { watching.cancel() }
-        try await LibraryPipeline.link(fixture.job, store: try IdentityStore(path: fixture.db), relink: true)
+        try await LibraryPipeline.link(fixture.job, store: try fixture.temporary.reopen(), relink: true)
         let deadline = ContinuousClock.now + .seconds(20)
         while fixture.index.modelVersion == before, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(fixture.index.modelVersion != before)

@@ -9,6 +9,7 @@ import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 import ServiceLifecycleTestKit
+import MPIStoreTestSupport
 import Testing
 
 /// The server on real loopback sockets (ephemeral ports), started and stopped inside each test.
@@ -45,8 +46,8 @@ import Testing
 
     /// Every request read is answered, also when the client stops writing right after sending: pipelined
     /// pings, a registration and an HL7 A04 each get their answer before the server closes.
-    @Test func aHalfClosingClientGetsEveryAnswer() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func aHalfClosingClientGetsEveryAnswer(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let server = try await server(fixture)
         try await testGracefulShutdown { trigger in
@@ -86,8 +87,8 @@ import Testing
         }
     }
 
-    @Test func answersJSONLinesAndMLLPOverLoopback() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func answersJSONLinesAndMLLPOverLoopback(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let server = try await server(fixture)
         try await testGracefulShutdown { trigger in
@@ -132,8 +133,8 @@ import Testing
 
     /// SIGTERM's path: stop accepting, finish the request in hand, answer it, close. Every request that
     /// was answered is in the store; none that was not answered is.
-    @Test func gracefulShutdownFinishesWhatItStartedAndNothingElse() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func gracefulShutdownFinishesWhatItStartedAndNothingElse(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let server = try await server(fixture)
         let sent = 200
@@ -165,15 +166,15 @@ import Testing
         #expect(answered < sent)   // shutdown came while requests were still queued
         let stored = try fixture.store.memberships().keys.filter { $0.recordId.hasPrefix("BURST-") }
         #expect(stored.count == answered)
-        #expect(try fixture.store.integrityCheck() == "ok")
+        if let sqlite = fixture.store as? IdentityStore { #expect(try sqlite.integrityCheck() == "ok") }
         // The listener is closed.
         await #expect(throws: (any Error).self) { _ = try await connect(server.jsonAddress, mllp: false) }
     }
 
     /// Connections accepted while shutdown begins are closed, not dropped: dropping one unclosed
     /// crashed the test process ("Deinited NIOAsyncWriter without calling finish()").
-    @Test func shutdownDuringAFloodOfConnectionsClosesEveryOne() async throws {
-        let fixture = try await ServiceFixture.make()
+    @Test(arguments: StoreBackend.allCases) func shutdownDuringAFloodOfConnectionsClosesEveryOne(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(backend: backend)
         defer { fixture.remove() }
         let server = try await server(fixture)
         try await testGracefulShutdown { trigger in
@@ -201,7 +202,7 @@ import Testing
                 if let stopped { throw stopped }
             }
         }
-        #expect(try fixture.store.integrityCheck() == "ok")
+        if let sqlite = fixture.store as? IdentityStore { #expect(try sqlite.integrityCheck() == "ok") }
     }
 
     /// Mutual TLS: a client with a certificate from the configured CA is served; one without is not.

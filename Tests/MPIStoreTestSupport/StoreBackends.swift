@@ -13,11 +13,11 @@ public enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertibl
 
     /// A new, empty store of this backend: a SQLite file in the temporary directory, or a database of
     /// its own on the throwaway PostgreSQL server.
-    public func temporaryStore() throws -> TemporaryStore {
+    public func temporaryStore(durableCommits: Bool = false) throws -> TemporaryStore {
         switch self {
         case .sqlite:
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString).sqlite").path
-            return TemporaryStore(store: try IdentityStore(path: path), location: path) { IdentityStore.remove(at: path) }
+            return TemporaryStore(store: try IdentityStore(path: path, durableCommits: durableCommits), location: path) { IdentityStore.remove(at: path) }
         case .postgres:
             let server = try ThrowawayPostgres.shared.get()
             let url = try server.newDatabase()
@@ -44,6 +44,12 @@ public final class TemporaryStore: Sendable {
     }
 
     public func remove() { removal() }
+
+    /// A second handle on the same store, as another process would open it.
+    public func reopen() throws -> any IdentityBackend {
+        if PostgresLocation.isURL(location) { return try PostgresIdentityStore(location: try PostgresLocation(url: location)) }
+        return try IdentityStore(path: location)
+    }
 }
 
 extension IdentityBackend {

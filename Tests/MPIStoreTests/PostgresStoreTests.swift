@@ -51,3 +51,48 @@ import Testing
         #expect(throws: StoreError.self) { try PostgresIdentityStore.migrate(location) }
     }
 }
+
+/// `mpi copy`: a store moved to the other backend and back holds the same rows, answers the same,
+/// and goes on minting ids and numbering entries after the copied ones.
+@Suite struct StoreCopyTests {
+    @Test(arguments: [(StoreBackend.sqlite, StoreBackend.postgres), (.postgres, .sqlite)])
+    func aCopiedStoreHoldsAndAnswersTheSame(_ from: StoreBackend, _ to: StoreBackend) throws {
+        let original = try from.temporaryStore(), copied = try to.temporaryStore()
+        defer { original.remove(); copied.remove() }
+        let source = try #require(original.store as? any StoreTableCopying)
+        let destination = try #require(copied.store as? any StoreTableCopying)
+        func record(_ id: String, _ family: String) -> StoredRecord {
+            let key = RecordKey(source: "A", recordId: id)
+            return StoredRecord(key: key, raw: ["ID": id, "NAME": family, "NOTE": "tab\there, back\\slash, new\nline"],
+                                normalized: NormalizedRecord(key: key, name: PersonName(given: "JOHN", family: family)))
+        }
+        _ = try source.importSource(code: "A", records: [record("1", "SMITH"), record("2", "SMITH"), record("3", "JONES")],
+                                    fullExtract: true, actor: "t")
+        _ = try source.applyPersons([[RecordKey(source: "A", recordId: "1")], [RecordKey(source: "A", recordId: "2")],
+                                     [RecordKey(source: "A", recordId: "3")]], reason: "first", actor: "t",
+                                    review: .replaceAll([ReviewEntry(left: RecordKey(source: "A", recordId: "1"),
+                                                                     right: RecordKey(source: "A", recordId: "2"), matchWeight: 4.25,
+                                                                     probability: 0.9123456789, reason: "review_band")]))
+        _ = try source.mergeRecords(survivor: RecordKey(source: "A", recordId: "1"), retired: RecordKey(source: "A", recordId: "2"), actor: "pas")
+        try source.decide(RecordKey(source: "A", recordId: "1"), RecordKey(source: "A", recordId: "3"), .unlink, reason: "checked", steward: "s")
+        _ = try source.resolve(source: "A", recordId: "1", actor: "lab")
+
+        let result = try StoreCopy.copy(from: source, to: destination)
+        #expect(result.complete && result.source["record"] == 3 && result.source["lookup"] == 1)
+        #expect(try destination.memberships() == (try source.memberships()))
+        #expect(try destination.rawRecord(RecordKey(source: "A", recordId: "3")) == (try source.rawRecord(RecordKey(source: "A", recordId: "3"))))
+        #expect(try destination.reviewQueue(limit: 10) == (try source.reviewQueue(limit: 10)))
+        #expect(try destination.decisions() == (try source.decisions()))
+        #expect(try destination.retiredPersons() == (try source.retiredPersons()))
+        let person = try #require(try source.memberships()[RecordKey(source: "A", recordId: "1")])
+        #expect(try destination.history(person) == (try source.history(person)))
+        #expect(try destination.identityChanges(after: 0, limit: 100) == (try source.identityChanges(after: 0, limit: 100)))
+
+        // The copy goes on after the copied ids and sequence numbers.
+        let latest = try destination.latestChangeSequence()
+        let registered = try destination.register(record("4", "BROWN"), person: nil, review: [], modelVersion: nil, actor: "ehr", action: "register")
+        let next = try destination.identityChanges(after: latest, limit: 10)
+        #expect(registered.minted && next.first?.sequence == latest + 1)
+        #expect(try destination.history(registered.enterpriseId).count == 1)
+    }
+}
