@@ -101,6 +101,8 @@ extension PostgresIdentityStore {
                 }
                 summary.markedInactive = gone.count
             }
+            // Fresh statistics for the planner once a large share of the table changed (see `preferIndexProbes`).
+            if toWrite.count >= 10_000 { try session.execute("ANALYZE record") }
             try audit(session, actor: actor, action: "import", detail: try IdentityStore.json(summary))
             return summary
         }
@@ -138,9 +140,8 @@ extension PostgresIdentityStore {
             try session.preferIndexProbes()
             for chunk in sorted.chunks(of: 10_000) {
                 for row in try session.rows("""
-                    SELECT r.source, r.record_id, r.normalized FROM record r
-                    JOIN unnest(\(chunk.sources), \(chunk.recordIds)) AS k(source, record_id)
-                      ON r.source = k.source AND r.record_id = k.record_id
+                    SELECT r.source, r.record_id, r.normalized FROM unnest(\(chunk.sources), \(chunk.recordIds)) AS k(source, record_id)
+                    CROSS JOIN LATERAL (SELECT * FROM record x WHERE x.source = k.source AND x.record_id = k.record_id LIMIT 1) r
                     WHERE r.active
                     """) {
                     let (source, recordId, normalized) = try row.decode((String, String, ByteBuffer).self)

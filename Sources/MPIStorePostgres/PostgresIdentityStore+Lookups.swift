@@ -36,8 +36,8 @@ extension PostgresIdentityStore {
             try session.preferIndexProbes()
             for chunk in keys.chunks(of: 10_000) {
                 for row in try session.rows("""
-                    SELECT r.source, r.record_id, r.enterprise_id FROM record r
-                    JOIN unnest(\(chunk.sources), \(chunk.recordIds)) AS k(source, record_id) ON r.source = k.source AND r.record_id = k.record_id
+                    SELECT r.source, r.record_id, r.enterprise_id FROM unnest(\(chunk.sources), \(chunk.recordIds)) AS k(source, record_id)
+                    CROSS JOIN LATERAL (SELECT * FROM record x WHERE x.source = k.source AND x.record_id = k.record_id LIMIT 1) r
                     WHERE r.enterprise_id IS NOT NULL
                     """) {
                     let (source, recordId, id) = try row.decode((String, String, Int64).self)
@@ -71,8 +71,8 @@ extension PostgresIdentityStore {
             try session.preferIndexProbes()
             for chunk in keys.chunks(of: 10_000) {
                 for row in try session.rows("""
-                    SELECT r.source, r.record_id, r.normalized FROM record r
-                    JOIN unnest(\(chunk.sources), \(chunk.recordIds)) AS k(source, record_id) ON r.source = k.source AND r.record_id = k.record_id
+                    SELECT r.source, r.record_id, r.normalized FROM unnest(\(chunk.sources), \(chunk.recordIds)) AS k(source, record_id)
+                    CROSS JOIN LATERAL (SELECT * FROM record x WHERE x.source = k.source AND x.record_id = k.record_id LIMIT 1) r
                     """) {
                     let (source, recordId, normalized) = try row.decode((String, String, ByteBuffer).self)
                     let key = RecordKey(source: source, recordId: recordId)

@@ -124,6 +124,10 @@ extension PostgresIdentityStore {
             case nil:
                 break
             }
+            if scope == nil || moves.count >= 10_000 {
+                // Fresh statistics for the planner (see `preferIndexProbes`).
+                for table in ["record", "person", "lineage", "outbox"] { try session.execute(PostgresQuery(unsafeSQL: "ANALYZE \(table)")) }
+            }
             try audit(session, actor: actor, action: "link", detail: try IdentityStore.json(summary))
             return summary
         }
@@ -162,13 +166,13 @@ extension PostgresIdentityStore {
         try session.preferIndexProbes()
         for chunk in keys.chunks(of: 20_000) {
             let present = try session.value("""
-                SELECT count(*) FROM record r
-                JOIN unnest(\(chunk.sources), \(chunk.recordIds)) AS k(source, record_id) ON r.source = k.source AND r.record_id = k.record_id
+                SELECT count(*) FROM unnest(\(chunk.sources), \(chunk.recordIds)) AS k(source, record_id)
+                CROSS JOIN LATERAL (SELECT * FROM record x WHERE x.source = k.source AND x.record_id = k.record_id LIMIT 1) r
                 """, as: Int64.self) ?? 0
             guard present != chunk.count else { continue }
             let found = Set(try session.rows("""
-                SELECT r.source, r.record_id FROM record r
-                JOIN unnest(\(chunk.sources), \(chunk.recordIds)) AS k(source, record_id) ON r.source = k.source AND r.record_id = k.record_id
+                SELECT r.source, r.record_id FROM unnest(\(chunk.sources), \(chunk.recordIds)) AS k(source, record_id)
+                CROSS JOIN LATERAL (SELECT * FROM record x WHERE x.source = k.source AND x.record_id = k.record_id LIMIT 1) r
                 """).map { row in let (source, recordId) = try row.decode((String, String).self); return RecordKey(source: source, recordId: recordId) })
             throw StoreError.unknownRecord(chunk.first { !found.contains($0) } ?? chunk[0])
         }
@@ -186,8 +190,8 @@ extension PostgresIdentityStore {
             guard changed == chunk.count else {
                 let keys = chunk.map(\.0)
                 let present = Set(try session.rows("""
-                    SELECT r.source, r.record_id FROM record r
-                    JOIN unnest(\(keys.sources), \(keys.recordIds)) AS k(source, record_id) ON r.source = k.source AND r.record_id = k.record_id
+                    SELECT r.source, r.record_id FROM unnest(\(keys.sources), \(keys.recordIds)) AS k(source, record_id)
+                    CROSS JOIN LATERAL (SELECT * FROM record x WHERE x.source = k.source AND x.record_id = k.record_id LIMIT 1) r
                     """).map { row in let (source, recordId) = try row.decode((String, String).self); return RecordKey(source: source, recordId: recordId) })
                 throw StoreError.unknownRecord(keys.first { !present.contains($0) } ?? keys[0])
             }
@@ -252,8 +256,8 @@ extension PostgresIdentityStore {
         try session.preferIndexProbes()
         for chunk in keys.chunks(of: 20_000) {
             for row in try session.rows("""
-                SELECT r.enterprise_id FROM record r
-                JOIN unnest(\(chunk.sources), \(chunk.recordIds)) AS k(source, record_id) ON r.source = k.source AND r.record_id = k.record_id
+                SELECT r.enterprise_id FROM unnest(\(chunk.sources), \(chunk.recordIds)) AS k(source, record_id)
+                CROSS JOIN LATERAL (SELECT * FROM record x WHERE x.source = k.source AND x.record_id = k.record_id LIMIT 1) r
                 WHERE r.enterprise_id IS NOT NULL
                 """) {
                 persons.insert(try row.decode(Int64.self))

@@ -30,16 +30,16 @@ import Testing
         try PostgresIdentityStore(location: location, create: true).close()
         #expect(try PostgresIdentityStore.migrate(location).isEmpty)
 
-        // An older store: the last migration undone.
+        // An older store: the last two migrations undone.
         try server.psql(url, """
-            DROP TRIGGER outbox_notifies ON outbox; DROP FUNCTION mpi_notify_identity_changes();
-            DELETE FROM mpi_schema WHERE name = 'v2 notify replicas of identity changes'
+            DROP TRIGGER outbox_notifies ON outbox; DROP FUNCTION mpi_notify_identity_changes(); DROP INDEX record_waiting;
+            DELETE FROM mpi_schema WHERE name IN ('v2 notify replicas of identity changes', 'v3 records waiting to be linked, indexed')
             """)
         #expect { try PostgresIdentityStore(location: location) } throws: { error in
             guard case StoreError.schemaNeedsMigration = error else { return false }
             return true
         }
-        #expect(try PostgresIdentityStore.migrate(location) == ["v2 notify replicas of identity changes"])
+        #expect(try PostgresIdentityStore.migrate(location) == ["v2 notify replicas of identity changes", "v3 records waiting to be linked, indexed"])
         try PostgresIdentityStore(location: location).close()
 
         // A newer one.
