@@ -22,6 +22,8 @@ public final class IdentityIndex: Sendable {
     private let givenSettings: LinkSettings?
     /// While a reload builds its new state: the records this index changed meanwhile, to carry over.
     private let changedDuringReload = Mutex<[RecordKey]?>(nil)
+    /// The newest outbox entry the index reflects, for following other writers (`followChanges`).
+    private let followedThrough: Mutex<Int64>
     public let audit: AuditBuffer
 
     /// The blocking rules and thresholds registrations are placed with.
@@ -36,7 +38,9 @@ public final class IdentityIndex: Sendable {
         givenSettings = given
         normalizer = try DemographicsNormalizer(today: today)
         audit = AuditBuffer(store: store)
-        state = Mutex(try Self.load(try store.liveSnapshot(), builder: builder, given: given))
+        let snapshot = try store.liveSnapshot()
+        followedThrough = Mutex(snapshot.outboxSequence)
+        state = Mutex(try Self.load(snapshot, builder: builder, given: given))
     }
 
     /// A state built from a snapshot of the store.
@@ -68,8 +72,11 @@ public final class IdentityIndex: Sendable {
     public func reload(beforeSwap: () throws -> Void = {}) throws {
         registration.withLock { _ in changedDuringReload.withLock { $0 = [] } }
         var fresh: State?
+        var snapshotSequence: Int64 = 0
         do {
-            fresh = try Self.load(try store.liveSnapshot(), builder: builder, given: givenSettings)
+            let snapshot = try store.liveSnapshot()
+            snapshotSequence = snapshot.outboxSequence
+            fresh = try Self.load(snapshot, builder: builder, given: givenSettings)
             try beforeSwap()
         } catch {
             changedDuringReload.withLock { $0 = nil }
@@ -85,6 +92,60 @@ public final class IdentityIndex: Sendable {
             fresh!.followRetirements(try store.retiredPersons())
             fresh!.setDecisions(try store.decisions())
             state.withLock { $0 = fresh.take()! }
+            followedThrough.withLock { $0 = max($0, snapshotSequence) }
+        }
+    }
+
+    // MARK: following other writers
+
+    /// Applies what other writers of the store (replicas of the service on one PostgreSQL database)
+    /// changed since the index last looked: the outbox entries after its place, up to `limit`. Each
+    /// entry's records are read back as the store holds them now and replace what memory holds, a
+    /// merge's retired id redirects, and a steward's or a source's decision constrains later
+    /// placements. Link runs' entries are left to `StoreWatcher`, which reloads the whole index.
+    ///
+    /// Runs under the registration lock: a registration here commits and updates memory inside it, so
+    /// a record read back here can never overwrite a newer one this index wrote. Entries this index
+    /// wrote itself are read back too, which changes nothing. Returns how many entries it went past.
+    @discardableResult
+    public func followChanges(limit: Int = 1000) throws -> Int {
+        try registration.withLock { _ throws -> Int in
+            let after = followedThrough.withLock { $0 }
+            let changes = try store.identityChanges(after: after, limit: limit)
+            guard let last = changes.last else { return 0 }
+            var keys = Set<RecordKey>()
+            var persons = Set<Int64>()
+            var retirements = false, decisions = false
+            for change in changes where change.cause != .linkRun {
+                keys.formUnion(change.records)
+                persons.insert(Int64(change.enterpriseId.value))
+                if let other = change.otherId { persons.insert(Int64(other.value)) }
+                if change.event == .merged { retirements = true }
+                if change.event == .linked || change.event == .unlinked || change.cause == .sourceMerge { decisions = true }
+            }
+            // An entry lists a person's records after the change; a record that left it (a source's merge
+            // makes the retired record inactive) is found by what memory still holds for the person.
+            state.withLock { state in
+                for person in persons { keys.formUnion(Self.person(person, redirectedFrom: nil, in: state).records) }
+            }
+            // Read the store first, then change memory in one short step: lookups wait for that step only.
+            let stored = try keys.sorted().map { key in (key, try store.liveRecord(key)) }
+            let retired = retirements ? try store.retiredPersons() : nil
+            let decided = decisions ? try store.decisions() : nil
+            state.withLock { state in
+                for (key, record) in stored {
+                    if let record, record.active {
+                        state.put(builder.build(record.record), person: record.person.map { Int64($0.value) })
+                    } else {
+                        state.remove(key)
+                    }
+                }
+                if let retired { state.followRetirements(retired) }
+                if let decided { state.setDecisions(decided) }
+            }
+            for key in keys { noteChanged(key) }
+            followedThrough.withLock { $0 = max($0, last.sequence) }
+            return changes.count
         }
     }
 

@@ -19,6 +19,7 @@ extension IdentityStore {
                 snapshot.modelVersion = row[0]
                 (snapshot.model, snapshot.settings) = try Self.decodeModel(row[1], settings: row[2])
             }
+            snapshot.outboxSequence = try Int64.fetchOne(db, sql: "SELECT max(sequence) FROM outbox") ?? 0
             return snapshot
         }
     }

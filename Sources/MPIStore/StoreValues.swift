@@ -97,6 +97,9 @@ public struct LiveSnapshot: Sendable {
     /// The latest link run's model and settings; nil before the first run.
     public var model: LinkageModel?
     public var settings: LinkSettings?
+    /// The newest outbox entry at the snapshot's moment: the changes after it are what a follower of
+    /// other writers applies (`IdentityIndex.followChanges`).
+    public var outboxSequence: Int64 = 0
 
     public init() {}
 }

@@ -26,6 +26,7 @@ extension PostgresIdentityStore {
                 snapshot.modelVersion = version
                 (snapshot.model, snapshot.settings) = try IdentityStore.decodeModel(model, settings: settings)
             }
+            snapshot.outboxSequence = try session.value("SELECT max(sequence) FROM outbox", as: Int64.self) ?? 0
             return snapshot
         }
     }

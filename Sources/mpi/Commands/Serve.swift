@@ -34,6 +34,8 @@ extension MPI {
         @Option(help: "The FHIR base URL clients see (behind a proxy); default http://HOST:PORT/fhir.") var fhirBase: String?
         @Option(help: "The review page's users file: steward names and password hashes (see `mpi password-hash`).") var users: String?
         @Flag(help: "Mark the review page's cookies Secure (when it is reached through a TLS proxy).") var secureCookies = false
+        @Flag(help: "Other `mpi serve` replicas write to this store too (one PostgreSQL database): apply their registrations, merges and decisions from the outbox every 200 ms.")
+        var replica = false
         @Option(help: "TLS certificate chain (PEM) for the TCP listeners.") var tlsCert: String?
         @Option(help: "TLS private key (PEM).") var tlsKey: String?
         @Option(help: "CA certificates (PEM): clients must present a certificate they sign (mutual TLS).") var tlsCa: String?
@@ -130,6 +132,7 @@ extension MPI {
                 services.append(.init(service: application))
             }
             if !services.isEmpty { services.append(.init(service: StoreWatcher(index: index, logger: logger))) }
+            if !services.isEmpty && replica { services.append(.init(service: ChangeFollower(index: index, logger: logger))) }
             // Each subscriber of the clients file is sent the outbox of identity changes (docs/protocol.md).
             for subscriber in registry.subscribers ?? [] where !services.isEmpty {
                 services.append(.init(service: NotificationDelivery(store: store, subscriber: subscriber, registry: registry, logger: logger)))
