@@ -24,6 +24,9 @@ public final class IdentityIndex: Sendable {
     private let changedDuringReload = Mutex<[RecordKey]?>(nil)
     /// The newest outbox entry the index reflects, for following other writers (`followChanges`).
     private let followedThrough: Mutex<Int64>
+    /// Other processes register into the same store (`mpi serve --replica`): each registration then
+    /// catches up on their changes and decides under the store's registration lock.
+    private let followsOtherWriters: Bool
     public let audit: AuditBuffer
 
     /// The blocking rules and thresholds registrations are placed with.
@@ -32,8 +35,10 @@ public final class IdentityIndex: Sendable {
     public var modelVersion: Int64? { state.withLock { $0.modelVersion } }
 
     /// Loads the index from the store: the latest model and its settings (or `settings` when given).
-    public init(store: any IdentityBackend, builder: MatchRecordBuilder, settings given: LinkSettings? = nil, today: CalendarDate) throws {
+    public init(store: any IdentityBackend, builder: MatchRecordBuilder, settings given: LinkSettings? = nil, today: CalendarDate,
+                followsOtherWriters: Bool = false) throws {
         self.store = store
+        self.followsOtherWriters = followsOtherWriters
         self.builder = builder
         givenSettings = given
         normalizer = try DemographicsNormalizer(today: today)
@@ -109,44 +114,47 @@ public final class IdentityIndex: Sendable {
     /// wrote itself are read back too, which changes nothing. Returns how many entries it went past.
     @discardableResult
     public func followChanges(limit: Int = 1000) throws -> Int {
-        try registration.withLock { _ throws -> Int in
-            let after = followedThrough.withLock { $0 }
-            let changes = try store.identityChanges(after: after, limit: limit)
-            guard let last = changes.last else { return 0 }
-            var keys = Set<RecordKey>()
-            var persons = Set<Int64>()
-            var retirements = false, decisions = false
-            for change in changes where change.cause != .linkRun {
-                keys.formUnion(change.records)
-                persons.insert(Int64(change.enterpriseId.value))
-                if let other = change.otherId { persons.insert(Int64(other.value)) }
-                if change.event == .merged { retirements = true }
-                if change.event == .linked || change.event == .unlinked || change.cause == .sourceMerge { decisions = true }
-            }
-            // An entry lists a person's records after the change; a record that left it (a source's merge
-            // makes the retired record inactive) is found by what memory still holds for the person.
-            state.withLock { state in
-                for person in persons { keys.formUnion(Self.person(person, redirectedFrom: nil, in: state).records) }
-            }
-            // Read the store first, then change memory in one short step: lookups wait for that step only.
-            let stored = try keys.sorted().map { key in (key, try store.liveRecord(key)) }
-            let retired = retirements ? try store.retiredPersons() : nil
-            let decided = decisions ? try store.decisions() : nil
-            state.withLock { state in
-                for (key, record) in stored {
-                    if let record, record.active {
-                        state.put(builder.build(record.record), person: record.person.map { Int64($0.value) })
-                    } else {
-                        state.remove(key)
-                    }
-                }
-                if let retired { state.followRetirements(retired) }
-                if let decided { state.setDecisions(decided) }
-            }
-            for key in keys { noteChanged(key) }
-            followedThrough.withLock { $0 = max($0, last.sequence) }
-            return changes.count
+        try registration.withLock { _ throws -> Int in try applyOtherWritersChanges(limit: limit) }
+    }
+
+    /// `followChanges`, with the registration lock held by the caller.
+    private func applyOtherWritersChanges(limit: Int) throws -> Int {
+        let after = followedThrough.withLock { $0 }
+        let changes = try store.identityChanges(after: after, limit: limit)
+        guard let last = changes.last else { return 0 }
+        var keys = Set<RecordKey>()
+        var persons = Set<Int64>()
+        var retirements = false, decisions = false
+        for change in changes where change.cause != .linkRun {
+            keys.formUnion(change.records)
+            persons.insert(Int64(change.enterpriseId.value))
+            if let other = change.otherId { persons.insert(Int64(other.value)) }
+            if change.event == .merged { retirements = true }
+            if change.event == .linked || change.event == .unlinked || change.cause == .sourceMerge { decisions = true }
         }
+        // An entry lists a person's records after the change; a record that left it (a source's merge
+        // makes the retired record inactive) is found by what memory still holds for the person.
+        state.withLock { state in
+            for person in persons { keys.formUnion(Self.person(person, redirectedFrom: nil, in: state).records) }
+        }
+        // Read the store first, then change memory in one short step: lookups wait for that step only.
+        let stored = try keys.sorted().map { key in (key, try store.liveRecord(key)) }
+        let retired = retirements ? try store.retiredPersons() : nil
+        let decided = decisions ? try store.decisions() : nil
+        state.withLock { state in
+            for (key, record) in stored {
+                if let record, record.active {
+                    state.put(builder.build(record.record), person: record.person.map { Int64($0.value) })
+                } else {
+                    state.remove(key)
+                }
+            }
+            if let retired { state.followRetirements(retired) }
+            if let decided { state.setDecisions(decided) }
+        }
+        for key in keys { noteChanged(key) }
+        followedThrough.withLock { $0 = max($0, last.sequence) }
+        return changes.count
     }
 
     /// Notes a record this index changed, when a reload is building its new state.
@@ -353,42 +361,53 @@ public final class IdentityIndex: Sendable {
                          actor: String) throws -> RegistrationOutcome {
         let row = try normalizer.normalize(demographics, source: source, recordId: recordId, dateFormat: dateFormat)
         let built = builder.build(row.record)
-        let key = built.key
         let rejected = row.rejections.map { "\($0.field): \($0.reason)" }
         return try registration.withLock { _ throws -> RegistrationOutcome in
-            // Decide, reading memory.
-            let (record, plan) = state.withLock { state -> (MatchRecord, Plan) in
-                let record = self.asMatched(built, in: state)
-                return (record, self.plan(for: record, in: state))
+            guard followsOtherWriters else { return try place(built, row: row, rejected: rejected, actor: actor) }
+            // Other replicas write too: decide only once their registrations so far are in memory.
+            return try store.whileDecidingRegistration {
+                while try applyOtherWritersChanges(limit: 1000) == 1000 {}
+                return try place(built, row: row, rejected: rejected, actor: actor)
             }
-            if case .unchanged(let person) = plan.kind {
-                return RegistrationOutcome(enterpriseId: EnterpriseID(value: UInt64(person)).description, record: key, outcome: .unchanged,
-                                           probability: nil, review: [], rejectedFields: rejected)
-            }
-            let reviewEntries = plan.review.map {
-                ReviewEntry(left: key, right: $0.key, matchWeight: $0.weight, probability: $0.probability, reason: $0.reason.rawValue)
-            }
-            // Write, durably.
-            let stored = StoredRecord(key: key, raw: row.raw, normalized: row.record)
-            let written = try store.register(stored, person: plan.person.map { EnterpriseID(value: UInt64($0)) }, review: reviewEntries, modelVersion: modelVersion, actor: actor,
-                                             action: plan.existing == nil ? "register" : "update")
-            noteChanged(key)
-            // Then show it.
-            let person = Int64(written.enterpriseId.value)
-            state.withLock { state in
-                state.put(record, person: person)
-                if let retired = written.retired { state.retire(Int64(retired.value), into: person) }
-            }
-            let outcome: RegistrationOutcome.Outcome = plan.existing != nil ? .updated : written.minted ? .created : .linked
-            let persons = state.withLock { state in
-                plan.review.map { EnterpriseID(value: UInt64(max(state.personOf[Int(state.indexOfKey[$0.key] ?? 0)], 0))).description }
-            }
-            return RegistrationOutcome(
-                enterpriseId: written.enterpriseId.description, record: key, outcome: outcome,
-                probability: plan.probability,
-                review: zip(plan.review, persons).map { ReviewNote(record: $0.key, enterpriseId: $1, probability: $0.probability, reason: $0.reason) },
-                rejectedFields: rejected)
         }
+    }
+
+    /// Decides where a registered record goes, writes it durably, then shows it: the registration
+    /// lock is held by the caller.
+    private func place(_ built: MatchRecord, row: NormalizedRow, rejected: [String], actor: String) throws -> RegistrationOutcome {
+        let key = built.key
+        // Decide, reading memory.
+        let (record, plan) = state.withLock { state -> (MatchRecord, Plan) in
+            let record = self.asMatched(built, in: state)
+            return (record, self.plan(for: record, in: state))
+        }
+        if case .unchanged(let person) = plan.kind {
+            return RegistrationOutcome(enterpriseId: EnterpriseID(value: UInt64(person)).description, record: key, outcome: .unchanged,
+                                       probability: nil, review: [], rejectedFields: rejected)
+        }
+        let reviewEntries = plan.review.map {
+            ReviewEntry(left: key, right: $0.key, matchWeight: $0.weight, probability: $0.probability, reason: $0.reason.rawValue)
+        }
+        // Write, durably.
+        let stored = StoredRecord(key: key, raw: row.raw, normalized: row.record)
+        let written = try store.register(stored, person: plan.person.map { EnterpriseID(value: UInt64($0)) }, review: reviewEntries, modelVersion: modelVersion, actor: actor,
+                                         action: plan.existing == nil ? "register" : "update")
+        noteChanged(key)
+        // Then show it.
+        let person = Int64(written.enterpriseId.value)
+        state.withLock { state in
+            state.put(record, person: person)
+            if let retired = written.retired { state.retire(Int64(retired.value), into: person) }
+        }
+        let outcome: RegistrationOutcome.Outcome = plan.existing != nil ? .updated : written.minted ? .created : .linked
+        let persons = state.withLock { state in
+            plan.review.map { EnterpriseID(value: UInt64(max(state.personOf[Int(state.indexOfKey[$0.key] ?? 0)], 0))).description }
+        }
+        return RegistrationOutcome(
+            enterpriseId: written.enterpriseId.description, record: key, outcome: outcome,
+            probability: plan.probability,
+            review: zip(plan.review, persons).map { ReviewNote(record: $0.key, enterpriseId: $1, probability: $0.probability, reason: $0.reason) },
+            rejectedFields: rejected)
     }
 
     /// Places a record the index already holds but no person does yet, exactly as a registration of

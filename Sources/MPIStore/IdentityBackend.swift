@@ -122,6 +122,13 @@ public protocol IdentityBackend: Sendable {
     func pruneOutbox(actor: String) throws -> Int
     /// How many entries the outbox holds.
     func outboxSize() throws -> Int
+
+    // MARK: several writers
+
+    /// Runs `body` while no other process sharing the store runs its own: a registration's decision
+    /// and write at one lookup-service replica, so two replicas never place the same new patient
+    /// apart.
+    func whileDecidingRegistration<Value>(_ body: () throws -> Value) throws -> Value
 }
 
 extension IdentityStore: IdentityBackend {}

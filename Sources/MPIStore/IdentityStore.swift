@@ -19,7 +19,7 @@ public final class IdentityStore: Sendable {
     /// (`-lookups`), and SQLite's write-ahead log and shared-memory file of each. Removing a store
     /// (a scratch copy, a test's) means removing all of them.
     public static func files(at path: String) -> [String] {
-        [path, LookupLog.path(besides: path)].flatMap { [$0, $0 + "-wal", $0 + "-shm"] }
+        [path, LookupLog.path(besides: path)].flatMap { [$0, $0 + "-wal", $0 + "-shm"] } + [registrationLockPath(besides: path)]
     }
 
     /// Removes every file of the store at `path` (`files(at:)`) that exists.
@@ -243,6 +243,23 @@ public final class IdentityStore: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// The file two processes serving one store lock to decide registrations in turn
+    /// (`whileDecidingRegistration`). A lock on a file of its own: SQLite's own locks are POSIX locks
+    /// on the database, which closing any other descriptor of that file would drop.
+    static func registrationLockPath(besides path: String) -> String { path + "-registration-lock" }
+
+    /// Holds an exclusive `flock` on the store's registration lock file while `body` runs: two
+    /// `mpi serve --replica` on one SQLite file decide registrations in turn, as on PostgreSQL.
+    public func whileDecidingRegistration<Value>(_ body: () throws -> Value) throws -> Value {
+        let descriptor = open(Self.registrationLockPath(besides: pool.path), O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw StoreError.cannotWrite("cannot open the registration lock file (errno \(errno))") }
+        defer { close(descriptor) }   // closing releases the lock
+        while flock(descriptor, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw StoreError.cannotWrite("cannot lock the registration lock file (errno \(errno))") }
+        }
+        return try body()
     }
 
     /// SQLite's integrity check of the store and of its lookup log: "ok" when both are sound.

@@ -84,6 +84,24 @@ extension PostgresIdentityStore {
         }
     }
 
+    /// Holds a session-level advisory lock on a connection of its own while `body` runs: every replica
+    /// on the database takes it to decide a registration, so the second of two replicas registering
+    /// the same new patient decides after the first has written, and (having followed the outbox
+    /// under the lock) links to it. One lock for all registrations rather than one per blocking value:
+    /// a registration holds it for a few milliseconds, and a lock per value would have to be taken for
+    /// every value a record blocks on, in one order, to be safe; docs/store.md gives the figures.
+    public func whileDecidingRegistration<Value>(_ body: () throws -> Value) throws -> Value {
+        try pool.withConnection { session in
+            do {
+                try session.execute("SELECT pg_advisory_lock(\(AdvisoryLock.registrationDecision))")
+            } catch {
+                throw StoreError(wrapping: error, at: location)
+            }
+            defer { _ = try? session.execute("SELECT pg_advisory_unlock(\(AdvisoryLock.registrationDecision))") }
+            return try body()
+        }
+    }
+
     public func assign(_ key: RecordKey, person: EnterpriseID?, review: [ReviewEntry], modelVersion: Int64?,
                        actor: String) throws -> RegistrationChange {
         try writing { session in

@@ -212,4 +212,7 @@ enum AdvisoryLock {
     /// Every transaction that changes persons and writes the outbox, so entries commit in sequence
     /// order (see PostgresIdentityStore+Outbox.swift).
     static let identityChanges: Int64 = 0x4D50_4900_0002
+    /// A replica deciding and writing a registration (`whileDecidingRegistration`), held by its session
+    /// across the catch-up, the decision and the write's own transaction.
+    static let registrationDecision: Int64 = 0x4D50_4900_0003
 }

@@ -34,7 +34,7 @@ extension MPI {
         @Option(help: "The FHIR base URL clients see (behind a proxy); default http://HOST:PORT/fhir.") var fhirBase: String?
         @Option(help: "The review page's users file: steward names and password hashes (see `mpi password-hash`).") var users: String?
         @Flag(help: "Mark the review page's cookies Secure (when it is reached through a TLS proxy).") var secureCookies = false
-        @Flag(help: "Other `mpi serve` replicas write to this store too (one PostgreSQL database): apply their registrations, merges and decisions from the outbox every 200 ms.")
+        @Flag(help: "Other `mpi serve` replicas write to this store too (one PostgreSQL database): apply their registrations, merges and decisions from the outbox every 200 ms, and decide each registration after theirs, under the database's lock.")
         var replica = false
         @Option(help: "TLS certificate chain (PEM) for the TCP listeners.") var tlsCert: String?
         @Option(help: "TLS private key (PEM).") var tlsKey: String?
@@ -86,7 +86,7 @@ extension MPI {
             let index: IdentityIndex
             do {
                 index = try IdentityIndex(store: store, builder: try ReferenceData.matchRecordBuilder(), settings: settings,
-                                          today: .today)
+                                          today: .today, followsOtherWriters: replica)
             } catch let error as ServiceError {
                 throw CLIError(error.message)
             }
