@@ -1,5 +1,5 @@
 internal import Foundation
-public import MPICore
+internal import MPICore
 internal import GRDB
 
 /// Whole tables in and out, for `mpi copy` (see `StoreTableCopying`).

@@ -1,4 +1,4 @@
-public import MPICore
+internal import MPICore
 
 /// One value of a stored row, in the few types both backends share.
 public enum StoreCell: Sendable, Hashable {

@@ -1,6 +1,6 @@
 internal import Foundation
 internal import Logging
-public import MPIStore
+internal import MPIStore
 internal import NIOCore
 internal import NIOPosix
 internal import NIOSSL

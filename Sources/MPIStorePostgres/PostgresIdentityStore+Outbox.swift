@@ -1,5 +1,5 @@
 internal import Foundation
-public import MPICore
+internal import MPICore
 public import MPIStore
 internal import PostgresNIO
 

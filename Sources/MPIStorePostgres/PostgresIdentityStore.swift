@@ -1,6 +1,6 @@
 internal import Foundation
-public import MPICore
-public import MPIStore
+internal import MPICore
+internal import MPIStore
 internal import NIOCore
 internal import PostgresNIO
 

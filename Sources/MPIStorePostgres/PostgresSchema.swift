@@ -1,4 +1,4 @@
-public import MPIStore
+internal import MPIStore
 internal import PostgresNIO
 
 /// The PostgreSQL store's schema: named migrations, applied in order, each in its own transaction,
