@@ -19,12 +19,7 @@ public struct ChangeFollower: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            } catch {
-                return   // the service is stopping
-            }
+        await everyInterval(interval) {
             do {
                 // A backlog (after a restart, or a burst) is read a thousand entries at a time.
                 while try index.followChanges(limit: 1000) == 1000 {}

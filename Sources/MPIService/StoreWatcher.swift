@@ -19,14 +19,9 @@ public struct StoreWatcher: Service {
     }
 
     public func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        await everyInterval(interval) {
             do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
-            } catch {
-                return   // the service is stopping
-            }
-            do {
-                guard try index.storeHasNewerLinkRun() else { continue }
+                guard try index.storeHasNewerLinkRun() else { return }
                 let clock = ContinuousClock.now
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                     DispatchQueue.global().async {
@@ -41,5 +36,18 @@ public struct StoreWatcher: Service {
                 logger.error("index reload failed; still serving the index loaded before", metadata: ["error": "\(type(of: error))"])
             }
         }
+    }
+}
+
+/// Runs `turn` every `interval` until the service group stops the service (cancelled, or shutting
+/// down gracefully): the loop of the services that keep the index in step with the store.
+func everyInterval(_ interval: Duration, _ turn: () async -> Void) async {
+    while !Task.isCancelled && !Task.isShuttingDownGracefully {
+        do {
+            try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        } catch {
+            return   // the service is stopping
+        }
+        await turn()
     }
 }
