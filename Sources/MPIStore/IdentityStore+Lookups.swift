@@ -10,6 +10,19 @@ public struct Resolution: Sendable, Hashable, Codable {
     public let records: [RecordKey]
     public let nhsNumbers: [String]
 
+    /// The live id an enterprise id stands for, following the ids merges retired it into (at most 100
+    /// hops), and the id asked about when it was retired; `retiredInto(id)` is the store's redirect.
+    package static func followingRedirects(from enterpriseId: EnterpriseID,
+                                           retiredInto: (Int64) throws -> Int64?) throws -> (id: Int64, redirectedFrom: String?) {
+        var id = Int64(enterpriseId.value)
+        var hops = 0
+        while hops < 100, let next = try retiredInto(id) {
+            id = next
+            hops += 1
+        }
+        return (id, hops > 0 ? enterpriseId.description : nil)
+    }
+
     package init(enterpriseId: String, redirectedFrom: String?, records: [RecordKey], nhsNumbers: [String]) {
         self.enterpriseId = enterpriseId
         self.redirectedFrom = redirectedFrom
@@ -86,14 +99,8 @@ extension IdentityStore {
     /// The person with an enterprise id, following redirects from ids retired by merges.
     public func person(_ enterpriseId: EnterpriseID, actor: String) throws -> Resolution? {
         let resolution = try reading { db -> Resolution? in
-            var id = Int64(enterpriseId.value)
-            var redirectedFrom: String? = nil
-            var hops = 0
-            while let next = try Int64?.fetchOne(db, sql: "SELECT retired_into FROM person WHERE enterprise_id = ?", arguments: [id]) ?? nil {
-                redirectedFrom = redirectedFrom ?? enterpriseId.description
-                id = next
-                hops += 1
-                if hops > 100 { break }
+            let (id, redirectedFrom) = try Resolution.followingRedirects(from: enterpriseId) { id in
+                try Int64?.fetchOne(db, sql: "SELECT retired_into FROM person WHERE enterprise_id = ?", arguments: [id]) ?? nil
             }
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM person WHERE enterprise_id = ?)", arguments: [id]) == true else {
                 return nil

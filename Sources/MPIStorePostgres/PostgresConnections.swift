@@ -52,14 +52,8 @@ final class ConnectionPool: @unchecked Sendable {
     /// waiting for one to come back. A connection that failed is closed rather than lent again.
     func withConnection<Value>(_ body: (PostgresSession) throws -> Value) throws -> Value {
         let connection = try borrow()
-        do {
-            let value = try body(PostgresSession(connection: connection, logger: logger))
-            giveBack(connection)
-            return value
-        } catch {
-            giveBack(connection)
-            throw error
-        }
+        defer { giveBack(connection) }
+        return try body(PostgresSession(connection: connection, logger: logger))
     }
 
     private func borrow() throws -> PostgresConnection {

@@ -116,14 +116,8 @@ extension PostgresIdentityStore {
 
     public func person(_ enterpriseId: EnterpriseID, actor: String) throws -> Resolution? {
         let resolution = try reading { session -> Resolution? in
-            var id = Int64(enterpriseId.value)
-            var redirectedFrom: String? = nil
-            var hops = 0
-            while let next = try session.value("SELECT retired_into FROM person WHERE enterprise_id = \(id)", as: Int64.self) {
-                redirectedFrom = redirectedFrom ?? enterpriseId.description
-                id = next
-                hops += 1
-                if hops > 100 { break }
+            let (id, redirectedFrom) = try Resolution.followingRedirects(from: enterpriseId) { id in
+                try session.value("SELECT retired_into FROM person WHERE enterprise_id = \(id)", as: Int64.self)
             }
             guard try session.value("SELECT EXISTS (SELECT 1 FROM person WHERE enterprise_id = \(id))", as: Bool.self) == true else { return nil }
             return try self.resolution(session, id: id, redirectedFrom: redirectedFrom)
