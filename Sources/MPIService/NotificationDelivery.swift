@@ -18,6 +18,9 @@ public import ServiceLifecycle
 ///
 /// The subscriber's place is kept in the store, so a killed service resumes where it was: at worst an
 /// entry acknowledged just before the kill is sent once more (its control id marks it as a duplicate).
+/// Of several `mpi serve --replica` on one store, only the one holding the subscriber's claim
+/// (`IdentityBackend.claimDelivery`) sends; the others try for it every `claimRetryInterval` and take
+/// over, from the place the store keeps, when its holder stops or dies.
 /// A link run's entries, written by `mpi link` in its own transaction, are sent when this sees them.
 /// Logs say how delivery goes, never an identifier.
 public struct NotificationDelivery: Service {
@@ -30,6 +33,9 @@ public struct NotificationDelivery: Service {
         public var maximumBackoff: Duration = .seconds(30)
         /// Entries read from the outbox at a time.
         public var batchSize = 256
+        /// How often a replica that does not hold the subscriber's claim tries for it, and how often
+        /// the holder confirms it still holds it (a lost connection to the server loses the lock).
+        public var claimRetryInterval: Duration = .seconds(1)
 
         public init() {}
     }
@@ -66,11 +72,44 @@ public struct NotificationDelivery: Service {
         var pending: [NotificationMessage] = []   // read, not yet acknowledged (oldest first)
         var batchEnd: Int64 = 0                    // the last entry of the batch `pending` came from
         var retries: [Int64] = []
+        var claim: DeliveryClaim?
+        var claimConfirmed = ContinuousClock.now
+        var waitingLogged = false
         logger.info("notification delivery started", metadata: ["subscriber": "\(subscriber.name)", "profile": "\(subscriber.profile.rawValue)"])
-        defer { connection?.close() }
+        defer {
+            connection?.close()
+            claim?.release()
+        }
 
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
+                // Of several replicas, the claim's holder sends; the others wait to take over.
+                if let held = claim, ContinuousClock.now - claimConfirmed > configuration.claimRetryInterval {
+                    if held.isHeld {
+                        claimConfirmed = .now
+                    } else {
+                        held.release()
+                        claim = nil
+                        logger.warning("lost the claim to send notifications", metadata: ["subscriber": "\(subscriber.name)"])
+                    }
+                }
+                if claim == nil {
+                    guard let taken = try store.claimDelivery(subscriber: subscriber.name) else {
+                        if !waitingLogged {
+                            logger.info("another replica sends these notifications; waiting to take over", metadata: ["subscriber": "\(subscriber.name)"])
+                            waitingLogged = true
+                        }
+                        try await cancelWhenGracefulShutdown { try await Task.sleep(for: configuration.claimRetryInterval) }
+                        continue
+                    }
+                    // The last holder moved the place on: start from where it stopped.
+                    claim = taken
+                    claimConfirmed = .now
+                    waitingLogged = false
+                    place = try store.deliveredThrough(subscriber: subscriber.name)
+                    pending = []
+                    retries = []
+                }
                 // Parked entries an operator asked to send again go first.
                 if retries.isEmpty {
                     retries = try store.parkedNotifications(subscriber: subscriber.name).filter(\.retryRequested).map(\.sequence)

@@ -129,6 +129,10 @@ public protocol IdentityBackend: Sendable {
     /// and write at one lookup-service replica, so two replicas never place the same new patient
     /// apart.
     func whileDecidingRegistration<Value>(_ body: () throws -> Value) throws -> Value
+    /// Claims the sending of `subscriber`'s notifications for this process without waiting: nil when
+    /// another process holds the claim. Of several replicas, one sends to each subscriber; the others
+    /// take over when its claim ends (released, or its process gone).
+    func claimDelivery(subscriber: String) throws -> DeliveryClaim?
 }
 
 extension IdentityStore: IdentityBackend {}

@@ -16,10 +16,12 @@ public final class IdentityStore: Sendable {
     public static let writeWaitSeconds = 60.0
 
     /// Every file a store at `path` may have on disk: the database, the lookup log beside it
-    /// (`-lookups`), and SQLite's write-ahead log and shared-memory file of each. Removing a store
+    /// (`-lookups`), SQLite's write-ahead log and shared-memory file of each, and the lock files of
+    /// replicas sharing it. Removing a store
     /// (a scratch copy, a test's) means removing all of them.
     public static func files(at path: String) -> [String] {
         [path, LookupLog.path(besides: path)].flatMap { [$0, $0 + "-wal", $0 + "-shm"] } + [registrationLockPath(besides: path)]
+            + deliveryLockFiles(besides: path)
     }
 
     /// Removes every file of the store at `path` (`files(at:)`) that exists.

@@ -56,6 +56,17 @@ final class ConnectionPool: @unchecked Sendable {
         return try body(PostgresSession(connection: connection, logger: logger))
     }
 
+    /// A connection of its own, outside the pool, for a session-level lock held for as long as a
+    /// claim lasts (`claimDelivery`): the caller closes it, and with it the lock.
+    func dedicatedSession() throws -> PostgresSession {
+        do {
+            let connection = try PostgresConnection.connect(on: group.any(), configuration: configuration, id: 0, logger: logger).wait()
+            return PostgresSession(connection: connection, logger: logger)
+        } catch {
+            throw StoreError(connecting: error, to: location)
+        }
+    }
+
     private func borrow() throws -> PostgresConnection {
         condition.lock()
         while true {
@@ -149,9 +160,15 @@ final class ConnectionPool: @unchecked Sendable {
 }
 
 /// One borrowed connection, with the few ways the store talks to the server.
-struct PostgresSession {
+struct PostgresSession: Sendable {
     let connection: PostgresConnection
     let logger: Logger
+
+    /// Closes a dedicated session's connection (`ConnectionPool.dedicatedSession`), and waits: a
+    /// connection must be closed before its last reference goes.
+    func closeConnection() {
+        try? connection.close().wait()
+    }
 
     /// Runs a statement and returns how many rows it changed.
     @discardableResult

@@ -102,6 +102,26 @@ extension PostgresIdentityStore {
         }
     }
 
+    /// A session-level advisory lock named after the subscriber, taken without waiting on a connection
+    /// of its own. The server drops it when that connection ends, so a replica killed mid-delivery
+    /// leaves it to the next one at once; the claim is confirmed held while the connection answers.
+    public func claimDelivery(subscriber: String) throws -> DeliveryClaim? {
+        let session = try pool.dedicatedSession()
+        let granted: Bool?
+        do {
+            granted = try session.value("SELECT pg_try_advisory_lock(\(AdvisoryLock.deliveryClass), hashtext(\(subscriber)))")
+        } catch {
+            session.closeConnection()
+            throw StoreError(wrapping: error, at: location)
+        }
+        guard granted == true else {
+            session.closeConnection()
+            return nil
+        }
+        return DeliveryClaim(confirm: { !session.connection.isClosed && (try? session.value("SELECT 1", as: Int32.self)) == 1 },
+                             release: { session.closeConnection() })
+    }
+
     public func assign(_ key: RecordKey, person: EnterpriseID?, review: [ReviewEntry], modelVersion: Int64?,
                        actor: String) throws -> RegistrationChange {
         try writing { session in

@@ -215,4 +215,7 @@ enum AdvisoryLock {
     /// A replica deciding and writing a registration (`whileDecidingRegistration`), held by its session
     /// across the catch-up, the decision and the write's own transaction.
     static let registrationDecision: Int64 = 0x4D50_4900_0003
+    /// With the subscriber name's `hashtext`, the two-key lock (`pg_try_advisory_lock(int, int)`, a key
+    /// space apart from the one-key locks above) of the replica sending that subscriber's notifications.
+    static let deliveryClass: Int32 = 0x4D_5049
 }

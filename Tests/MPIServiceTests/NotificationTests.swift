@@ -95,13 +95,14 @@ final class PythonSubscriber: @unchecked Sendable {
         return registry
     }
 
-    private func delivery(_ fixture: ServiceFixture, _ registry: ClientRegistry) -> NotificationDelivery {
+    private func delivery(_ store: any IdentityBackend, _ registry: ClientRegistry) -> NotificationDelivery {
         var configuration = NotificationDelivery.Configuration()
         configuration.pollInterval = .milliseconds(20)
         configuration.firstBackoff = .milliseconds(50)
         configuration.maximumBackoff = .seconds(1)
         configuration.acknowledgementTimeout = .seconds(2)
-        return NotificationDelivery(store: fixture.store, subscriber: registry.subscribers![0], registry: registry,
+        configuration.claimRetryInterval = .milliseconds(100)
+        return NotificationDelivery(store: store, subscriber: registry.subscribers![0], registry: registry,
                                     configuration: configuration, logger: Logger(label: "test"))
     }
 
@@ -129,7 +130,7 @@ final class PythonSubscriber: @unchecked Sendable {
         defer { fixture.remove() }
         let subscriber = try PythonSubscriber()
         let registry = registry(port: subscriber.port, profile: .iti10)
-        let running = Task { try await delivery(fixture, registry).run() }
+        let running = Task { try await delivery(fixture.store, registry).run() }
         defer { running.cancel() }
         try await Task.sleep(for: .milliseconds(200))   // the subscriber's place: the newest entry, before the changes
         let first = try fixture.store.latestChangeSequence() + 1
@@ -181,10 +182,7 @@ final class PythonSubscriber: @unchecked Sendable {
     /// outbox and the subscriber has every change, in order per person (at worst one sent twice, with
     /// the same control id).
     @Test(arguments: StoreBackend.allCases) func aKilledServiceResumesDeliveryFromTheOutbox(_ backend: StoreBackend) async throws {
-        let root = PythonSubscriber.root
-        let executable = try #require([".build/debug/mpi", ".build/x86_64-unknown-linux-gnu/debug/mpi", ".build/aarch64-unknown-linux-gnu/debug/mpi"]
-            .map { root.appendingPathComponent($0) }.first { FileManager.default.isExecutableFile(atPath: $0.path) },
-            "swift test builds the mpi executable under .build")
+        let executable = try MPIExecutable.url()
         let fixture = try await ServiceFixture.make(persons: 60, backend: backend)
         defer { fixture.remove() }
         let subscriber = try PythonSubscriber()
@@ -230,6 +228,47 @@ final class PythonSubscriber: @unchecked Sendable {
         }
     }
 
+    /// Two replicas' deliveries to one subscriber, on two handles of one store: the one that claimed
+    /// it first sends, the other waits, and each change arrives once. When the sender stops, the other
+    /// takes over from the place the store keeps.
+    @Test(arguments: StoreBackend.allCases) func ofTwoReplicasOneSendsAndTheOtherTakesOverWhenItStops(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(persons: 40, backend: backend)
+        defer { fixture.remove() }
+        let subscriber = try PythonSubscriber()
+        let registry = registry(port: subscriber.port, profile: .iti10)
+        let other = try fixture.temporary.reopen()
+        _ = try fixture.store.deliveredThrough(subscriber: "ehr")   // its place: the newest entry, before the changes
+        let first = try fixture.store.latestChangeSequence() + 1
+        func registerPersons(_ numbers: Range<Int>) throws {
+            for number in numbers {
+                _ = try fixture.store.register(newRecord("T\(number)", family: "TWO\(number)"), person: nil, review: [], modelVersion: nil,
+                                               actor: "pas", action: "register")
+            }
+        }
+
+        let sender = Task { try await delivery(fixture.store, registry).run() }
+        defer { sender.cancel() }
+        try registerPersons(0..<1)
+        #expect(try await eventually(10) { subscriber.controlIds.count == 1 })   // the first holds the claim
+        let waiting = Task { try await delivery(other, registry).run() }
+        defer { waiting.cancel() }
+        try await Task.sleep(for: .milliseconds(300))
+        try registerPersons(1..<50)
+        let sentByTheFirst = Set((first..<first + 50).map(NotificationMessage.controlId(sequence:)))
+        #expect(try await eventually(20) { Set(subscriber.controlIds) == sentByTheFirst })
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(subscriber.controlIds.count == 50, "each change once while one replica sends")
+        #expect(try fixture.store.claimDelivery(subscriber: "ehr") == nil)
+
+        sender.cancel()
+        try await Task.sleep(for: .milliseconds(300))
+        try registerPersons(50..<75)
+        let all = Set((first..<first + 75).map(NotificationMessage.controlId(sequence:)))
+        #expect(try await eventually(20) { Set(subscriber.controlIds) == all })
+        #expect(subscriber.controlIds.count <= 76, "at most the entry in hand at the hand-over twice")
+        #expect(try fixture.store.deliveredThrough(subscriber: "ehr") == first + 74)
+    }
+
     /// AE parks the entry with the subscriber's reason and delivery goes on; a retry sends it again
     /// (accepted this time) and takes it off the parked list.
     @Test(arguments: StoreBackend.allCases) func aRefusedNotificationIsParkedThenSentAgainOnRetry(_ backend: StoreBackend) async throws {
@@ -240,7 +279,7 @@ final class PythonSubscriber: @unchecked Sendable {
         let subscriber = try PythonSubscriber(refusing: [refused])
         let registry = registry(port: subscriber.port, profile: .iti10)
         _ = try fixture.store.deliveredThrough(subscriber: "ehr")
-        let running = Task { try await delivery(fixture, registry).run() }
+        let running = Task { try await delivery(fixture.store, registry).run() }
         defer { running.cancel() }
         for number in 0..<3 {
             _ = try fixture.store.register(newRecord("P\(number)", family: "PARK\(number)"), person: nil, review: [], modelVersion: nil,
@@ -266,7 +305,7 @@ final class PythonSubscriber: @unchecked Sendable {
         let subscriber = try PythonSubscriber()
         let registry = registry(port: subscriber.port, profile: .adt)
         _ = try fixture.store.deliveredThrough(subscriber: "ehr")
-        let running = Task { try await delivery(fixture, registry).run() }
+        let running = Task { try await delivery(fixture.store, registry).run() }
         defer { running.cancel() }
 
         let one = try fixture.store.register(newRecord("A1", family: "ADTONE"), person: nil, review: [], modelVersion: nil, actor: "pas", action: "register")
