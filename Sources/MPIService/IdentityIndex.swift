@@ -103,6 +103,9 @@ public final class IdentityIndex: Sendable {
 
     // MARK: following other writers
 
+    /// Wake-ups when other writers commit changes (`ChangeFollower`); nil when the store gives none.
+    func changeWakeUps() throws -> ChangeWakeUps? { try store.changeWakeUps() }
+
     /// Applies what other writers of the store (replicas of the service on one PostgreSQL database)
     /// changed since the index last looked: the outbox entries after its place, up to `limit`. Each
     /// entry's records are read back as the store holds them now and replace what memory holds, a

@@ -69,4 +69,7 @@ extension IdentityStore {
         }
         return DeliveryClaim(confirm: { true }, release: { close(descriptor) })   // closing releases the lock
     }
+
+    /// SQLite has no notifications between processes: a follower polls.
+    public func changeWakeUps() throws -> ChangeWakeUps? { nil }
 }

@@ -133,6 +133,9 @@ public protocol IdentityBackend: Sendable {
     /// another process holds the claim. Of several replicas, one sends to each subscriber; the others
     /// take over when its claim ends (released, or its process gone).
     func claimDelivery(subscriber: String) throws -> DeliveryClaim?
+    /// Wake-ups when another process commits identity changes, for a replica following them; nil
+    /// when the backend has none to give (SQLite: the follower polls).
+    func changeWakeUps() throws -> ChangeWakeUps?
 }
 
 extension IdentityStore: IdentityBackend {}

@@ -122,6 +122,20 @@ extension PostgresIdentityStore {
                              release: { session.closeConnection() })
     }
 
+    /// LISTEN on the channel the outbox trigger notifies (schema v2), on a connection of its own.
+    public func changeWakeUps() throws -> ChangeWakeUps? {
+        let session = try pool.dedicatedSession()
+        let wakeUps = ChangeWakeUps(listening: { !session.connection.isClosed }, close: { session.closeConnection() })
+        session.connection.addListener(channel: PostgresSchema.identityChangesChannel) { _, _ in wakeUps.wake() }
+        do {
+            _ = try session.value("SELECT 1", as: Int32.self)   // the LISTEN goes before it: listening from here on
+        } catch {
+            wakeUps.close()
+            throw StoreError(wrapping: error, at: location)
+        }
+        return wakeUps
+    }
+
     public func assign(_ key: RecordKey, person: EnterpriseID?, review: [ReviewEntry], modelVersion: Int64?,
                        actor: String) throws -> RegistrationChange {
         try writing { session in

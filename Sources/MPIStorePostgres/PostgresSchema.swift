@@ -15,6 +15,9 @@ enum PostgresSchema {
         let statements: [String]
     }
 
+    /// The channel the outbox trigger notifies (v2) and replicas LISTEN on (`changeWakeUps`).
+    static let identityChangesChannel = "mpi_identity_changes"
+
     static let migrations: [Migration] = [
         Migration(name: "v1 sources, records, persons, lineage, models, review, decisions, audit, outbox", statements: [
             "CREATE TABLE source (code text PRIMARY KEY, first_seen text NOT NULL)",
@@ -128,7 +131,7 @@ enum PostgresSchema {
             """
             CREATE FUNCTION mpi_notify_identity_changes() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                PERFORM pg_notify('mpi_identity_changes', (SELECT max(sequence) FROM outbox)::text);
+                PERFORM pg_notify('\(identityChangesChannel)', (SELECT max(sequence) FROM outbox)::text);
                 RETURN NULL;
             END
             $$

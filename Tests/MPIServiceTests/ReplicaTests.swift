@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import MPICore
 import MPILinkage
 import MPIService
@@ -89,6 +90,37 @@ import Testing
         for n in patients.indices {
             let key = RecordKey(source: "RAS", recordId: "SAME-\(n)")
             #expect(a.resolve(.record(key), actor: "t").map(\.enterpriseId) == b.resolve(.record(key), actor: "t").map(\.enterpriseId))
+        }
+    }
+
+    /// A replica's follower wakes on the other's registration: on PostgreSQL at the outbox trigger's
+    /// NOTIFY (its polls here are 30 s apart, so only the wake-up can make the deadline), on SQLite at
+    /// its 200 ms poll.
+    @Test(arguments: StoreBackend.allCases)
+    func theFollowerWakesOnAnotherReplicasRegistration(_ backend: StoreBackend) async throws {
+        let fixture = try await ServiceFixture.make(persons: 60, backend: backend)
+        defer { fixture.remove() }
+        let other = try IdentityIndex(store: try fixture.temporary.reopen(), builder: try ReferenceData.matchRecordBuilder(), today: .today)
+        let follower = Task {
+            try await ChangeFollower(index: other, interval: backend == .postgres ? .seconds(30) : .milliseconds(200), fallbackInterval: .seconds(30),
+                                     logger: Logger(label: "test")).run()
+        }
+        defer { follower.cancel() }
+        try await Task.sleep(for: .milliseconds(500))   // listening
+
+        var demographics = PatientDemographics()
+        demographics.given = "Wakeful"
+        demographics.family = "Notifiedson"
+        demographics.dateOfBirth = "1977-07-07"
+        for number in 0..<3 {
+            let registered = try fixture.index.register(source: "RAS", recordId: "WAKE-\(number)", demographics: demographics, actor: "pas")
+            let started = ContinuousClock.now
+            var answered: [String] = []
+            while answered.isEmpty, ContinuousClock.now - started < .seconds(3) {
+                answered = other.resolve(.record(RecordKey(source: "RAS", recordId: "WAKE-\(number)")), actor: "t").map(\.enterpriseId)
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(answered == [registered.enterpriseId], "registration \(number) not followed within 3 s")
         }
     }
 
