@@ -207,12 +207,29 @@ struct PostgresSession: Sendable {
         var declare = sql
         declare.sql = "DECLARE mpi_scan NO SCROLL CURSOR FOR " + sql.sql
         try execute(declare)
+        // The next batch is asked for before this one is decoded, so the server reads it meanwhile.
+        let fetch = PostgresQuery(unsafeSQL: "FETCH FORWARD \(batch) FROM mpi_scan")
+        var next = connection.query(fetch, logger: logger)
         while true {
-            let rows = try rows(PostgresQuery(unsafeSQL: "FETCH FORWARD \(batch) FROM mpi_scan"))
+            let rows = try next.wait().rows
+            if rows.count == batch { next = connection.query(fetch, logger: logger) }
             for row in rows { try body(row) }
             if rows.count < batch { break }
         }
         try execute("CLOSE mpi_scan")
+    }
+
+    /// Runs one query per chunk and hands every row to `body`, chunk by chunk, asking for the next
+    /// chunk's rows before decoding this one's, so the server's index probes and this side's decoding
+    /// overlap (the keyed reads of an incremental run: scope persons, their members, their records).
+    func forEachRow<Chunk>(ofChunks chunks: [Chunk], _ query: (Chunk) -> PostgresQuery, _ body: (PostgresRow) throws -> Void) throws {
+        guard let first = chunks.first else { return }
+        var next = connection.query(query(first), logger: logger)
+        for index in chunks.indices {
+            let rows = try next.wait().rows
+            if index + 1 < chunks.endIndex { next = connection.query(query(chunks[index + 1]), logger: logger) }
+            for row in rows { try body(row) }
+        }
     }
 
     /// Sends many statements without waiting for each answer (the protocol's pipelining), then waits

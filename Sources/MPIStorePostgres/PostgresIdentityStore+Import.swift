@@ -138,16 +138,14 @@ extension PostgresIdentityStore {
         return try reading { session in
             var found: [RecordKey: NormalizedRecord] = [:]
             try session.preferIndexProbes()
-            for chunk in sorted.chunks(of: 10_000) {
-                for row in try session.rows("""
-                    SELECT r.source, r.record_id, r.normalized FROM unnest(\(chunk.sources), \(chunk.recordIds)) AS k(source, record_id)
-                    CROSS JOIN LATERAL (SELECT * FROM record x WHERE x.source = k.source AND x.record_id = k.record_id LIMIT 1) r
-                    WHERE r.active
-                    """) {
-                    let (source, recordId, normalized) = try row.decode((String, String, ByteBuffer).self)
-                    let key = RecordKey(source: source, recordId: recordId)
-                    found[key] = try Self.normalized(normalized, key: key)
-                }
+            try session.forEachRow(ofChunks: sorted.chunks(of: 10_000), { chunk in """
+                SELECT r.source, r.record_id, r.normalized FROM unnest(\(chunk.sources), \(chunk.recordIds)) AS k(source, record_id)
+                CROSS JOIN LATERAL (SELECT * FROM record x WHERE x.source = k.source AND x.record_id = k.record_id LIMIT 1) r
+                WHERE r.active
+                """ }) { row in
+                let (source, recordId, normalized) = try row.decode((String, String, ByteBuffer).self)
+                let key = RecordKey(source: source, recordId: recordId)
+                found[key] = try Self.normalized(normalized, key: key)
             }
             return sorted.compactMap { found[$0] }
         }

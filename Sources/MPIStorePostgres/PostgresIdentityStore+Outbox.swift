@@ -39,13 +39,11 @@ extension PostgresIdentityStore {
     /// The records each of these persons holds now, in key order.
     func members(_ session: PostgresSession, of persons: [Int64]) throws -> [Int64: [RecordKey]] {
         var result: [Int64: [RecordKey]] = [:]
-        for chunk in persons.chunks(of: 20_000) {
-            for row in try session.rows("""
-                SELECT enterprise_id, source, record_id FROM record WHERE enterprise_id = ANY(\(chunk)) ORDER BY enterprise_id, source, record_id
-                """) {
-                let (person, source, recordId) = try row.decode((Int64, String, String).self)
-                result[person, default: []].append(RecordKey(source: source, recordId: recordId))
-            }
+        try session.forEachRow(ofChunks: persons.chunks(of: 20_000), { chunk in """
+            SELECT enterprise_id, source, record_id FROM record WHERE enterprise_id = ANY(\(chunk)) ORDER BY enterprise_id, source, record_id
+            """ }) { row in
+            let (person, source, recordId) = try row.decode((Int64, String, String).self)
+            result[person, default: []].append(RecordKey(source: source, recordId: recordId))
         }
         return result
     }

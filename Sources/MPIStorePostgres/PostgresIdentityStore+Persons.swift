@@ -106,7 +106,7 @@ extension PostgresIdentityStore {
                 summary.recordsMoved += 1
             }
             try checkRecordsExist(session, moves.map(\.0))
-            try updateRecords(session, groups: groups, moves: moves, linkKeys: linkKeys)
+            try updateRecords(session, moves: moves, linkKeys: linkKeys)
 
             let changes = try RunChanges.entries(groups: groups, decisions: plan.decisions, ids: idOfGroup, merges: plan.merges.map {
                 (retired: Int64($0.retired.value), into: idOfGroup[$0.intoGroup])
@@ -137,10 +137,13 @@ extension PostgresIdentityStore {
     /// one new row version per record at most: its person (when it moved), its link keys (when they
     /// differ), and "no longer waiting to be linked". Writing the three apart made three versions of
     /// every row of a first run, and a table three times its size until vacuumed.
-    private func updateRecords(_ session: PostgresSession, groups: [[RecordKey]], moves: [(RecordKey, Int64)],
-                               linkKeys: [(RecordKey, [UInt8])]) throws {
+    ///
+    /// Only records that moved or have new link keys are visited: every record waiting to be linked
+    /// has its keys computed by the run (an incremental run's pending records, a whole run's every
+    /// record), so the rest of an incremental run's scope (185,000 records for 10,000 new ones at a
+    /// million) has nothing to change.
+    private func updateRecords(_ session: PostgresSession, moves: [(RecordKey, Int64)], linkKeys: [(RecordKey, [UInt8])]) throws {
         var change: [RecordKey: (person: Int64, keys: [UInt8]?)] = [:]
-        for group in groups { for key in group { change[key] = (-1, nil) } }
         for (key, person) in moves { change[key, default: (-1, nil)].person = person }
         for (key, bytes) in linkKeys { change[key, default: (-1, nil)].keys = bytes }
         try session.preferIndexProbes()
@@ -254,14 +257,12 @@ extension PostgresIdentityStore {
     func personsWithMembers(_ session: PostgresSession, of keys: [RecordKey]) throws -> [RecordKey: Int64] {
         var persons = Set<Int64>()
         try session.preferIndexProbes()
-        for chunk in keys.chunks(of: 20_000) {
-            for row in try session.rows("""
-                SELECT r.enterprise_id FROM unnest(\(chunk.sources), \(chunk.recordIds)) AS k(source, record_id)
-                CROSS JOIN LATERAL (SELECT * FROM record x WHERE x.source = k.source AND x.record_id = k.record_id LIMIT 1) r
-                WHERE r.enterprise_id IS NOT NULL
-                """) {
-                persons.insert(try row.decode(Int64.self))
-            }
+        try session.forEachRow(ofChunks: keys.chunks(of: 20_000), { chunk in """
+            SELECT r.enterprise_id FROM unnest(\(chunk.sources), \(chunk.recordIds)) AS k(source, record_id)
+            CROSS JOIN LATERAL (SELECT * FROM record x WHERE x.source = k.source AND x.record_id = k.record_id LIMIT 1) r
+            WHERE r.enterprise_id IS NOT NULL
+            """ }) { row in
+            persons.insert(try row.decode(Int64.self))
         }
         var result: [RecordKey: Int64] = [:]
         for (person, records) in try members(session, of: Array(persons)) {

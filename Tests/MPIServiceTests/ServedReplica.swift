@@ -67,7 +67,14 @@ final class LineClient {
     struct ConnectionLost: Error {}
 
     init(host: String, port: Int, timeoutSeconds: Int = 60) throws {
-        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        socket = try Self.connect(host: host, port: port, timeoutSeconds: timeoutSeconds)
+    }
+
+    /// A connected socket, or a throw with nothing left open. (Before `self` exists: a class's throwing
+    /// init that had set `socket` would run `deinit` too, and a second `close` of a number another
+    /// thread had been given meanwhile closed its file: a replica's log, once, as it started.)
+    private static func connect(host: String, port: Int, timeoutSeconds: Int) throws -> Int32 {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw ConnectionLost() }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -82,6 +89,7 @@ final class LineClient {
             close(socket)
             throw ConnectionLost()
         }
+        return socket
     }
 
     deinit { close(socket) }
