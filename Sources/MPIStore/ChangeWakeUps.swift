@@ -14,20 +14,20 @@ public final class ChangeWakeUps: Sendable {
 
     private let state = Mutex(State())
     private let listening: @Sendable () -> Bool
-    private let end: Mutex<(@Sendable () -> Void)?>
+    private let closing: RunOnce
 
     /// `listening` says whether wake-ups can still come (the connection to the server is open);
     /// `close` stops them.
     package init(listening: @escaping @Sendable () -> Bool, close: @escaping @Sendable () -> Void) {
         self.listening = listening
-        end = Mutex(close)
+        closing = RunOnce(close)
     }
 
-    deinit { close() }
+    deinit { closing.run() }
 
     /// Whether wake-ups still come. False after `close`, or when the connection they came on was lost:
     /// ask the store for new ones.
-    public var isListening: Bool { end.withLock { $0 != nil } && listening() }
+    public var isListening: Bool { !closing.hasRun && listening() }
 
     /// Called by the backend for each notification.
     package func wake() {
@@ -74,11 +74,5 @@ public final class ChangeWakeUps: Sendable {
         }?.resume()
     }
 
-    public func close() {
-        let close = end.withLock { end in
-            defer { end = nil }
-            return end
-        }
-        close?()
-    }
+    public func close() { closing.run() }
 }

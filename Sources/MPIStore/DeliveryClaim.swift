@@ -8,30 +8,39 @@ import Synchronization
 /// (a `flock`) or the database server (a session's advisory lock) drops when its holder dies.
 public final class DeliveryClaim: Sendable {
     private let confirm: @Sendable () -> Bool
-    private let end: Mutex<(@Sendable () -> Void)?>
+    private let releasing: RunOnce
 
     /// `confirm` says whether the lock is still held (a connection to the server can be lost);
     /// `release` gives it up.
     package init(confirm: @escaping @Sendable () -> Bool, release: @escaping @Sendable () -> Void) {
         self.confirm = confirm
-        end = Mutex(release)
+        releasing = RunOnce(release)
     }
 
-    deinit { release() }
+    deinit { releasing.run() }
 
     /// Whether this process still holds the claim. False once released, or when the lock went with a
     /// lost connection: another process may be sending now.
-    public var isHeld: Bool {
-        end.withLock { $0 != nil } && confirm()
-    }
+    public var isHeld: Bool { !releasing.hasRun && confirm() }
 
     /// Gives the claim up, so another process can take it at once.
-    public func release() {
-        let release = end.withLock { end in
-            defer { end = nil }
-            return end
+    public func release() { releasing.run() }
+}
+
+/// An action run at most once, by whichever caller comes first: a lock's release, a listener's close.
+package final class RunOnce: Sendable {
+    private let action: Mutex<(@Sendable () -> Void)?>
+
+    package init(_ action: @escaping @Sendable () -> Void) { self.action = Mutex(action) }
+
+    package var hasRun: Bool { action.withLock { $0 == nil } }
+
+    package func run() {
+        let action = action.withLock { action in
+            defer { action = nil }
+            return action
         }
-        release?()
+        action?()
     }
 }
 
