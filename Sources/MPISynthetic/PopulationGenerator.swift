@@ -196,7 +196,8 @@ public struct PopulationGenerator {
         let newborn = unit() < 0.01
         let birth = CalendarDate(daysSinceEpoch: settings.today.daysSinceEpoch - (newborn ? index(25) + 1 : ageDays + 30))
         var nhs = ""
-        repeat { nhs = makeNHSNumber() } while usedNHS.contains(nhs)
+        let prefix = 999 - usedNHS.count / Self.numbersPerPrefix
+        repeat { nhs = makeNHSNumber(prefix: prefix) } while usedNHS.contains(nhs)
         usedNHS.insert(nhs)
         return Person(id: id, given: zipf(forenames), middle: unit() < 0.4 ? zipf(forenames) : "", family: zipf(NameLists.surnames),
                       previousFamily: nil, male: male, birth: birth, nhs: nhs, outward: district.outward, inward: makeInward(),
@@ -204,10 +205,18 @@ public struct PopulationGenerator {
                       phone: "07700 9" + String(100_00 + index(89_999)), homeTrust: district.trust, newborn: newborn)
     }
 
-    /// 999 followed by six digits and a valid check digit: the NHS test range, never a real number.
-    private mutating func makeNHSNumber() -> String {
+    /// How many persons draw their NHS numbers under one three-digit prefix: 999, the range reserved for
+    /// test data, holds about 909,000 valid numbers, and drawing a new one by trial slows as the range
+    /// fills (past it, forever). So a population's first 800,000 persons get 999 numbers, exactly as
+    /// before there was a limit (every population up to that size is unchanged), the next 800,000 998
+    /// numbers, then 997, and so on: numbers starting 9 are in no range England, Wales, the Isle of Man,
+    /// Scotland or Northern Ireland issues, though only 999 is promised never to be.
+    static let numbersPerPrefix = 800_000
+
+    /// `prefix` followed by six digits and a valid check digit.
+    private mutating func makeNHSNumber(prefix: Int) -> String {
         while true {
-            var digits = [9, 9, 9] + (0..<6).map { _ in index(10) }
+            var digits = [prefix / 100, prefix / 10 % 10, prefix % 10] + (0..<6).map { _ in index(10) }
             var sum = 0
             for (position, digit) in digits.enumerated() { sum += digit * (10 - position) }
             let check = 11 - sum % 11
