@@ -39,13 +39,16 @@ extension PostgresIdentityStore {
     /// The records each of these persons holds now, in key order.
     func members(_ session: PostgresSession, of persons: [Int64]) throws -> [Int64: [RecordKey]] {
         var result: [Int64: [RecordKey]] = [:]
+        // One index probe per person (`= ANY` of 20,000 ids took 280 ms a chunk, the probes 65), the
+        // members put in order here rather than by the server.
         try session.forEachRow(ofChunks: persons.chunks(of: 20_000), { chunk in """
-            SELECT enterprise_id, source, record_id FROM record WHERE enterprise_id = ANY(\(chunk)) ORDER BY enterprise_id, source, record_id
+            SELECT p.id, r.source, r.record_id FROM unnest(\(chunk)) AS p(id)
+            CROSS JOIN LATERAL (SELECT source, record_id FROM record x WHERE x.enterprise_id = p.id) r
             """ }) { row in
             let (person, source, recordId) = try row.decode((Int64, String, String).self)
             result[person, default: []].append(RecordKey(source: source, recordId: recordId))
         }
-        return result
+        return result.mapValues { $0.sorted() }
     }
 
     /// The records a person holds now.

@@ -42,7 +42,9 @@ extension PostgresIdentityStore {
             // they keep their person and follow its id if the run retires it.
             var unseen: [RecordKey: Int64] = [:]
             if let scope {
-                for (key, id) in try personsWithMembers(session, of: Array(scope)) {
+                // In key order, as the scope was first read: probes in index order stay on pages just
+                // read (in a set's order they took twice as long: 2 s for 190,000 records).
+                for (key, id) in try personsWithMembers(session, of: scope.sorted()) {
                     if scope.contains(key) { current[key] = id } else { unseen[key] = id }
                 }
             } else {
@@ -124,7 +126,9 @@ extension PostgresIdentityStore {
             case nil:
                 break
             }
-            if scope == nil || moves.count >= 10_000 {
+            // A tenth of a million-record table or more; smaller runs leave it to autovacuum's analyse
+            // (ANALYZE of the four tables took 0.36 s of a 12 s incremental run of 10,000).
+            if scope == nil || moves.count >= 100_000 {
                 // Fresh statistics for the planner (see `preferIndexProbes`).
                 for table in ["record", "person", "lineage", "outbox"] { try session.execute(PostgresQuery(unsafeSQL: "ANALYZE \(table)")) }
             }
@@ -265,7 +269,7 @@ extension PostgresIdentityStore {
             persons.insert(try row.decode(Int64.self))
         }
         var result: [RecordKey: Int64] = [:]
-        for (person, records) in try members(session, of: Array(persons)) {
+        for (person, records) in try members(session, of: persons.sorted()) {
             for key in records { result[key] = person }
         }
         return result
