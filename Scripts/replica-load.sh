@@ -14,8 +14,7 @@ mpi="$1"; db="$2"; clients="$3"; token="$4"; seconds="${5:-20}"
 logs="$(mktemp -d)"
 pids=()
 for port in 7411 7412; do
-    /usr/bin/time -f "%M" -o "$logs/$port.rss" "$mpi" serve --replica --db "$db" --clients "$clients" --json "127.0.0.1:$port" \
-        --log-level notice 2> "$logs/$port.log" &
+    "$mpi" serve --replica --db "$db" --clients "$clients" --json "127.0.0.1:$port" --log-level notice 2> "$logs/$port.log" &
     pids+=($!)
 done
 for port in 7411 7412; do
@@ -34,7 +33,7 @@ load 7411 register 1 2 5 > "$logs/a-register" & loads+=($!)
 load 7412 register 1 2 6 > "$logs/b-register" & loads+=($!)
 wait "${loads[@]}"
 cat "$logs"/a-* "$logs"/b-*
+for pid in "${pids[@]}"; do echo "replica pid $pid peak memory: $(awk '/VmHWM/ {print int($2 / 1024) " MB"}' "/proc/$pid/status")"; done
 for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done
-wait
-for port in 7411 7412; do echo "replica :$port peak memory $(( $(cat "$logs/$port.rss") / 1024 )) MB"; done
+wait "${pids[@]}" || true
 rm -rf "$logs"

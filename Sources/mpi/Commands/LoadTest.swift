@@ -69,7 +69,7 @@ extension MPI {
         /// Lookups straight through the live index (what a resolve costs without the socket and JSON).
         private func runInProcess() throws {
             guard operation == .resolve else { throw ValidationError("--in-process measures resolve only") }
-            let store = try IdentityStore(path: db)
+            let store = try StoreOptions.openExisting(db)
             var clock = Stopwatch()
             let index = try IdentityIndex(store: store, builder: try ReferenceData.matchRecordBuilder(), today: .today)
             StandardError.write(String(format: "index of %d records loaded in %.1f s\n", index.recordCount, clock.lap()))
@@ -93,7 +93,7 @@ extension MPI {
 
         /// Request lines (without ids) drawn from the store.
         private func makeRequests() throws -> [String] {
-            let store = try IdentityStore(path: db)
+            let store = try StoreOptions.openExisting(db)
             var keys = Array(try store.memberships().keys)
             guard !keys.isEmpty else { throw CLIError("the store \(StoreOptions.shown(db)) has no linked records") }
             var generator = SplitMix64(seed: seed)
