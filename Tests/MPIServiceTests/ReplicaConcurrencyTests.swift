@@ -48,8 +48,8 @@ import Testing
             queues[rasAtFirst ? 1 : 0].append(Registration(patient: patient, source: "RQM"))
         }
 
-        var replicas = [try ServedReplica(db: fixture.db, clients: clients), try ServedReplica(db: fixture.db, clients: clients)]
-        let run = ConcurrentRun(ports: replicas.map(\.port))
+        let replicas = ServedReplicas([try ServedReplica(db: fixture.db, clients: clients), try ServedReplica(db: fixture.db, clients: clients)])
+        let run = ConcurrentRun(ports: replicas.all.map(\.port))
         var threads: [Thread] = []
         let finished = DispatchGroup()
         for replica in 0..<2 {
@@ -65,15 +65,30 @@ import Testing
             }
         }
 
-        // Kill the second replica once it has acknowledged 40% of its share, then start it again.
+        // Kill the second replica once it has acknowledged 40% of its share, then start it again. On a
+        // thread of its own, as the clients are: a task could wait seconds for one of the cooperative
+        // pool's two threads while other tests run, and kill too late.
         let killAt = queues[1].count * 2 / 5
-        while run.acknowledgedCount(at: 1) < killAt, run.failures.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
-        replicas[1].kill()
-        let acknowledgedBeforeKill = run.acknowledgedCount(at: 1)
-        try await Task.sleep(for: .seconds(1))
-        replicas[1] = try ServedReplica(db: fixture.db, clients: clients)
-        run.moveReplica(1, to: replicas[1].port)
+        let killed = DispatchGroup()
+        killed.enter()
+        let killer = Thread {
+            defer { killed.leave() }
+            while run.acknowledgedCount(at: 1) < killAt, run.failures.isEmpty { usleep(2_000) }
+            replicas.all[1].kill()
+            run.noteKill(acknowledged: run.acknowledgedCount(at: 1))
+            sleep(1)
+            do {
+                let restarted = try ServedReplica(db: fixture.db, clients: clients)
+                replicas.replace(1, with: restarted)
+                run.moveReplica(1, to: restarted.port)
+            } catch {
+                run.fail("the killed replica did not start again: \(error)")
+            }
+        }
+        killer.start()
         await withCheckedContinuation { continuation in finished.notify(queue: .global()) { continuation.resume() } }
+        await withCheckedContinuation { continuation in killed.notify(queue: .global()) { continuation.resume() } }
+        let acknowledgedBeforeKill = run.acknowledgedAtKill
 
         let context = "seed \(seed), \(backend)"
         #expect(run.failures.isEmpty, "\(context): \(run.failures.prefix(5))")
@@ -113,10 +128,10 @@ import Testing
 
         // Both replicas answer every identifier as the store does, once they have followed.
         let expected: [RecordKey: String] = Dictionary(uniqueKeysWithValues: acknowledged.keys.map { ($0, memberships[$0]?.description ?? "none") })
-        for replica in replicas {
+        for replica in replicas.all {
             let client = try LineClient(host: replica.host, port: replica.port)
             _ = try client.ask(["op": "authenticate", "token": Self.tokens["RAS"]!])
-            let deadline = Date().addingTimeInterval(15)
+            let deadline = Date().addingTimeInterval(60)
             var differing = Array(expected.keys)
             while !differing.isEmpty, Date() < deadline {
                 differing = try differing.filter { key in try Self.resolve(key, client) != [expected[key]!] }
@@ -206,6 +221,17 @@ import Testing
     }
 }
 
+/// The two replicas, one of which the killer thread replaces.
+final class ServedReplicas: @unchecked Sendable {
+    private let lock = NSLock()
+    private var replicas: [ServedReplica]
+
+    init(_ replicas: [ServedReplica]) { self.replicas = replicas }
+
+    var all: [ServedReplica] { lock.withLock { replicas } }
+    func replace(_ index: Int, with replica: ServedReplica) { lock.withLock { replicas[index] = replica } }
+}
+
 /// What the eight client threads share: where each replica listens (the restarted one moves), what
 /// was acknowledged, what went wrong.
 final class ConcurrentRun: @unchecked Sendable {
@@ -233,5 +259,8 @@ final class ConcurrentRun: @unchecked Sendable {
     func fail(_ problem: String) { lock.withLock { problems.append(problem) } }
     var failures: [String] { lock.withLock { problems } }
     func reconnected() { lock.withLock { reconnectionCount += 1 } }
+    private var atKill = 0
+    func noteKill(acknowledged: Int) { lock.withLock { atKill = acknowledged } }
+    var acknowledgedAtKill: Int { lock.withLock { atKill } }
     var reconnections: Int { lock.withLock { reconnectionCount } }
 }
