@@ -241,6 +241,8 @@ final class ConcurrentRun: @unchecked Sendable {
     private var counts = [0, 0]
     private var problems: [String] = []
     private var reconnectionCount = 0
+    /// How many registrations the killed replica had acknowledged when it was killed.
+    private var atKill = 0
 
     init(ports: [Int]) { self.ports = ports }
 
@@ -259,7 +261,6 @@ final class ConcurrentRun: @unchecked Sendable {
     func fail(_ problem: String) { lock.withLock { problems.append(problem) } }
     var failures: [String] { lock.withLock { problems } }
     func reconnected() { lock.withLock { reconnectionCount += 1 } }
-    private var atKill = 0
     func noteKill(acknowledged: Int) { lock.withLock { atKill = acknowledged } }
     var acknowledgedAtKill: Int { lock.withLock { atKill } }
     var reconnections: Int { lock.withLock { reconnectionCount } }
