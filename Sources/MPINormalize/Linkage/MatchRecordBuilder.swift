@@ -15,6 +15,11 @@ public struct MatchRecordBuilder: Sendable {
         func bytes(_ text: String) -> [UInt8] {
             sharing?.share(text) ?? Array(text.utf8)
         }
+        func metaphoneKeys(_ name: String) -> (primary: [UInt8], alternate: [UInt8]) {
+            if let sharing { return sharing.doubleMetaphone(name) }
+            let keys = Phonetic.doubleMetaphone(name)
+            return (Array(keys.primary.utf8), Array(keys.alternate.utf8))
+        }
         var match = MatchRecord.Fields(key: record.key)
         let name = record.name
         match.isPlaceholder = name.placeholder != nil
@@ -26,22 +31,16 @@ public struct MatchRecordBuilder: Sendable {
             let groups = variants.groupIds(of: name.given)
             match.givenGroups = sharing?.share(groups) ?? groups
             if !name.given.isEmpty {
-                let keys = Phonetic.doubleMetaphone(name.given)
-                match.givenMetaphone = bytes(keys.primary)
-                match.givenMetaphoneAlternate = bytes(keys.alternate)
+                (match.givenMetaphone, match.givenMetaphoneAlternate) = metaphoneKeys(name.given)
             }
             if !name.family.isEmpty {
-                let keys = Phonetic.doubleMetaphone(name.family)
-                match.familyMetaphone = bytes(keys.primary)
-                match.familyMetaphoneAlternate = bytes(keys.alternate)
+                (match.familyMetaphone, match.familyMetaphoneAlternate) = metaphoneKeys(name.family)
             }
         } else if name.placeholder == .unnamedNewborn || name.placeholder == .multipleBirth, !name.family.isEmpty,
                   PlaceholderDetection.detect(given: [], family: name.family.split(separator: " ").map(String.init)) == nil {
             // "BABY OF AISHA" KHAN: the surname is real, and the child's later record usually carries it.
             // Only blocking reads this key (so the two records meet); the name comparisons stay null.
-            let keys = Phonetic.doubleMetaphone(name.family)
-            match.familyMetaphone = bytes(keys.primary)
-            match.familyMetaphoneAlternate = bytes(keys.alternate)
+            (match.familyMetaphone, match.familyMetaphoneAlternate) = metaphoneKeys(name.family)
         }
         match.preferredGiven = bytes(record.preferredGiven ?? "")
         match.previousFamily = record.previousFamilyNames.map(bytes)
@@ -77,6 +76,7 @@ public struct MatchRecordBuilder: Sendable {
 public final class ValueSharing {
     private var texts = InternedValues<UInt8>()
     private var groups = InternedValues<Int32>()
+    private var metaphoneKeys = RecentPhoneticKeys()
 
     public init() {}
 
@@ -90,6 +90,43 @@ public final class ValueSharing {
 
     func share(_ value: [Int32]) -> [Int32] {
         value.isEmpty ? value : value.withUnsafeBufferPointer { groups.intern($0) }
+    }
+
+    /// The name's Double Metaphone keys, shared. Encoding a name letter by letter was a sixth of the
+    /// reading stage's time, and a few thousand names make up most records: a name met recently is
+    /// looked up instead.
+    func doubleMetaphone(_ name: String) -> (primary: [UInt8], alternate: [UInt8]) {
+        var utf8 = name
+        return utf8.withUTF8 { bytes in
+            metaphoneKeys.keys(of: bytes) {
+                let keys = Phonetic.doubleMetaphone(name)
+                return (share(keys.primary), share(keys.alternate))
+            }
+        }
+    }
+}
+
+/// The phonetic keys of the names met most recently, in a direct-mapped table as `InternedValues`
+/// holds values: a name that repeats stays; a name seen once passes through.
+struct RecentPhoneticKeys {
+    private static var slotCount: Int { 16_384 }
+    private var names = [[UInt8]](repeating: [], count: Self.slotCount)
+    private var hashes = [UInt64](repeating: 0, count: Self.slotCount)
+    private var keys = [(primary: [UInt8], alternate: [UInt8])](repeating: ([], []), count: Self.slotCount)
+
+    /// The keys held for `name`, or `encode`'s, held from now on. `name` is not empty.
+    mutating func keys(of name: UnsafeBufferPointer<UInt8>,
+                       encode: () -> (primary: [UInt8], alternate: [UInt8])) -> (primary: [UInt8], alternate: [UInt8]) {
+        let hash = InternedValues<UInt8>.hash(UnsafeRawBufferPointer(name))
+        let slot = Int(truncatingIfNeeded: hash) & (Self.slotCount - 1)
+        if hashes[slot] == hash, names[slot].withUnsafeBufferPointer({ $0.elementsEqual(name) }) {
+            return keys[slot]
+        }
+        let encoded = encode()
+        names[slot] = Array(name)
+        hashes[slot] = hash
+        keys[slot] = encoded
+        return encoded
     }
 }
 
@@ -120,7 +157,7 @@ struct InternedValues<Element: FixedWidthInteger> {
     /// Eight bytes at a time, each word multiplied in and rotated; the length is mixed in so that
     /// values differing only by trailing zero bytes differ. A crafted extract could only make values
     /// share less, never wrongly.
-    private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
         var hash = UInt64(bytes.count) &* multiplier
         var offset = 0
