@@ -20,6 +20,16 @@ public struct LoadedRecords: Sendable {
     public init() {}
 }
 
+/// What a run knows once it has scored and before it clusters: all that pairs.csv needs, so that it
+/// can be written while the run clusters (`LinkRun.run(model:alongsideClustering:)`).
+public struct ScoredCandidates: Sendable {
+    /// The records as read (pairs.csv shows their levels as read).
+    public let records: [MatchRecord]
+    public let model: LinkageModel
+    public let scorer: Scorer
+    public let scored: [ScoredPair]
+}
+
 /// Everything a run decided, for the outputs and the store.
 public struct LinkOutcome: Sendable {
     public var loaded: LoadedRecords
@@ -31,6 +41,10 @@ public struct LinkOutcome: Sendable {
     public var scored: [ScoredPair]
     public var clusters: Clusters
     public var timings: [(stage: String, seconds: Double)]
+
+    public var scoredCandidates: ScoredCandidates {
+        ScoredCandidates(records: loaded.records, model: model, scorer: scorer, scored: scored)
+    }
 
     /// The records of each person the clustering formed, by person number.
     public var personGroups: [[RecordKey]] {

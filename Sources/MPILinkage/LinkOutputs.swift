@@ -22,7 +22,7 @@ public enum ModelFile {
 }
 
 /// The files `mpi link` writes (docs/linkage-job.md).
-public struct LinkOutputs {
+public struct LinkOutputs: Sendable {
     public let directory: String
     public let job: LinkageJob
     /// When linking a store: clusters.csv lists every active record with its enterprise id, read from
@@ -44,28 +44,37 @@ public struct LinkOutputs {
         return String(decoding: text.bytes, as: UTF8.self)
     }
 
-    /// Writes clusters.csv, pairs.csv, review.csv, rejects.csv and model.json. pairs.csv is formatted
-    /// in parallel, a chunk of pairs per task, and written in order.
-    public func write(_ outcome: LinkOutcome, workers: Int = ProcessInfo.processInfo.activeProcessorCount) async throws {
+    /// Writes clusters.csv, pairs.csv, review.csv, rejects.csv and model.json; pairs.csv not when it was
+    /// written already, while the run clustered (`writePairs`). clusters.csv is written on one task while
+    /// pairs.csv (when still to write) and the small files are written on others.
+    public func write(_ outcome: LinkOutcome, pairsWritten: Bool = false,
+                      workers: Int = ProcessInfo.processInfo.activeProcessorCount) async throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        async let clustersWritten: Void = writeClusters(of: outcome)
+        if !pairsWritten { try await writePairs(outcome.scoredCandidates, workers: workers) }
+        try writeReview(of: outcome)
+        try writeRejects(of: outcome)
+        try ModelFile.write(outcome.model, to: path("model.json"))
+        try await clustersWritten
+    }
+
+    /// clusters.csv: the store's persons when linking a store, else the run's, numbered P0000001 ...
+    private func writeClusters(of outcome: LinkOutcome) async throws {
+        if store != nil { return try writeClusters() }
         let records = outcome.loaded.records
-
-        if store != nil {
-            try writeClusters()
-        } else {
-            var clusters = try CSVWriter(path: path("clusters.csv"), header: ["source", "record_id", "person_id"])
-            for (index, record) in records.enumerated() {
-                clusters.writeRow { row in
-                    row.field(record.key.source)
-                    row.field(record.key.recordId)
-                    row.field(Int(outcome.clusters.personOf[index]) + 1, width: 7, prefix: "P")
-                }
+        var clusters = try CSVWriter(path: path("clusters.csv"), header: ["source", "record_id", "person_id"])
+        for (index, record) in records.enumerated() {
+            clusters.writeRow { row in
+                row.field(record.key.source)
+                row.field(record.key.recordId)
+                row.field(Int(outcome.clusters.personOf[index]) + 1, width: 7, prefix: "P")
             }
-            try clusters.close()
         }
+        try clusters.close()
+    }
 
-        try await writePairs(outcome, workers: workers)
-
+    private func writeReview(of outcome: LinkOutcome) throws {
+        let records = outcome.loaded.records
         var review = try CSVWriter(path: path("review.csv"), header: ["source_l", "record_id_l", "source_r", "record_id_r", "match_weight",
                                                                       "match_probability", "reason", "conflict_with"])
         for item in outcome.clusters.review {
@@ -87,7 +96,9 @@ public struct LinkOutputs {
             }
         }
         try review.close()
+    }
 
+    private func writeRejects(of outcome: LinkOutcome) throws {
         var rejects = try CSVWriter(path: path("rejects.csv"), header: ["source", "line", "record_id", "field", "code", "reason"])
         for reject in outcome.loaded.rejects {
             rejects.writeRow { row in
@@ -100,23 +111,22 @@ public struct LinkOutputs {
             }
         }
         try rejects.close()
-
-        try ModelFile.write(outcome.model, to: path("model.json"))
     }
 
     /// pairs.csv, or pairs.csv.gz when the job asks for compressed pairs: the pairs at or above the
     /// job's floor, formatted (and compressed) a chunk per task, written in order. Compressed, each
     /// chunk is a gzip member of its own; a file of members one after another is one gzip file to
     /// gunzip, zcat, Python and R (RFC 1952).
-    func writePairs(_ outcome: LinkOutcome, workers: Int) async throws {
+    public func writePairs(_ candidates: ScoredCandidates, workers: Int = ProcessInfo.processInfo.activeProcessorCount) async throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let compressed = job.output.compressPairs
         for name in ["pairs.csv", "pairs.csv.gz"] where name != job.output.pairsFileName {
             try? FileManager.default.removeItem(atPath: path(name))   // a file left by an earlier run
         }
         var header = CSVText()
         header.row(["source_l", "record_id_l", "source_r", "record_id_r", "match_weight", "match_probability"]
-                   + outcome.model.comparisons.map { "level_\($0.kind.name)" })
-        let rows = await Self.pairRows(outcome, floor: job.output.pairsFloor, workers: workers)
+                   + candidates.model.comparisons.map { "level_\($0.kind.name)" })
+        let rows = await Self.pairRows(candidates, floor: job.output.pairsFloor, workers: workers)
         let parts: [[UInt8]] = compressed
             ? try await Parallel.map([header] + rows, workers: workers) { text in Result { try Gzip.compress(text.bytes) } }.map { try $0.get() }
             : [header.bytes] + rows.map(\.bytes)
@@ -128,13 +138,13 @@ public struct LinkOutputs {
         try handle.close()
     }
 
-    /// The rows of pairs.csv (pairs at or above `floor`), in the order of `outcome.scored`, as chunks
+    /// The rows of pairs.csv (pairs at or above `floor`), in the order of the scored pairs, as chunks
     /// formatted on `workers` tasks.
-    static func pairRows(_ outcome: LinkOutcome, floor: Double, workers: Int) async -> [CSVText] {
-        let records = outcome.loaded.records
-        let scored = outcome.scored
-        let scorer = outcome.scorer
-        let labels = outcome.model.comparisons.map { comparison in ["null"] + comparison.levels.map(\.label) }
+    static func pairRows(_ candidates: ScoredCandidates, floor: Double, workers: Int) async -> [CSVText] {
+        let records = candidates.records
+        let scored = candidates.scored
+        let scorer = candidates.scorer
+        let labels = candidates.model.comparisons.map { comparison in ["null"] + comparison.levels.map(\.label) }
         return await Parallel.map(PairLevels.chunkRanges(count: scored.count, workers: workers), workers: workers) { range in
             var text = CSVText()
             var levels = [UInt8](repeating: 0, count: labels.count)

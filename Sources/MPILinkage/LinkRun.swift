@@ -28,13 +28,17 @@ public struct LinkRun: Sendable {
 
     /// Reads and normalises every source of the job.
     public func load() async throws -> LoadedRecords {
+        let normalizations = try job.sources.map { mapping in
+            guard let path = mapping.path else { throw LinkageError("source \(mapping.feedName): no \"path\" to its extract") }
+            return ExtractNormalization(mapping: mapping, extract: Self.extract(path, in: jobDirectory))
+        }
+        let estimatedRowsPerSource = normalizations.map { $0.estimatedRows() }
         var loaded = LoadedRecords()
         var kept = FirstRowPerRecord()
-        for mapping in job.sources {
-            guard let path = mapping.path else { throw LinkageError("source \(mapping.feedName): no \"path\" to its extract") }
-            let extract = Self.extract(path, in: jobDirectory)
-            let normalization = ExtractNormalization(mapping: mapping, extract: extract)
-            let estimatedRows = normalization.estimatedRows()
+        kept.reserve(rows: estimatedRowsPerSource.reduce(0, +))
+        loaded.records.reserveCapacity(estimatedRowsPerSource.reduce(0, +))
+        for (normalization, estimatedRows) in zip(normalizations, estimatedRowsPerSource) {
+            let mapping = normalization.mapping
             var done = 0
             let builder = builder
             let summary = try await normalization.run(today: today, preparer: {
@@ -78,34 +82,40 @@ public struct LinkRun: Sendable {
         return loaded
     }
 
-    /// Reads the job's extracts and links them.
-    public func run(model given: LinkageModel?) async throws -> LinkOutcome {
+    /// Reads the job's extracts and links them. `alongsideClustering` is given the scored pairs as soon
+    /// as there are any and runs while they are clustered, which uses one core (the outputs write
+    /// pairs.csv there); the run ends when both have.
+    public func run(model given: LinkageModel?,
+                    alongsideClustering: (@Sendable (ScoredCandidates) async throws -> Void)? = nil) async throws -> LinkOutcome {
         var clock = Stopwatch()
         let loaded = try await load()
-        return try await run(loaded: loaded, model: given, readSeconds: clock.lap())
+        return try await run(loaded: loaded, model: given, readSeconds: clock.lap(), alongsideClustering: alongsideClustering)
     }
 
     /// With `scope`, the records are only part of an identity store (an incremental run): blocks too
     /// large in the whole store are skipped, and term frequencies are the whole store's.
     public func run(loaded: LoadedRecords, model given: LinkageModel?, readSeconds: Double, constraints: LinkConstraints = LinkConstraints(),
-                    scope: IncrementalScope? = nil) async throws -> LinkOutcome {
+                    scope: IncrementalScope? = nil,
+                    alongsideClustering: (@Sendable (ScoredCandidates) async throws -> Void)? = nil) async throws -> LinkOutcome {
         var timings: [(String, Double)] = [("read and normalise", readSeconds)]
         var clock = Stopwatch()
-        var records = loaded.records
-        for index in NHSNumberSharing.newbornsUnderAParentsNumber(records) {
-            records[index] = NHSNumberSharing.droppingNHSNumber(records[index])
-        }
+        let records = Self.withParentsNumbersDropped(loaded.records)
 
+        // Which NHS numbers two generations carry is clustering's question, but it needs only the
+        // records: it is worked out while blocking leaves a core idle.
+        async let numbersAcrossGenerations = NHSNumberSharing.numbersAcrossGenerations(records)
         // Blocking, levels and candidate pairs are the largest arrays of a run; they end with `score`,
         // before clustering needs its own.
         let scoring = try await score(records: records, given: given, constraints: constraints, scope: scope)
         timings += scoring.timings
         let (model, scorer, scored) = (scoring.model, scoring.scorer, scoring.scored)
         clock = Stopwatch()
+        let candidates = ScoredCandidates(records: loaded.records, model: model, scorer: scorer, scored: scored)
+        async let alongside: Void? = alongsideClustering?(candidates)
 
         let placeholder = records.map(\.isPlaceholder)
         let nhs = records.map(\.nhsNumber)
-        let sharedNHSNumbers = NHSNumberSharing.numbersAcrossGenerations(records)
+        let sharedNHSNumbers = await numbersAcrossGenerations
         // Steward decisions name records by key; the index by key is built only when there are some.
         var indexOf: [RecordKey: Int32] = [:]
         if !constraints.link.isEmpty || !constraints.unlink.isEmpty {
@@ -122,12 +132,22 @@ public struct LinkRun: Sendable {
                                               let isExisting = records.map { !pending.contains($0.key) }
                                               return { isExisting[Int($0)] }
                                           })
+        _ = try await alongside
         timings.append(("cluster", clock.lap()))
         progress.step("clustering: \(records.count) records into \(clusters.personCount) persons; \(clusters.autoLinks) automatic links, "
                       + "\(clusters.review.count) pairs for review")
         return LinkOutcome(loaded: loaded, candidatePairCount: scoring.candidatePairCount, blockingReports: scoring.blockingReports,
                            model: model, scorer: scorer, scored: scored,
                        clusters: clusters, timings: timings)
+    }
+
+    /// The records as matching sees them: a newborn registered under a parent's NHS number has none.
+    private static func withParentsNumbersDropped(_ records: [MatchRecord]) -> [MatchRecord] {
+        var records = records
+        for index in NHSNumberSharing.newbornsUnderAParentsNumber(records) {
+            records[index] = NHSNumberSharing.droppingNHSNumber(records[index])
+        }
+        return records
     }
 
     private struct Scoring {

@@ -308,6 +308,7 @@ public enum NHSNumberSharing {
     /// full dates only or of any.
     private static func birthRanges(_ records: [MatchRecord], fullDatesOnly: Bool) -> [UInt64: (earliest: Int, latest: Int)] {
         var births: [UInt64: (earliest: Int, latest: Int)] = [:]
+        births.reserveCapacity(records.count)
         for record in records {
             guard let number = record.nhsNumber, let date = record.dateOfBirth, !fullDatesOnly || date.precision == .day else { continue }
             let day = date.daysSinceEpoch

@@ -46,11 +46,10 @@ extension MPI {
             let job = try JobFile.load(jobPath)
             let run = LinkRun(job: job, jobDirectory: URL(fileURLWithPath: directory), builder: try ReferenceData.matchRecordBuilder(),
                               today: .today, progress: Progress(quiet: !verbose).linkProgress)
-            let outcome = try await run.run(model: nil)
-            let outputDirectory = (directory as NSString).appendingPathComponent("link")
+            let outputs = LinkOutputs(directory: (directory as NSString).appendingPathComponent("link"), job: job)
+            let outcome = try await run.run(model: nil, alongsideClustering: { try await outputs.writePairs($0) })
             stopwatch = Stopwatch()
-            let outputs = LinkOutputs(directory: outputDirectory, job: job)
-            try await outputs.write(outcome)
+            try await outputs.write(outcome, pairsWritten: true)
             var timings = [("generate", generateSeconds)] + outcome.timings
             timings.append(("write", stopwatch.lap()))
             try outputs.writeSummary(outcome, timings: timings)
@@ -87,7 +86,7 @@ extension MPI {
             let total = timings.reduce(0) { $0 + $1.1 }
             print("\nTime per stage: " + timings.map { String(format: "%@ %.2f s", $0.0, $0.1) }.joined(separator: ", ")
                   + String(format: "; total %.2f s on %d cores.", total, ProcessInfo.processInfo.activeProcessorCount))
-            print("Outputs: \(outputDirectory)/clusters.csv, pairs.csv, review.csv, rejects.csv, model.json, summary.json")
+            print("Outputs: \(outputs.directory)/clusters.csv, pairs.csv, review.csv, rejects.csv, model.json, summary.json")
         }
 
         private func grouped(_ value: Int) -> String {

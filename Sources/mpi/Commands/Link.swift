@@ -147,10 +147,10 @@ private struct LinkCommand {
             }
             outcome = linked
         } else {
-            outcome = try await run.run(model: given)
+            outcome = try await run.run(model: given, alongsideClustering: { try await outputs.writePairs($0) })
         }
         var clock = Stopwatch()
-        try await outputs.write(outcome)
+        try await outputs.write(outcome, pairsWritten: store == nil)
         try outputs.writeSummary(outcome, timings: outcome.timings + [("write", clock.lap())])
         progress.line("wrote \(out)/clusters.csv, pairs.csv, review.csv, rejects.csv, model.json, summary.json")
     }
