@@ -53,7 +53,9 @@ public enum Jaro {
     static func similarityUpTo64(short: UnsafeBufferPointer<UInt8>, long: UnsafeBufferPointer<UInt8>) -> Double {
         let window = max(0, long.count / 2 - 1)
         return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 256) { positionsOf in
-            positionsOf.initialize(repeating: 0)
+            // Only the entries of bytes the two strings hold are read: those are zeroed, not all 256.
+            for byte in short { positionsOf.initializeElement(at: Int(byte), to: 0) }
+            for byte in long { positionsOf.initializeElement(at: Int(byte), to: 0) }
             for j in 0..<long.count { positionsOf[Int(long[j])] |= 1 << UInt64(j) }
             var longMatched: UInt64 = 0
             var shortMatched: UInt64 = 0
