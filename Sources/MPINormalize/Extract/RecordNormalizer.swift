@@ -28,6 +28,10 @@ public final class RecordNormalizer {
     private let at: ColumnPositions
     /// The source's null literals, upper-cased.
     private let nullValues: Set<String>
+    /// The longest null literal's UTF-8 length: a longer value in ASCII is not one, and is not
+    /// upper-cased to find out (most values are longer than "NULL"). Upper-casing never makes a
+    /// character shorter than one byte, so other text is looked up up to four times that length.
+    private let longestNullValue: Int
     /// A value longer than this is damage (a runaway quote, a pasted document), not a demographic.
     public static let maximumValueLength = 1_000
 
@@ -86,6 +90,7 @@ public final class RecordNormalizer {
                                unknownDayDefaultsToFirstJanuary: mapping.unknownDayDefaultsToFirstJanuary)
         sexes = SexNormalizer(sourceCodes: mapping.sexCodes)
         nullValues = Set(mapping.nullValues.map { $0.uppercased() })
+        longestNullValue = nullValues.map(\.utf8.count).max() ?? 0
     }
 
     /// Decodes a field's bytes in the source's encoding.
@@ -98,6 +103,14 @@ public final class RecordNormalizer {
 
     public func normalize(_ row: DelimitedRow) -> Result<NormalizedRow, RowProblem> {
         normalize(fields: row.fields.map(decode), line: row.line)
+    }
+
+    private func mayBeNullValue(_ text: String) -> Bool {
+        let length = text.utf8.count
+        if length <= longestNullValue { return true }
+        guard length <= 4 * longestNullValue else { return false }
+        var text = text
+        return text.withUTF8 { bytes in bytes.contains { $0 >= 0x80 } }
     }
 
     public func normalize(fields: [String], line: Int) -> Result<NormalizedRow, RowProblem> {
@@ -124,7 +137,7 @@ public final class RecordNormalizer {
                 rejections.append(FieldRejection(field: header[position], raw: text.replacingNUL, code: "nul_byte",
                                                  reason: "a NUL byte inside the value"))
                 usable[position] = ""
-            } else if !text.isEmpty, nullValues.contains(text.uppercased()) {
+            } else if !text.isEmpty, mayBeNullValue(text), nullValues.contains(text.uppercased()) {
                 usable[position] = ""
             } else {
                 usable[position] = text
