@@ -141,6 +141,10 @@ public struct LinkRun: Sendable {
                        clusters: clusters, timings: timings)
     }
 
+    private static func sameTermFrequencyUse(_ a: LinkageModel, _ b: LinkageModel) -> Bool {
+        a.comparisons.map(\.kind) == b.comparisons.map(\.kind) && a.comparisons.map(\.termFrequencies) == b.comparisons.map(\.termFrequencies)
+    }
+
     /// The records as matching sees them: a newborn registered under a parent's NHS number has none.
     private static func withParentsNumbersDropped(_ records: [MatchRecord]) -> [MatchRecord] {
         var records = records
@@ -164,6 +168,10 @@ public struct LinkRun: Sendable {
                        scope: IncrementalScope?) async throws -> Scoring {
         var timings: [(String, Double)] = []
         var clock = Stopwatch()
+        let untrained = given ?? LinkageModel.untrained(kinds: job.comparisons)
+        // Term frequencies need the records and which comparisons use them, not the trained numbers:
+        // counted while blocking leaves a core idle (an incremental run has the store's already).
+        async let termFrequenciesBeforeTraining = scope == nil ? Scorer.termFrequencies(for: untrained, records: records) : nil
         let candidates = await Blocking.candidatePairs(records: records, rules: job.blocking.rules, maximumBlockSize: job.blocking.maximumBlockSize,
                                                  touching: constraints.onlyPairsTouching.map { pending in records.map { pending.contains($0.key) } },
                                                  storeBlockSize: scope.map { scope in { @Sendable in scope.storeBlockSize(rule: $0, hash: $1) } },
@@ -179,7 +187,6 @@ public struct LinkRun: Sendable {
         progress.step("blocking: \(candidates.pairs.count) candidate pairs in all")
         timings.append(("block", clock.lap()))
 
-        let untrained = given ?? LinkageModel.untrained(kinds: job.comparisons)
         let levels = await PairLevels.compute(records: records, pairs: candidates.pairs, scorer: Scorer(model: untrained), workers: workers)
         timings.append(("compare", clock.lap()))
 
@@ -198,7 +205,15 @@ public struct LinkRun: Sendable {
             timings.append(("train", clock.lap()))
         }
 
-        let scorer = Scorer(model: model, termFrequencies: scope?.termFrequencies ?? Scorer.termFrequencies(for: model, records: records))
+        let termFrequencies: [TermFrequencyTable?]
+        if let scope {
+            termFrequencies = scope.termFrequencies
+        } else if let counted = await termFrequenciesBeforeTraining, Self.sameTermFrequencyUse(model, untrained) {
+            termFrequencies = counted
+        } else {
+            termFrequencies = Scorer.termFrequencies(for: model, records: records)
+        }
+        let scorer = Scorer(model: model, termFrequencies: termFrequencies)
         let scored = await levels.score(records: records, pairs: candidates.pairs, scorer: scorer, floor: 0,
                                         safeguardsFrom: job.thresholds.review, workers: workers)
         timings.append(("score", clock.lap()))
