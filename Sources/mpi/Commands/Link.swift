@@ -153,5 +153,6 @@ private struct LinkCommand {
         try await outputs.write(outcome, pairsWritten: store == nil)
         try outputs.writeSummary(outcome, timings: outcome.timings + [("write", clock.lap())])
         progress.line("wrote \(out)/clusters.csv, pairs.csv, review.csv, rejects.csv, model.json, summary.json")
+        LeftForExit.keep(outcome)
     }
 }
