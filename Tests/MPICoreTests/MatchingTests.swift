@@ -512,6 +512,35 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
     }
 }
 
+@Suite struct MultiValuedRuleHashTests {
+    /// A multi-valued rule's hashes are stored as link keys: they must stay FNV-1a of each combination
+    /// of the keys' values joined, 0x1F before each, however they are computed.
+    @Test func hashesAreFNVOfEachJoinedCombination() {
+        func joinedHashes(_ rule: BlockingRule, _ record: MatchRecord) -> [UInt64] {
+            var combined: [[UInt8]] = [[]]
+            for key in rule.keys {
+                let values = key.values(record)
+                if values.isEmpty { return [] }
+                combined = combined.flatMap { prefix in values.map { prefix + [0x1F] + $0 } }
+            }
+            return Array(Set(combined.map(BlockingRule.fnv1a))).sorted()
+        }
+        let rules = [BlockingRule([.surnamePart, .forenamePrefix(1), .yearOfBirth]), BlockingRule([.surnamePart]),
+                     BlockingRule([.yearOfBirth, .surnamePart, .sex]), BlockingRule([.surnamePart, .nhsNumber])]
+        var withParts = record("a", given: "ANNE", family: "SMITHJONES", dob: (1980, 2, 3), nhs: 9_434_765_919)
+        withParts.familyParts = [Array("SMITH".utf8), Array("JONES".utf8), Array("SMITHJONES".utf8)]
+        withParts.sex = .female
+        let samples = [withParts, record("b", given: "BO", family: "LEE", dob: (2001, 1, 1)), record("c", family: "KHAN"),
+                       record("d", given: "X", family: "", dob: (1990, 5, 5)), record("e", given: "ANNE", family: "SMITH", placeholder: true)]
+        for rule in rules {
+            for sample in samples {
+                #expect(rule.hashes(sample) == joinedHashes(rule, sample), "\(rule) on record \(sample.key.recordId)")
+            }
+        }
+        #expect(rules[0].hashes(withParts).count == 3)
+    }
+}
+
 @Suite struct LinkKeysTests {
     private let rules = BlockingRule.nhsDefaults
 

@@ -217,15 +217,37 @@ public struct BlockingRule: Sendable, Hashable, Codable, CustomStringConvertible
 
     /// The rule's values for a record, each a 64-bit hash of the keys' values joined. Empty when a
     /// key has no value. Several when a key is multi-valued (`surnamePart`).
+    ///
+    /// Each is `fnv1a` of one combination's joined bytes (0x1F before each key's value), fed into the
+    /// hash key by key rather than joined first: a million records' joined arrays, sets and sorts made
+    /// hashing the largest part of blocking. Sorted, without repeats.
     func hashes(_ record: MatchRecord) -> [UInt64] {
         if isSingleValued { return singleHash(record).map { [$0] } ?? [] }
-        var combined: [[UInt8]] = [[]]
+        var partial: [UInt64] = [Self.fnvOffset]
         for key in keys {
-            let values = key.values(record)
-            if values.isEmpty { return [] }
-            combined = combined.flatMap { prefix in values.map { prefix + [0x1F] + $0 } }
+            if key == .surnamePart {
+                let values = key.values(record)
+                if values.isEmpty { return [] }
+                partial = partial.flatMap { hash in
+                    let separated = Self.fnvFeed(hash, 0x1F)
+                    return values.map { value in value.reduce(separated, Self.fnvFeed) }
+                }
+            } else {
+                for index in partial.indices {
+                    var hash = Self.fnvFeed(partial[index], 0x1F)
+                    guard key.feed(record, into: &hash) else { return [] }
+                    partial[index] = hash
+                }
+            }
         }
-        return Array(Set(combined.map(Self.fnv1a))).sorted()
+        partial.sort()
+        var kept = 0
+        for index in partial.indices where kept == 0 || partial[kept - 1] != partial[index] {
+            partial[kept] = partial[index]
+            kept += 1
+        }
+        partial.removeSubrange(kept...)
+        return partial
     }
 
     /// True when every key has at most one value per record, so `singleHash` applies.
