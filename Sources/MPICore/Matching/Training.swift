@@ -44,6 +44,11 @@ public enum Training {
         var model = initial
         let untrainedScorer = Scorer(model: model)
 
+        // Each EM pass's pairs, drawn from its rule's blocks (one task per rule, each mostly one core's
+        // hashing and sorting), while u is estimated on the others: the draws do not need u.
+        async let samples = samples(rules: settings.rules, records: records, count: settings.maximumPairsPerPass,
+                                    seed: settings.seed, maximumBlockSize: maximumBlockSize)
+
         // 1. u from random pairs.
         let u = await RandomPairSampling.estimateU(records: records, scorer: untrainedScorer,
                                                    sampleSize: min(settings.uSampleSize, max(records.count * (records.count - 1) / 2, 1)),
@@ -57,10 +62,8 @@ public enum Training {
         var mSums = model.comparisons.map { $0.levels.map { _ in 0.0 } }
         var mPasses = model.comparisons.map { _ in 0 }
         var passes: [TrainingPass] = []
-        for rule in settings.rules {
+        for (rule, (blockedPairCount, pairs)) in zip(settings.rules, await samples) {
             let estimate = model.comparisons.map { comparison in !rule.keys.contains { $0.blocks(comparison.kind) } }
-            let (blockedPairCount, pairs) = await sample(rule: rule, records: records, count: settings.maximumPairsPerPass,
-                                                   seed: settings.seed, maximumBlockSize: maximumBlockSize)
             let histogram = await PairLevels.histogram(records: records, pairs: pairs, scorer: untrainedScorer, workers: workers)
             let outcome = ExpectationMaximisation.run(histogram: histogram, comparisons: model.comparisons,
                                                       estimate: estimate, ignore: estimate.map { !$0 }, lambda: 0.3,
@@ -143,6 +146,21 @@ public enum Training {
     /// sampling with a seeded generator), in blocking order; all of them when there are no more. The
     /// rule's pairs are drawn by number from its blocks, never all held at once (45 million pairs for
     /// `forename & surname` at a million records). Also how many pairs the rule has.
+    /// `sample` for each rule, one task per rule, in the rules' order.
+    static func samples(rules: [BlockingRule], records: [MatchRecord], count: Int, seed: UInt64,
+                        maximumBlockSize: Int) async -> [(pairCount: Int, pairs: [(Int32, Int32)])] {
+        await withTaskGroup(of: (Int, (pairCount: Int, pairs: [(Int32, Int32)])).self) { group in
+            for (index, rule) in rules.enumerated() {
+                group.addTask {
+                    (index, await sample(rule: rule, records: records, count: count, seed: seed, maximumBlockSize: maximumBlockSize))
+                }
+            }
+            var drawn = [(pairCount: Int, pairs: [(Int32, Int32)])](repeating: (0, []), count: rules.count)
+            for await (index, sample) in group { drawn[index] = sample }
+            return drawn
+        }
+    }
+
     static func sample(rule: BlockingRule, records: [MatchRecord], count: Int, seed: UInt64,
                        maximumBlockSize: Int) async -> (pairCount: Int, pairs: [(Int32, Int32)]) {
         guard let blocks = RuleBlocks(records: records, rule: rule, maximumBlockSize: maximumBlockSize) else {
