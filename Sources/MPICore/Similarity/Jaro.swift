@@ -45,47 +45,41 @@ public enum Jaro {
     }
 
     /// Names are short: with both strings at most 64 bytes the "already matched" flags fit in two words
-    /// and nothing is allocated. Each byte of the longer string has a word with a bit at each of its
-    /// positions, so the first unmatched equal byte within the window is one lowest set bit of a mask,
-    /// not a scan of the window: the same match as the scan, found in a few instructions (a third of
-    /// comparing's time on addresses was this scan).
+    /// and nothing is allocated.
     @usableFromInline
     static func similarityUpTo64(short: UnsafeBufferPointer<UInt8>, long: UnsafeBufferPointer<UInt8>) -> Double {
         let window = max(0, long.count / 2 - 1)
-        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 256) { positionsOf in
-            // Only the entries of bytes the two strings hold are read: those are zeroed, not all 256.
-            for byte in short { positionsOf.initializeElement(at: Int(byte), to: 0) }
-            for byte in long { positionsOf.initializeElement(at: Int(byte), to: 0) }
-            for j in 0..<long.count { positionsOf[Int(long[j])] |= 1 << UInt64(j) }
-            var longMatched: UInt64 = 0
-            var shortMatched: UInt64 = 0
-            var matches = 0
-            for i in 0..<short.count {
-                let start = max(0, i - window)
-                let end = min(long.count, i + window + 1)
-                guard start < end else { continue }
-                let inWindow: UInt64 = (end == 64 ? ~0 : (1 << UInt64(end)) - 1) & ~((1 << UInt64(start)) - 1)
-                let candidates = positionsOf[Int(short[i])] & ~longMatched & inWindow
-                if candidates != 0 {
-                    longMatched |= candidates & (0 &- candidates)
+        var longMatched: UInt64 = 0
+        var shortMatched: UInt64 = 0
+        var matches = 0
+        for i in 0..<short.count {
+            let character = short[i]
+            let start = max(0, i - window)
+            let end = min(long.count, i + window + 1)
+            var j = start
+            while j < end {
+                if longMatched & (1 << UInt64(j)) == 0, long[j] == character {
+                    longMatched |= 1 << UInt64(j)
                     shortMatched |= 1 << UInt64(i)
                     matches += 1
+                    break
                 }
+                j += 1
             }
-            guard matches > 0 else { return 0 }
-            // Count matched characters that appear in a different order.
-            var halfTranspositions = 0
-            var remainingLong = longMatched
-            var remainingShort = shortMatched
-            while remainingShort != 0 {
-                let i = remainingShort.trailingZeroBitCount
-                let j = remainingLong.trailingZeroBitCount
-                if short[i] != long[j] { halfTranspositions += 1 }
-                remainingShort &= remainingShort - 1
-                remainingLong &= remainingLong - 1
-            }
-            return score(matches: matches, halfTranspositions: halfTranspositions, lengths: short.count, long.count)
         }
+        guard matches > 0 else { return 0 }
+        // Count matched characters that appear in a different order.
+        var halfTranspositions = 0
+        var remainingLong = longMatched
+        var remainingShort = shortMatched
+        while remainingShort != 0 {
+            let i = remainingShort.trailingZeroBitCount
+            let j = remainingLong.trailingZeroBitCount
+            if short[i] != long[j] { halfTranspositions += 1 }
+            remainingShort &= remainingShort - 1
+            remainingLong &= remainingLong - 1
+        }
+        return score(matches: matches, halfTranspositions: halfTranspositions, lengths: short.count, long.count)
     }
 
     @usableFromInline
