@@ -114,54 +114,53 @@ public struct LinkOutputs: Sendable {
     }
 
     /// pairs.csv, or pairs.csv.gz when the job asks for compressed pairs: the pairs at or above the
-    /// job's floor, formatted (and compressed) a chunk per task, written in order. Compressed, each
-    /// chunk is a gzip member of its own; a file of members one after another is one gzip file to
-    /// gunzip, zcat, Python and R (RFC 1952).
+    /// job's floor, formatted (and compressed) a chunk per task and written in order as each chunk is
+    /// ready, so the file's text is never held whole (it was 64 MB at a million records, held while
+    /// the run clustered). Compressed, each chunk is a gzip member of its own; a file of members one
+    /// after another is one gzip file to gunzip, zcat, Python and R (RFC 1952).
     public func writePairs(_ candidates: ScoredCandidates, workers: Int = ProcessInfo.processInfo.activeProcessorCount) async throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let compressed = job.output.compressPairs
         for name in ["pairs.csv", "pairs.csv.gz"] where name != job.output.pairsFileName {
             try? FileManager.default.removeItem(atPath: path(name))   // a file left by an earlier run
         }
-        var header = CSVText()
-        header.row(["source_l", "record_id_l", "source_r", "record_id_r", "match_weight", "match_probability"]
-                   + candidates.model.comparisons.map { "level_\($0.kind.name)" })
-        let rows = await Self.pairRows(candidates, floor: job.output.pairsFloor, workers: workers)
-        let parts: [[UInt8]] = compressed
-            ? try await Parallel.map([header] + rows, workers: workers) { text in Result { try Gzip.compress(text.bytes) } }.map { try $0.get() }
-            : [header.bytes] + rows.map(\.bytes)
         let file = path(job.output.pairsFileName)
         guard FileManager.default.createFile(atPath: file, contents: nil), let handle = FileHandle(forWritingAtPath: file) else {
             throw LinkageError("cannot write \(file)")
         }
-        for part in parts { handle.write(Data(part)) }
+        var header = CSVText()
+        header.row(["source_l", "record_id_l", "source_r", "record_id_r", "match_weight", "match_probability"]
+                   + candidates.model.comparisons.map { "level_\($0.kind.name)" })
+        try handle.write(contentsOf: compressed ? try Gzip.compress(header.bytes) : header.bytes)
+        let floor = job.output.pairsFloor
+        let ranges = PairLevels.chunkRanges(count: candidates.scored.count, workers: workers * 4)
+        try await Parallel.forEachInOrder(ranges, workers: workers, { range in
+            let text = Self.pairRows(candidates, range: range, floor: floor)
+            return compressed ? Result { try Gzip.compress(text.bytes) } : .success(text.bytes)
+        }, consume: { part in try handle.write(contentsOf: part.get()) })
         try handle.close()
     }
 
-    /// The rows of pairs.csv (pairs at or above `floor`), in the order of the scored pairs, as chunks
-    /// formatted on `workers` tasks.
-    static func pairRows(_ candidates: ScoredCandidates, floor: Double, workers: Int) async -> [CSVText] {
+    /// The rows of pairs.csv for the scored pairs in `range` that are at or above `floor`, in order.
+    static func pairRows(_ candidates: ScoredCandidates, range: Range<Int>, floor: Double) -> CSVText {
         let records = candidates.records
-        let scored = candidates.scored
         let scorer = candidates.scorer
         let labels = candidates.model.comparisons.map { comparison in ["null"] + comparison.levels.map(\.label) }
-        return await Parallel.map(PairLevels.chunkRanges(count: scored.count, workers: workers), workers: workers) { range in
-            var text = CSVText()
-            var levels = [UInt8](repeating: 0, count: labels.count)
-            for pair in scored[range] where pair.probability >= floor {
-                let a = records[Int(pair.i)], b = records[Int(pair.j)]
-                scorer.levels(a, b, into: &levels)
-                text.field(a.key.source)
-                text.field(a.key.recordId)
-                text.field(b.key.source)
-                text.field(b.key.recordId)
-                text.field(sixSignificant: pair.weight)
-                text.field(sixSignificant: pair.probability)
-                for (comparison, level) in levels.enumerated() { text.field(labels[comparison][Int(level)]) }
-                text.endRow()
-            }
-            return text
+        var text = CSVText()
+        var levels = [UInt8](repeating: 0, count: labels.count)
+        for pair in candidates.scored[range] where pair.probability >= floor {
+            let a = records[Int(pair.i)], b = records[Int(pair.j)]
+            scorer.levels(a, b, into: &levels)
+            text.field(a.key.source)
+            text.field(a.key.recordId)
+            text.field(b.key.source)
+            text.field(b.key.recordId)
+            text.field(sixSignificant: pair.weight)
+            text.field(sixSignificant: pair.probability)
+            for (comparison, level) in levels.enumerated() { text.field(labels[comparison][Int(level)]) }
+            text.endRow()
         }
+        return text
     }
 
     /// clusters.csv from the store's memberships.

@@ -637,3 +637,29 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
         }
     }
 }
+
+@Suite struct InOrderParallelTests {
+    /// Results finish out of order (later items are quicker); each must still be consumed in the items'
+    /// order, once.
+    @Test func resultsAreConsumedInTheItemsOrder() async throws {
+        var consumed: [Int] = []
+        try await Parallel.forEachInOrder(Array(0..<60), workers: 2, { item in
+            var spin = 0
+            for step in 0..<((60 - item) * 2_000) { spin &+= step }
+            return (item, spin)
+        }, consume: { result in consumed.append(result.0) })
+        #expect(consumed == Array(0..<60))
+    }
+
+    @Test func aConsumerErrorStopsTheRun() async {
+        struct Full: Error {}
+        var consumed = 0
+        await #expect(throws: Full.self) {
+            try await Parallel.forEachInOrder(Array(0..<20), workers: 2, { $0 }, consume: { item in
+                if item == 5 { throw Full() }
+                consumed += 1
+            })
+        }
+        #expect(consumed == 5)
+    }
+}
