@@ -198,17 +198,15 @@ public enum Clustering {
         }
 
         var personOf = [Int32](repeating: -1, count: recordCount)
-        var personOfRoot: [Int32: Int32] = [:]
+        var personOfRoot = [Int32](repeating: -1, count: recordCount)   // -1: the root has no person yet
         var next: Int32 = 0
         for record in 0..<Int32(recordCount) {
-            let r = root(record)
-            if let person = personOfRoot[r] {
-                personOf[Int(record)] = person
-            } else {
+            let r = Int(root(record))
+            if personOfRoot[r] < 0 {
                 personOfRoot[r] = next
-                personOf[Int(record)] = next
                 next += 1
             }
+            personOf[Int(record)] = personOfRoot[r]
         }
         review.sort { ($0.pair.weight, $0.pair.i, $0.pair.j) > ($1.pair.weight, $1.pair.i, $1.pair.j) }
         // One question per two persons: an analyst who links or unlinks them has answered every pair
