@@ -142,10 +142,6 @@ public enum Training {
         return seen.count
     }
 
-    /// A training pass's pairs: at most `count` of the rule's pairs, drawn uniformly (Floyd's
-    /// sampling with a seeded generator), in blocking order; all of them when there are no more. The
-    /// rule's pairs are drawn by number from its blocks, never all held at once (45 million pairs for
-    /// `forename & surname` at a million records). Also how many pairs the rule has.
     /// `sample` for each rule, one task per rule, in the rules' order.
     static func samples(rules: [BlockingRule], records: [MatchRecord], count: Int, seed: UInt64,
                         maximumBlockSize: Int) async -> [(pairCount: Int, pairs: [(Int32, Int32)])] {
@@ -161,6 +157,10 @@ public enum Training {
         }
     }
 
+    /// A training pass's pairs: at most `count` of the rule's pairs, drawn uniformly (Floyd's
+    /// sampling with a seeded generator), in blocking order; all of them when there are no more. The
+    /// rule's pairs are drawn by number from its blocks, never all held at once (45 million pairs for
+    /// `forename & surname` at a million records). Also how many pairs the rule has.
     static func sample(rule: BlockingRule, records: [MatchRecord], count: Int, seed: UInt64,
                        maximumBlockSize: Int) async -> (pairCount: Int, pairs: [(Int32, Int32)]) {
         guard let blocks = RuleBlocks(records: records, rule: rule, maximumBlockSize: maximumBlockSize) else {

@@ -74,9 +74,9 @@ public struct MatchRecordBuilder: Sendable {
 /// and the arrays were most of a run's memory. Not for sharing between tasks: a reading task makes
 /// its own.
 public final class ValueSharing {
-    private var texts = InternedValues<UInt8>()
-    private var groups = InternedValues<Int32>()
-    private var metaphoneKeys = RecentPhoneticKeys()
+    private var texts = RecentValues<UInt8, [UInt8]>(slots: 32_768)
+    private var groups = RecentValues<Int32, [Int32]>(slots: 32_768)
+    private var metaphoneKeys = RecentValues<UInt8, (primary: [UInt8], alternate: [UInt8])>(slots: 16_384)
 
     public init() {}
 
@@ -85,11 +85,11 @@ public final class ValueSharing {
     func share(_ text: String) -> [UInt8] {
         if text.isEmpty { return [] }
         var text = text
-        return text.withUTF8 { texts.intern($0) }
+        return text.withUTF8 { texts.value(for: $0) { held in held } }
     }
 
     func share(_ value: [Int32]) -> [Int32] {
-        value.isEmpty ? value : value.withUnsafeBufferPointer { groups.intern($0) }
+        value.isEmpty ? value : value.withUnsafeBufferPointer { groups.value(for: $0) { held in held } }
     }
 
     /// The name's Double Metaphone keys, shared. Encoding a name letter by letter was a sixth of the
@@ -98,7 +98,7 @@ public final class ValueSharing {
     func doubleMetaphone(_ name: String) -> (primary: [UInt8], alternate: [UInt8]) {
         var utf8 = name
         return utf8.withUTF8 { bytes in
-            metaphoneKeys.keys(of: bytes) {
+            metaphoneKeys.value(for: bytes) { _ in
                 let keys = Phonetic.doubleMetaphone(name)
                 return (share(keys.primary), share(keys.alternate))
             }
@@ -106,58 +106,46 @@ public final class ValueSharing {
     }
 }
 
-/// The phonetic keys of the names met most recently, in a direct-mapped table as `InternedValues`
-/// holds values: a name that repeats stays; a name seen once passes through.
-struct RecentPhoneticKeys {
-    private static var slotCount: Int { 16_384 }
-    private var names = [[UInt8]](repeating: [], count: Self.slotCount)
-    private var hashes = [UInt64](repeating: 0, count: Self.slotCount)
-    private var keys = [(primary: [UInt8], alternate: [UInt8])](repeating: ([], []), count: Self.slotCount)
+/// What was made for the keys met most recently, found by the keys' contents: a direct-mapped table
+/// keyed by a multiply-and-rotate hash of the key's bytes, where a new key takes its slot from whatever
+/// held it. A key that repeats often (a common surname, a postcode district) stays held; a key seen
+/// once passes through. Holding every key instead (a `Set`, or a table that grows) made a lookup a
+/// cache miss once the table outgrew the cache, and sharing a tenth of the reading stage's time. A
+/// lookup reads one hash and touches the held key only when the hash is equal.
+struct RecentValues<Element: FixedWidthInteger, Value> {
+    private let slotMask: Int
+    private var keys: [[Element]]
+    private var hashes: [UInt64]
+    private var values: [Value?]
 
-    /// The keys held for `name`, or `encode`'s, held from now on. `name` is not empty.
-    mutating func keys(of name: UnsafeBufferPointer<UInt8>,
-                       encode: () -> (primary: [UInt8], alternate: [UInt8])) -> (primary: [UInt8], alternate: [UInt8]) {
-        let hash = InternedValues<UInt8>.hash(UnsafeRawBufferPointer(name))
-        let slot = Int(truncatingIfNeeded: hash) & (Self.slotCount - 1)
-        if hashes[slot] == hash, names[slot].withUnsafeBufferPointer({ $0.elementsEqual(name) }) {
-            return keys[slot]
-        }
-        let encoded = encode()
-        names[slot] = Array(name)
-        hashes[slot] = hash
-        keys[slot] = encoded
-        return encoded
+    /// `slots` is a power of two.
+    init(slots: Int) {
+        precondition(slots > 0 && slots & (slots - 1) == 0, "a power of two")
+        slotMask = slots - 1
+        keys = Array(repeating: [], count: slots)
+        hashes = Array(repeating: 0, count: slots)
+        values = Array(repeating: nil, count: slots)
     }
-}
 
-/// The values met most recently, found by their contents: a direct-mapped table of 32,768 slots keyed
-/// by a multiply-and-rotate hash of the bytes, where a new value takes its slot from whatever held it.
-/// A value that repeats often (a common surname, a postcode district) stays held; a value seen once
-/// passes through. Holding every value instead (a `Set`, or a table that grows) made a lookup a cache
-/// miss once the table outgrew the cache, and sharing a tenth of the reading stage's time. A lookup
-/// reads one hash and touches the held array only when the hash is equal.
-struct InternedValues<Element: FixedWidthInteger> {
-    private static var slotCount: Int { 32_768 }
-    private var slots = [[Element]](repeating: [], count: Self.slotCount)
-    private var hashes = [UInt64](repeating: 0, count: Self.slotCount)
-
-    /// The held array equal to `value`, or a new one made from it and held in its slot from now on.
-    mutating func intern(_ value: UnsafeBufferPointer<Element>) -> [Element] {
-        let hash = Self.hash(UnsafeRawBufferPointer(value))
-        let slot = Int(truncatingIfNeeded: hash) & (Self.slotCount - 1)
-        if hashes[slot] == hash, slots[slot].withUnsafeBufferPointer({ $0.elementsEqual(value) }) {
-            return slots[slot]
+    /// The value held for `key`, or the one `make` makes from the key (as an array, held from now on).
+    mutating func value(for key: UnsafeBufferPointer<Element>, make: ([Element]) -> Value) -> Value {
+        let hash = Self.hash(UnsafeRawBufferPointer(key))
+        let slot = Int(truncatingIfNeeded: hash) & slotMask
+        if hashes[slot] == hash, let held = values[slot], keys[slot].withUnsafeBufferPointer({ $0.elementsEqual(key) }) {
+            return held
         }
-        let held = Array(value)
-        slots[slot] = held
+        let heldKey = Array(key)
+        let made = make(heldKey)
+        keys[slot] = heldKey
         hashes[slot] = hash
-        return held
+        values[slot] = made
+        return made
     }
 
     /// Eight bytes at a time, each word multiplied in and rotated; the length is mixed in so that
-    /// values differing only by trailing zero bytes differ. A crafted extract could only make values
+    /// keys differing only by trailing zero bytes differ. A crafted extract could only make values
     /// share less, never wrongly.
-    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    private static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
         var hash = UInt64(bytes.count) &* multiplier
         var offset = 0
