@@ -113,41 +113,55 @@ public struct ExtractNormalization: Sendable {
         let mapping = mapping, keepsRawValues = keepsRawValues, batchSize = rowsPerBatch
         switch mapping.format {
         case .csv, .tsv:
-            var reader = DelimitedReader(bytes: bytes, delimiter: mapping.format == .tsv ? UInt8(ascii: "\t") : UInt8(ascii: ","))
+            let delimiter = mapping.format == .tsv ? UInt8(ascii: "\t") : UInt8(ascii: ",")
+            var reader = DelimitedReader(bytes: bytes, delimiter: delimiter)
             guard let first = reader.next() else { throw LinkageError("\(extract.path) is empty: it needs a header row") }
             guard case .success(let headerRow) = first else { throw LinkageError("\(extract.path): the header row cannot be read") }
             let header = headerRow.fields.map { TextDecoding.decode($0, as: mapping.encoding) }
             // Checks the mapping against the header before any work is shared out.
             _ = try RecordNormalizer(mapping: mapping, header: header, today: today, transliterator: Transliterator())
-            return try await Self.normalizeInBatches(next: { reader.next() }, mapping: mapping, header: header, today: today,
-                                                     keepsRawValues: keepsRawValues, batchSize: batchSize, preparer: preparer, emit: emit) { normalizer, row in
-                row.flatMap { normalizer.normalize($0) }
+            // Only where each chunk of rows ends is found here; the rows are read where they are normalised.
+            return try await Self.normalizeInBatches(next: { reader.nextChunk(rows: batchSize) }, mapping: mapping, header: header, today: today,
+                                                     keepsRawValues: keepsRawValues, preparer: preparer, emit: emit) { normalizer, chunk, normalized in
+                for row in DelimitedReader(chunk: chunk, of: bytes, delimiter: delimiter) {
+                    normalized(row.flatMap { normalizer.normalize($0) })
+                }
             }
         case .jsonl:
             var lines = JSONLinesRows.lines(of: bytes).makeIterator()
-            return try await Self.normalizeInBatches(next: { lines.next() }, mapping: mapping, header: JSONLinesRows.header(mapping),
-                                                     today: today, keepsRawValues: keepsRawValues, batchSize: batchSize, preparer: preparer, emit: emit) { normalizer, line in
-                JSONLinesRows.normalize(line, with: normalizer)
+            return try await Self.normalizeInBatches(next: { Self.batch(of: batchSize) { lines.next() } }, mapping: mapping,
+                                                     header: JSONLinesRows.header(mapping), today: today, keepsRawValues: keepsRawValues,
+                                                     preparer: preparer, emit: emit) { normalizer, lines, normalized in
+                for line in lines { normalized(JSONLinesRows.normalize(line, with: normalizer)) }
             }
         case .hl7:
             var messages = HL7Message.split(TextDecoding.decode(bytes, as: mapping.encoding)).makeIterator()
-            return try await Self.normalizeInBatches(next: { messages.next() }, mapping: mapping, header: HL7Rows.header(mapping),
-                                                     today: today, keepsRawValues: keepsRawValues, batchSize: batchSize, preparer: preparer, emit: emit) { normalizer, message in
-                HL7Rows.normalize(message, mapping: mapping, with: normalizer)
+            return try await Self.normalizeInBatches(next: { Self.batch(of: batchSize) { messages.next() } }, mapping: mapping,
+                                                     header: HL7Rows.header(mapping), today: today, keepsRawValues: keepsRawValues,
+                                                     preparer: preparer, emit: emit) { normalizer, messages, normalized in
+                for message in messages { normalized(HL7Rows.normalize(message, mapping: mapping, with: normalizer)) }
             }
         }
     }
 
-    /// Normalises the items `next` gives (rows, lines or messages) in batches, each on a task with its
-    /// own normaliser, while the next batches are read: at most two batches per core are in flight,
-    /// and each is emitted, in file order, as soon as it and those before it are done, so a file of
-    /// any size holds only a few batches of rows beside the records kept. `normalize` gives nil for an
-    /// item that is not a row (a blank line).
-    private static func normalizeInBatches<Item: Sendable, Prepared: Sendable>(
-        next: () -> Item?, mapping: SourceMapping, header: [String], today: CalendarDate, keepsRawValues: Bool, batchSize: Int,
+    /// The next `size` items `next` gives, or nil when it has none left.
+    private static func batch<Item>(of size: Int, _ next: () -> Item?) -> [Item]? {
+        var batch: [Item] = []
+        batch.reserveCapacity(size)
+        while batch.count < size, let item = next() { batch.append(item) }
+        return batch.isEmpty ? nil : batch
+    }
+
+    /// Normalises the batches `next` gives (a chunk of rows, or lines or messages), each on a task with
+    /// its own normaliser, while the next batches are found: at most two batches per core are in flight,
+    /// and each is emitted, in file order, as soon as it and those before it are done, so a file of any
+    /// size holds only a few batches of rows beside the records kept. `normalize` hands each row's
+    /// result to its third argument.
+    private static func normalizeInBatches<Batch: Sendable, Prepared: Sendable>(
+        next: () -> Batch?, mapping: SourceMapping, header: [String], today: CalendarDate, keepsRawValues: Bool,
         preparer: @escaping @Sendable () -> (NormalizedRow) -> Prepared,
         emit: (Result<Prepared, RowProblem>) throws -> Void,
-        normalize: @escaping @Sendable (RecordNormalizer, Item) -> Result<NormalizedRow, RowProblem>?
+        normalize: @escaping @Sendable (RecordNormalizer, Batch, (Result<NormalizedRow, RowProblem>) -> Void) -> Void
     ) async throws -> Summary {
         let inFlightLimit = 2 * max(ProcessInfo.processInfo.activeProcessorCount, 1)
         return try await withThrowingTaskGroup(of: (Int, Summary, [Result<Prepared, RowProblem>]).self) { group in
@@ -163,21 +177,15 @@ public struct ExtractNormalization: Sendable {
                     nextToEmit += 1
                 }
             }
-            while true {
-                var batch: [Item] = []
-                batch.reserveCapacity(batchSize)
-                while batch.count < batchSize, let item = next() { batch.append(item) }
-                if batch.isEmpty { break }
+            while let batch = next() {
                 let index = batches
-                group.addTask { [batch] in
+                group.addTask {
                     let normalizer = try RecordNormalizer(mapping: mapping, header: header, today: today, transliterator: Transliterator())
                     normalizer.keepsRawValues = keepsRawValues
                     let prepare = preparer()
                     var summary = Summary()
                     var results: [Result<Prepared, RowProblem>] = []
-                    results.reserveCapacity(batch.count)
-                    for item in batch {
-                        guard let result = normalize(normalizer, item) else { continue }
+                    normalize(normalizer, batch) { result in
                         summary.count(result)
                         results.append(result.map(prepare))
                     }

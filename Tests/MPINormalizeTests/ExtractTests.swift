@@ -59,6 +59,42 @@ import Testing
         #expect(problem.code == "unterminated_quote")
         #expect(problem.line == 2)
     }
+
+    /// A row as the tests compare it: line, fields, or the problem.
+    private func described(_ row: Result<DelimitedRow, RowProblem>) -> String {
+        switch row {
+        case .success(let row): "\(row.line): " + row.fields.map { "[" + String(decoding: $0, as: UTF8.self) + "]" }.joined()
+        case .failure(let problem): "\(problem.line): \(problem.code)"
+        }
+    }
+
+    /// Reading a file chunk by chunk, as the linkage does on several tasks, must give exactly the rows,
+    /// problems and line numbers that reading it whole gives: over random text made of the bytes that
+    /// matter (quotes, delimiters, LF, CR, a doubled quote), with chunks of one, two and three rows.
+    @Test func chunksReadAsTheWholeFileReads() {
+        var generator = SplitMix64(seed: 16)
+        let pieces = ["a", "b", ",", "\"", "\"\"", "\n", "\r", "\r\n", " ", "\t"]
+        var files = ["h\n\"a\nb\"\nc\n", "x\r\ny\rz\n\n\nw", "a,\"b\"c,d\n1,\"open\n2,3\n", "\u{FEFF}id\n1\n"]
+        for _ in 0..<2_000 {
+            files.append((0..<Int.random(in: 0...40, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined())
+        }
+        for file in files {
+            let bytes = Array(file.utf8)
+            for delimiter in [UInt8(ascii: ","), UInt8(ascii: "\t")] {
+                var whole = DelimitedReader(bytes: bytes, delimiter: delimiter)
+                let expected = Array(whole.map(described))
+                for rowsPerChunk in 1...3 {
+                    var reader = DelimitedReader(bytes: bytes, delimiter: delimiter)
+                    var read: [String] = []
+                    if let header = reader.next() { read.append(described(header)) }
+                    while let chunk = reader.nextChunk(rows: rowsPerChunk) {
+                        read += DelimitedReader(chunk: chunk, of: bytes, delimiter: delimiter).map(described)
+                    }
+                    #expect(read == expected, "\(file.debugDescription), \(rowsPerChunk) rows a chunk")
+                }
+            }
+        }
+    }
 }
 
 @Suite struct RecordNormalizerTests {

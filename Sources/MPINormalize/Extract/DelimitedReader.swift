@@ -17,6 +17,13 @@ public struct RowProblem: Error, Sendable, Hashable {
     }
 }
 
+/// A run of whole rows of a delimited file: its bytes and the line its first row starts on, so that
+/// the rows can be read on their own (`DelimitedReader(chunk:of:delimiter:)`) with exact line numbers.
+public struct DelimitedChunk: Sendable {
+    public let bytes: Range<Int>
+    public let firstLine: Int
+}
+
 /// Reads CSV or TSV as RFC 4180 describes it: fields separated by the delimiter, rows by LF or CRLF,
 /// double quotes around fields that hold the delimiter, quotes or line breaks ("" inside quotes is one
 /// quote). Works on the file's bytes so that decoding happens per field, in the source's encoding.
@@ -31,6 +38,67 @@ public struct DelimitedReader: Sequence, IteratorProtocol {
         self.delimiter = delimiter
         // A UTF-8 byte-order mark is not part of the first column's name.
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
+    }
+
+    /// Reads the rows of `chunk`, a part of `file` that `nextChunk(rows:)` found, from a copy of its
+    /// bytes: tasks reading chunks of one file side by side then never share a buffer's reference count.
+    public init(chunk: DelimitedChunk, of file: [UInt8], delimiter: UInt8 = UInt8(ascii: ",")) {
+        bytes = Array(file[chunk.bytes])
+        self.delimiter = delimiter
+        line = chunk.firstLine
+    }
+
+    /// The next `rows` rows (blank lines count), or fewer at the end of the file, as a chunk to read
+    /// elsewhere; the reader moves past them. Only where rows end is worked out (quotes followed,
+    /// line breaks counted, no field kept), exactly as `next()` reads them, so a file read chunk by
+    /// chunk gives the rows, problems and line numbers that reading it whole gives. A quote left open
+    /// runs the chunk to the end of the file, where its reader reports it.
+    public mutating func nextChunk(rows: Int) -> DelimitedChunk? {
+        guard position < bytes.count else { return nil }
+        let start = position, firstLine = line
+        let quote = UInt8(ascii: "\""), count = bytes.count
+        var rowsPassed = 0
+        bytes.withUnsafeBufferPointer { bytes in
+            var index = position
+            while index < count, rowsPassed < rows {
+                var fieldStart = index, quoted = false, rowEnded = false
+                while index < count, !rowEnded {
+                    let byte = bytes[index]
+                    if quoted {
+                        if byte == quote {
+                            if index + 1 < count, bytes[index + 1] == quote { index += 2; continue }
+                            quoted = false
+                            index += 1
+                            while index < count, bytes[index] != delimiter, bytes[index] != 0x0A, bytes[index] != 0x0D { index += 1 }
+                            if index < count, bytes[index] == delimiter { index += 1; fieldStart = index }
+                            continue
+                        }
+                        if byte == 0x0A { line += 1 }
+                        index += 1
+                        continue
+                    }
+                    switch byte {
+                    case quote where index == fieldStart:
+                        quoted = true
+                        index += 1
+                    case delimiter:
+                        index += 1
+                        fieldStart = index
+                    case 0x0A, 0x0D:
+                        if byte == 0x0D, index + 1 < count, bytes[index + 1] == 0x0A { index += 1 }
+                        index += 1
+                        line += 1
+                        rowEnded = true
+                    default:
+                        index += 1
+                    }
+                }
+                if quoted { index = count }
+                rowsPassed += 1
+            }
+            position = index
+        }
+        return DelimitedChunk(bytes: start..<position, firstLine: firstLine)
     }
 
     /// The next row, or a problem with it (an unterminated quote). Blank lines are skipped.
