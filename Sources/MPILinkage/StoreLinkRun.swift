@@ -57,7 +57,8 @@ public struct StoreLinkRun: Sendable {
             constraints.linkOnly(pending, keeping: scope.persons)
             let outcome = try await run.run(loaded: scope.loaded, model: model, readSeconds: clock.lap(), constraints: constraints, scope: scope)
             let applied = try store.applyPersons(outcome.personGroups, model: outcome.model, settings: settings, reason: reason, actor: actor,
-                                                 scope: Set(outcome.loaded.records.map(\.key)), linkKeys: scope.computedKeys,
+                                                 scope: Set(outcome.loaded.records.map(\.key)), scopePersonsWhenRead: Set(scope.persons.values),
+                                                 linkKeys: scope.computedKeys,
                                                  review: .replaceItemsInvolving(pending, reviewEntries(of: outcome)))
             report(applied, incremental: true)
             return Result(outcome: outcome, applied: applied, incremental: true)
@@ -71,7 +72,7 @@ public struct StoreLinkRun: Sendable {
             (record.key, LinkKeys(record, rules: job.blocking.rules, termFrequencyKinds: termFrequencyKinds).encoded(fingerprint: fingerprint))
         }
         let applied = try store.applyPersons(outcome.personGroups, model: outcome.model, settings: settings, reason: reason, actor: actor,
-                                             scope: nil, linkKeys: linkKeys, review: .replaceAll(reviewEntries(of: outcome)))
+                                             scope: nil, scopePersonsWhenRead: [], linkKeys: linkKeys, review: .replaceAll(reviewEntries(of: outcome)))
         report(applied, incremental: false)
         return Result(outcome: outcome, applied: applied, incremental: false)
     }

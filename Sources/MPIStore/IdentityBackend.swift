@@ -42,9 +42,11 @@ public protocol IdentityBackend: Sendable {
     func forEachMembership(_ body: (RecordKey, EnterpriseID) throws -> Void) throws
     /// Writes a run's persons (ids kept, merged, split or minted by `EnterpriseIDPlan`), its model and
     /// settings, link keys and review items in one transaction. With `scope`, only these records'
-    /// persons (an incremental run).
+    /// persons (an incremental run); `scopePersonsWhenRead`, the persons the run found them in, is
+    /// where a backend may start reading their persons now (a hint: the result must not depend on it).
     func applyPersons(_ groups: [[RecordKey]], model: LinkageModel, settings: LinkSettings, reason: String, actor: String,
-                      scope: Set<RecordKey>?, linkKeys: [(RecordKey, [UInt8])], review: ReviewUpdate?) throws -> LinkApplySummary
+                      scope: Set<RecordKey>?, scopePersonsWhenRead: Set<EnterpriseID>, linkKeys: [(RecordKey, [UInt8])],
+                      review: ReviewUpdate?) throws -> LinkApplySummary
 
     // MARK: the lookup service
 

@@ -28,8 +28,10 @@ extension IdentityStore {
 
     /// `applyPersons` with the model and settings as values.
     public func applyPersons(_ groups: [[RecordKey]], model: LinkageModel, settings: LinkSettings, reason: String, actor: String,
-                             scope: Set<RecordKey>? = nil, linkKeys: [(RecordKey, [UInt8])] = [],
-                             review: ReviewUpdate? = nil) throws -> LinkApplySummary {
+                             scope: Set<RecordKey>? = nil, scopePersonsWhenRead: Set<EnterpriseID> = [],
+                             linkKeys: [(RecordKey, [UInt8])] = [], review: ReviewUpdate? = nil) throws -> LinkApplySummary {
+        // SQLite looks the scope's records up one by one in its own index, in microseconds each: it
+        // needs no starting point.
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return try applyPersons(groups, modelJSON: String(decoding: try encoder.encode(model), as: UTF8.self),

@@ -366,3 +366,23 @@ extension StoreError {
         }
     }
 }
+
+extension PostgresRow {
+    /// The row's columns, each decoded on its own. `decode((String, String, Int64).self)` looks up the
+    /// tuple type's generic metadata on every row: a tenth of this side's time in a million-row read
+    /// (clusters.csv after an incremental run, a replica's start), where the reads below take none.
+    func columns<A: PostgresDecodable, B: PostgresDecodable>(_ a: A.Type, _ b: B.Type) throws -> (A, B) {
+        var cells = makeIterator()
+        return (try Self.decode(cells.next(), as: a), try Self.decode(cells.next(), as: b))
+    }
+
+    func columns<A: PostgresDecodable, B: PostgresDecodable, C: PostgresDecodable>(_ a: A.Type, _ b: B.Type, _ c: C.Type) throws -> (A, B, C) {
+        var cells = makeIterator()
+        return (try Self.decode(cells.next(), as: a), try Self.decode(cells.next(), as: b), try Self.decode(cells.next(), as: c))
+    }
+
+    private static func decode<Value: PostgresDecodable>(_ cell: PostgresCell?, as type: Value.Type) throws -> Value {
+        guard let cell else { throw StoreError.corruptRecord }
+        return try cell.decode(type)
+    }
+}

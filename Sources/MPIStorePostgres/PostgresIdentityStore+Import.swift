@@ -13,7 +13,7 @@ extension PostgresIdentityStore {
         let storedHashes = try reading { session in
             var hashes: [String: Int64] = [:]
             try session.forEachRow("SELECT record_id, content_hash FROM record WHERE source = \(code)") { row in
-                let (recordId, hash) = try row.decode((String, Int64).self)
+                let (recordId, hash) = try row.columns(String.self, Int64.self)
                 hashes[recordId] = hash
             }
             return hashes
@@ -25,7 +25,7 @@ extension PostgresIdentityStore {
             try session.execute("INSERT INTO source (code, first_seen) VALUES (\(code), \(now)) ON CONFLICT DO NOTHING")
             var existing: [String: (hash: Int64, active: Bool)] = [:]
             try session.forEachRow("SELECT record_id, content_hash, active FROM record WHERE source = \(code)") { row in
-                let (recordId, hash, active) = try row.decode((String, Int64, Bool).self)
+                let (recordId, hash, active) = try row.columns(String.self, Int64.self, Bool.self)
                 existing[recordId] = (hash, active)
             }
             var columnSets: [[String]: Int64] = [:]
@@ -113,7 +113,7 @@ extension PostgresIdentityStore {
         try reading { session in
             var keys = Set<RecordKey>()
             try session.forEachRow("SELECT source, record_id FROM record WHERE active AND needs_link") { row in
-                let (source, recordId) = try row.decode((String, String).self)
+                let (source, recordId) = try row.columns(String.self, String.self)
                 keys.insert(RecordKey(source: source, recordId: recordId))
             }
             return keys
@@ -125,7 +125,7 @@ extension PostgresIdentityStore {
         try reading { session in
             var records: [NormalizedRecord] = []
             try session.forEachRow("SELECT source, record_id, normalized FROM record WHERE active ORDER BY source, record_id") { row in
-                let (source, recordId, normalized) = try row.decode((String, String, ByteBuffer).self)
+                let (source, recordId, normalized) = try row.columns(String.self, String.self, ByteBuffer.self)
                 records.append(try Self.normalized(normalized, key: RecordKey(source: source, recordId: recordId)))
             }
             return records
@@ -143,7 +143,7 @@ extension PostgresIdentityStore {
                 CROSS JOIN LATERAL (SELECT * FROM record x WHERE x.source = k.source AND x.record_id = k.record_id LIMIT 1) r
                 WHERE r.active
                 """ }) { row in
-                let (source, recordId, normalized) = try row.decode((String, String, ByteBuffer).self)
+                let (source, recordId, normalized) = try row.columns(String.self, String.self, ByteBuffer.self)
                 let key = RecordKey(source: source, recordId: recordId)
                 found[key] = try Self.normalized(normalized, key: key)
             }

@@ -40,7 +40,7 @@ extension PostgresIdentityStore {
                     CROSS JOIN LATERAL (SELECT * FROM record x WHERE x.source = k.source AND x.record_id = k.record_id LIMIT 1) r
                     WHERE r.enterprise_id IS NOT NULL
                     """) {
-                    let (source, recordId, id) = try row.decode((String, String, Int64).self)
+                    let (source, recordId, id) = try row.columns(String.self, String.self, Int64.self)
                     result[RecordKey(source: source, recordId: recordId)] = Self.id(id)
                 }
             }
@@ -53,7 +53,7 @@ extension PostgresIdentityStore {
             try session.forEachRow("""
                 SELECT source, record_id, enterprise_id FROM record WHERE enterprise_id IS NOT NULL ORDER BY source, record_id
                 """) { row in
-                let (source, recordId, id) = try row.decode((String, String, Int64).self)
+                let (source, recordId, id) = try row.columns(String.self, String.self, Int64.self)
                 try body(RecordKey(source: source, recordId: recordId), Self.id(id))
             }
         }
@@ -74,7 +74,7 @@ extension PostgresIdentityStore {
                     SELECT r.source, r.record_id, r.normalized FROM unnest(\(chunk.sources), \(chunk.recordIds)) AS k(source, record_id)
                     CROSS JOIN LATERAL (SELECT * FROM record x WHERE x.source = k.source AND x.record_id = k.record_id LIMIT 1) r
                     """) {
-                    let (source, recordId, normalized) = try row.decode((String, String, ByteBuffer).self)
+                    let (source, recordId, normalized) = try row.columns(String.self, String.self, ByteBuffer.self)
                     let key = RecordKey(source: source, recordId: recordId)
                     result[key] = try Self.normalized(normalized, key: key)
                 }
@@ -131,7 +131,7 @@ extension PostgresIdentityStore {
         var records: [RecordKey] = []
         var nhs = Set<String>()
         for row in try session.rows("SELECT source, record_id, normalized FROM record WHERE enterprise_id = \(id) ORDER BY source, record_id") {
-            let (source, recordId, normalized) = try row.decode((String, String, ByteBuffer).self)
+            let (source, recordId, normalized) = try row.columns(String.self, String.self, ByteBuffer.self)
             let key = RecordKey(source: source, recordId: recordId)
             records.append(key)
             if let record = try? Self.normalized(normalized, key: key), let number = record.nhsNumber { nhs.insert(number.digits) }

@@ -45,7 +45,7 @@ extension PostgresIdentityStore {
             SELECT p.id, r.source, r.record_id FROM unnest(\(chunk)) AS p(id)
             CROSS JOIN LATERAL (SELECT source, record_id FROM record x WHERE x.enterprise_id = p.id) r
             """ }) { row in
-            let (person, source, recordId) = try row.decode((Int64, String, String).self)
+            let (person, source, recordId) = try row.columns(Int64.self, String.self, String.self)
             result[person, default: []].append(RecordKey(source: source, recordId: recordId))
         }
         return result.mapValues { $0.sorted() }
@@ -54,7 +54,7 @@ extension PostgresIdentityStore {
     /// The records a person holds now.
     func members(_ session: PostgresSession, of person: Int64) throws -> [RecordKey] {
         try session.rows("SELECT source, record_id FROM record WHERE enterprise_id = \(person) ORDER BY source, record_id").map { row in
-            let (source, recordId) = try row.decode((String, String).self)
+            let (source, recordId) = try row.columns(String.self, String.self)
             return RecordKey(source: source, recordId: recordId)
         }
     }

@@ -12,11 +12,11 @@ extension PostgresIdentityStore {
         try reading { session in
             var snapshot = LiveSnapshot()
             try session.forEachRow("SELECT source, record_id, normalized FROM record WHERE active ORDER BY source, record_id") { row in
-                let (source, recordId, normalized) = try row.decode((String, String, ByteBuffer).self)
+                let (source, recordId, normalized) = try row.columns(String.self, String.self, ByteBuffer.self)
                 snapshot.records.append(try Self.normalized(normalized, key: RecordKey(source: source, recordId: recordId)))
             }
             try session.forEachRow("SELECT source, record_id, enterprise_id FROM record WHERE enterprise_id IS NOT NULL") { row in
-                let (source, recordId, id) = try row.decode((String, String, Int64).self)
+                let (source, recordId, id) = try row.columns(String.self, String.self, Int64.self)
                 snapshot.memberships[RecordKey(source: source, recordId: recordId)] = Self.id(id)
             }
             snapshot.retiredInto = try retiredPersons(session)

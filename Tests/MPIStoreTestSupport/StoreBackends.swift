@@ -55,9 +55,11 @@ public final class TemporaryStore: Sendable {
 extension IdentityBackend {
     /// `applyPersons` with an empty model and settings, for tests about persons rather than models.
     public func applyPersons(_ groups: [[RecordKey]], reason: String, actor: String, scope: Set<RecordKey>? = nil,
+                             scopePersonsWhenRead: Set<EnterpriseID> = [],
                              linkKeys: [(RecordKey, [UInt8])] = [], review: ReviewUpdate? = nil) throws -> LinkApplySummary {
         try applyPersons(groups, model: LinkageModel(comparisons: [], lambda: 0.5),
                          settings: LinkSettings(rules: [], maximumBlockSize: 0, thresholds: .defaults),
-                         reason: reason, actor: actor, scope: scope, linkKeys: linkKeys, review: review)
+                         reason: reason, actor: actor, scope: scope, scopePersonsWhenRead: scopePersonsWhenRead,
+                         linkKeys: linkKeys, review: review)
     }
 }

@@ -193,6 +193,46 @@ private func keys(_ ids: [String], source: String = "A") -> [RecordKey] { ids.ma
         #expect(try store.person(survivor, actor: "t")?.records.count == 3)
     }
 
+    /// The persons an incremental run found its records in are where the store may start reading
+    /// their persons under its lock, and no more: when records moved since the run read them, or the
+    /// hint names persons the scope no longer reaches, the run's persons are applied exactly as
+    /// without a hint.
+    @Test(arguments: StoreBackend.allCases) func personsWhenReadAreOnlyAHint(_ backend: StoreBackend) throws {
+        func partition(_ memberships: [RecordKey: EnterpriseID]) -> Set<Set<String>> {
+            Set(Dictionary(grouping: memberships.keys, by: { memberships[$0]! }).values.map { Set($0.map(\.recordId)) })
+        }
+        /// The run read records 1 and 3 in their persons; then 3 joined 4's person; then the run links 1 with 3.
+        func run(hint: ([RecordKey: EnterpriseID]) -> Set<EnterpriseID>) throws -> (LinkApplySummary, Set<Set<String>>, Bool) {
+            let temporary = try backend.temporaryStore()
+            defer { temporary.remove() }
+            let store = temporary.store
+            _ = try store.importSource(code: "A", records: (1...6).map { record("A", "\($0)") }, fullExtract: true, actor: "t")
+            _ = try store.applyPersons([keys(["1", "2"]), keys(["3"]), keys(["4"]), keys(["5", "6"])], reason: "first", actor: "t")
+            let whenRead = try store.memberships()
+            _ = try store.applyPersons([keys(["3", "4"])], reason: "meanwhile", actor: "t", scope: Set(keys(["3", "4"])))
+            let applied = try store.applyPersons([keys(["1", "3"])], reason: "incremental", actor: "t",
+                                                 scope: Set(keys(["1", "3"])), scopePersonsWhenRead: hint(whenRead))
+            let after = try store.memberships()
+            let fiveAndSixKept = after[RecordKey(source: "A", recordId: "5")] == whenRead[RecordKey(source: "A", recordId: "5")]
+            return (applied, partition(after), fiveAndSixKept)
+        }
+        let withoutHint = try run { _ in [] }
+        #expect(withoutHint.1 == [["1", "2", "3", "4"], ["5", "6"]])
+        #expect(withoutHint.2)
+        let staleHints: [([RecordKey: EnterpriseID]) -> Set<EnterpriseID>] = [
+            { Set([$0[RecordKey(source: "A", recordId: "1")]!, $0[RecordKey(source: "A", recordId: "3")]!]) },   // as read: 3's person since retired
+            { Set($0.values) },                                                                                     // every person, 5 and 6's too
+            { Set([$0[RecordKey(source: "A", recordId: "5")]!]) },                                                 // none the scope reaches
+        ]
+        for hint in staleHints {
+            let withHint = try run(hint: hint)
+            #expect(withHint.0.kept == withoutHint.0.kept && withHint.0.merged == withoutHint.0.merged
+                    && withHint.0.minted == withoutHint.0.minted && withHint.0.recordsMoved == withoutHint.0.recordsMoved)
+            #expect(withHint.1 == withoutHint.1)
+            #expect(withHint.2)
+        }
+    }
+
     /// `mpi status` counts: records by state, persons, the review queue, the last link run.
     @Test(arguments: StoreBackend.allCases) func statusCountsWhatTheStoreHolds(_ backend: StoreBackend) throws {
         let temporary = try backend.temporaryStore()
