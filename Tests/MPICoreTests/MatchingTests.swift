@@ -82,6 +82,28 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
         #expect(abs(smith.matchWeight - (model.priorWeight + exact.weight + expectedSmith)) < 1e-9)
     }
 
+    /// Scoring many pairs reads each record's term-frequency adjustment from a table made once; every
+    /// pair's weight must be exactly the one `weight(levels:_:_:)` works out from the records.
+    @Test func scoringManyPairsGivesEachPairsOwnWeight() async {
+        let model = LinkageModel.untrained(kinds: [.forename, .surname, .dateOfBirth], lambda: 0.001)
+        let names = [("JOHN", "SMITH"), ("JON", "SMITH"), ("ANNA", "ZELINSKI"), ("ANNA", "ZELINSKA"), ("", "SMITH"), ("JOHN", "")]
+        let records = (0..<60).map { index in
+            let (given, family) = names[index % names.count]
+            return record("\(index)", given: given, family: family, dob: (1980 + index % 3, 1 + index % 2, 12))
+        }
+        let scorer = Scorer(model: model, termFrequencies: Scorer.termFrequencies(for: model, records: records))
+        let pairs = (0..<60).flatMap { i in (i + 1..<60).map { (Int32(i), Int32($0)) } }
+        let levels = await PairLevels.compute(records: records, pairs: pairs, scorer: scorer, workers: 2)
+        let scored = await levels.score(records: records, pairs: pairs, scorer: scorer, floor: 0, workers: 2)
+        #expect(scored.count == pairs.count)
+        var pattern = [UInt8](repeating: 0, count: 3)
+        for pair in scored {
+            scorer.levels(records[Int(pair.i)], records[Int(pair.j)], into: &pattern)
+            #expect(pair.weight == scorer.weight(levels: pattern, records[Int(pair.i)], records[Int(pair.j)]))
+        }
+        #expect(Set(scored.map(\.weight)).count > 5)   // the adjustments differ between names
+    }
+
     @Test func nullLevelsWeighNothing() {
         let scorer = Scorer(model: .untrained(lambda: 0.01))
         let explanation = scorer.explain(record("1"), record("2"))

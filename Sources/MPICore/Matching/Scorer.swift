@@ -128,6 +128,38 @@ public struct Scorer: Sendable {
         return total
     }
 
+    /// As `weight(levels:_:_:)`, with the term-frequency adjustments looked up by the first record's
+    /// index in `adjustments` (made by `termFrequencyAdjustments`) rather than worked out from its
+    /// values: the same sum, added in the same order.
+    @inline(__always)
+    public func weight(levels: [UInt8], firstRecord: Int, adjustments: TermFrequencyAdjustments) -> Double {
+        var total = priorWeight
+        for index in levels.indices {
+            let level = Int(levels[index])
+            total += weights[index][level]
+            if level == 1, termFrequencies[index] != nil { total += adjustments.byComparison[index][firstRecord] }
+        }
+        return total
+    }
+
+    /// Each record's term-frequency adjustment for each comparison that has one, worked out once. A
+    /// pair agreeing exactly on a surname adds the adjustment of its first record's surname: read by
+    /// index, where working it out again (the record's value hashed, its frequency looked up, a
+    /// logarithm) for each of the millions of candidate pairs was most of scoring's time beside the
+    /// levels themselves.
+    public func termFrequencyAdjustments(records: [MatchRecord], workers: Int) async -> TermFrequencyAdjustments {
+        var byComparison = [[Double]](repeating: [], count: kinds.count)
+        for (index, table) in termFrequencies.enumerated() {
+            guard let table else { continue }
+            let scorer = self
+            var parts = await Parallel.map(PairLevels.chunkRanges(count: records.count, workers: workers), workers: workers) { range in
+                records[range].map { scorer.adjustment(index, table, $0) }
+            }
+            byComparison[index] = Parallel.joined(&parts)
+        }
+        return TermFrequencyAdjustments(byComparison: byComparison)
+    }
+
     private func adjustment(_ index: Int, _ table: TermFrequencyTable, _ record: MatchRecord) -> Double {
         guard let value = kinds[index].termFrequencyValue(record) else { return 0 }
         let u = model.comparisons[index].levels[0].u
@@ -184,4 +216,10 @@ public struct Explanation: Sendable, Hashable, Codable {
         self.matchWeight = matchWeight
         self.probability = probability
     }
+}
+
+/// Per comparison with term frequencies, each record's adjustment in bits (0 for a record without the
+/// value); empty for the other comparisons. See `Scorer.termFrequencyAdjustments`.
+public struct TermFrequencyAdjustments: Sendable {
+    fileprivate let byComparison: [[Double]]
 }

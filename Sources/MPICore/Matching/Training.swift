@@ -252,6 +252,7 @@ public struct PairLevels: Sendable {
                       workers: Int) async -> [ScoredPair] {
         let stride = self.stride
         let levels = self.levels
+        let adjustments = await scorer.termFrequencyAdjustments(records: records, workers: workers)
         var parts = await Parallel.map(Self.chunkRanges(count: pairs.count, workers: workers), workers: workers) { range in
             var out: [ScoredPair] = []
             var pattern = [UInt8](repeating: 0, count: stride)
@@ -259,7 +260,7 @@ public struct PairLevels: Sendable {
                 for pairIndex in range {
                     for c in 0..<stride { pattern[c] = levels[pairIndex * stride + c] }
                     let (i, j) = pairs[pairIndex]
-                    let weight = scorer.weight(levels: pattern, records[Int(i)], records[Int(j)])
+                    let weight = scorer.weight(levels: pattern, firstRecord: Int(i), adjustments: adjustments)
                     let probability = Scorer.probability(weight: weight)
                     guard probability >= floor else { continue }
                     guard probability >= safeguardsFrom else {
