@@ -133,7 +133,7 @@ public struct LinkOutputs: Sendable {
                    + candidates.model.comparisons.map { "level_\($0.kind.name)" })
         try handle.write(contentsOf: compressed ? try Gzip.compress(header.bytes) : header.bytes)
         let floor = job.output.pairsFloor
-        let ranges = PairLevels.chunkRanges(count: candidates.scored.count, workers: workers * 4)
+        let ranges = PairLevels.chunkRanges(count: candidates.scored.count, workers: workers)
         try await Parallel.forEachInOrder(ranges, workers: workers, { range in
             let text = Self.pairRows(candidates, range: range, floor: floor)
             return compressed ? Result { try Gzip.compress(text.bytes) } : .success(text.bytes)

@@ -12,4 +12,9 @@ struct MPI: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [Demo.self, Normalise.self, Generate.self, Import.self, Link.self, Relink.self, Train.self, Evaluate.self, Resolve.self, Search.self, Person.self, History.self, Audit.self, Status.self, Migrate.self, Copy.self, Outbox.self, Review.self, Serve.self, LoadTest.self, Agreement.self, Explain.self, Report.self, PasswordHash.self]
     )
+
+    static func main() async {
+        LargeAllocations.returnToTheSystemWhenFreed()
+        await main(nil)
+    }
 }
