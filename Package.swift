@@ -42,8 +42,6 @@ let package = Package(
             pkgConfig: "icu-i18n",
             providers: [.apt(["libicu-dev"])]
         ),
-        // glibc's mallopt, for the executable's one allocator setting (Sources/mpi/Support/LargeAllocations.swift).
-        .systemLibrary(name: "CMalloc"),
         .target(name: "MPICore", dependencies: [.product(name: "RealModule", package: "swift-numerics")]),
         .target(name: "MPINormalize", dependencies: ["MPICore", "CICU"]),
         .target(name: "MPIStore", dependencies: ["MPICore", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -86,7 +84,7 @@ let package = Package(
             name: "mpi",
             dependencies: [
                 "MPICore", "MPINormalize", "MPIStore", "MPIStorePostgres", "MPILinkage", "MPISynthetic", "MPIProtocol", "MPIService",
-                "MPIReport", "CMalloc",
+                "MPIReport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

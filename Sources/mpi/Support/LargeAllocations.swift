@@ -1,4 +1,6 @@
-import CMalloc
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// How the C allocator treats a large block: from 4 MB up, each is mapped on its own and given back
 /// to the system when freed. Left to itself, glibc raises that size to the largest block freed so far
@@ -11,6 +13,14 @@ enum LargeAllocations {
     static let mappedFrom: Int32 = 4 << 20
 
     static func returnToTheSystemWhenFreed() {
-        _ = mpi_map_allocations_from(mappedFrom)
+        #if canImport(Glibc)
+        // `mallopt` is declared in malloc.h, which Swift's Glibc module leaves out, and a module map of
+        // our own for it clashed with Foundation's copy of ICU in the test build: it is looked up by
+        // name instead. M_MMAP_THRESHOLD is -3 in every glibc (malloc.h).
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return }
+        let mmapThreshold: Int32 = -3
+        _ = unsafeBitCast(symbol, to: Mallopt.self)(mmapThreshold, mappedFrom)
+        #endif
     }
 }
