@@ -56,7 +56,9 @@ public struct MatchRecord: Sendable, Hashable {
         init(_ fields: Fields) { self.fields = fields }
     }
 
-    private var storage: Storage
+    /// A constant: a record's fields are read through a borrow of it (`_read`), so the pair loops
+    /// read a field's array without taking a reference to it. Setting a field makes a new record.
+    private let storage: Storage
 
     public init(key: RecordKey) {
         storage = Storage(Fields(key: key))
@@ -66,38 +68,38 @@ public struct MatchRecord: Sendable, Hashable {
         storage = Storage(fields)
     }
 
-    public var fields: Fields { storage.fields }
-    public var key: RecordKey { storage.fields.key }
+    public var fields: Fields { _read { yield storage.fields } }
+    public var key: RecordKey { _read { yield storage.fields.key } }
 
-    public var given: [UInt8] { get { storage.fields.given } set { update { $0.given = newValue } } }
-    public var middle: [[UInt8]] { get { storage.fields.middle } set { update { $0.middle = newValue } } }
-    public var preferredGiven: [UInt8] { get { storage.fields.preferredGiven } set { update { $0.preferredGiven = newValue } } }
-    public var givenGroups: [Int32] { get { storage.fields.givenGroups } set { update { $0.givenGroups = newValue } } }
-    public var givenMetaphone: [UInt8] { get { storage.fields.givenMetaphone } set { update { $0.givenMetaphone = newValue } } }
-    public var givenMetaphoneAlternate: [UInt8] { get { storage.fields.givenMetaphoneAlternate } set { update { $0.givenMetaphoneAlternate = newValue } } }
-    public var family: [UInt8] { get { storage.fields.family } set { update { $0.family = newValue } } }
-    public var familyParts: [[UInt8]] { get { storage.fields.familyParts } set { update { $0.familyParts = newValue } } }
-    public var previousFamily: [[UInt8]] { get { storage.fields.previousFamily } set { update { $0.previousFamily = newValue } } }
-    public var familyMetaphone: [UInt8] { get { storage.fields.familyMetaphone } set { update { $0.familyMetaphone = newValue } } }
-    public var familyMetaphoneAlternate: [UInt8] { get { storage.fields.familyMetaphoneAlternate } set { update { $0.familyMetaphoneAlternate = newValue } } }
-    public var isPlaceholder: Bool { get { storage.fields.isPlaceholder } set { update { $0.isPlaceholder = newValue } } }
-    public var dateOfBirth: CalendarDate? { get { storage.fields.dateOfBirth } set { update { $0.dateOfBirth = newValue } } }
-    public var sex: Sex? { get { storage.fields.sex } set { update { $0.sex = newValue } } }
-    public var nhsNumber: UInt64? { get { storage.fields.nhsNumber } set { update { $0.nhsNumber = newValue } } }
-    public var nhsNumberVerified: Bool { get { storage.fields.nhsNumberVerified } set { update { $0.nhsNumberVerified = newValue } } }
-    public var postcodeUnit: [UInt8] { get { storage.fields.postcodeUnit } set { update { $0.postcodeUnit = newValue } } }
-    public var postcodeSector: [UInt8] { get { storage.fields.postcodeSector } set { update { $0.postcodeSector = newValue } } }
-    public var postcodeDistrict: [UInt8] { get { storage.fields.postcodeDistrict } set { update { $0.postcodeDistrict = newValue } } }
-    public var postcodeArea: [UInt8] { get { storage.fields.postcodeArea } set { update { $0.postcodeArea = newValue } } }
-    public var houseNumber: [UInt8] { get { storage.fields.houseNumber } set { update { $0.houseNumber = newValue } } }
-    public var street: [UInt8] { get { storage.fields.street } set { update { $0.street = newValue } } }
-    public var phone: [UInt8] { get { storage.fields.phone } set { update { $0.phone = newValue } } }
-    public var otherFields: [String: [UInt8]] { get { storage.fields.otherFields } set { update { $0.otherFields = newValue } } }
+    public var given: [UInt8] { _read { yield storage.fields.given } set { update { $0.given = newValue } } }
+    public var middle: [[UInt8]] { _read { yield storage.fields.middle } set { update { $0.middle = newValue } } }
+    public var preferredGiven: [UInt8] { _read { yield storage.fields.preferredGiven } set { update { $0.preferredGiven = newValue } } }
+    public var givenGroups: [Int32] { _read { yield storage.fields.givenGroups } set { update { $0.givenGroups = newValue } } }
+    public var givenMetaphone: [UInt8] { _read { yield storage.fields.givenMetaphone } set { update { $0.givenMetaphone = newValue } } }
+    public var givenMetaphoneAlternate: [UInt8] { _read { yield storage.fields.givenMetaphoneAlternate } set { update { $0.givenMetaphoneAlternate = newValue } } }
+    public var family: [UInt8] { _read { yield storage.fields.family } set { update { $0.family = newValue } } }
+    public var familyParts: [[UInt8]] { _read { yield storage.fields.familyParts } set { update { $0.familyParts = newValue } } }
+    public var previousFamily: [[UInt8]] { _read { yield storage.fields.previousFamily } set { update { $0.previousFamily = newValue } } }
+    public var familyMetaphone: [UInt8] { _read { yield storage.fields.familyMetaphone } set { update { $0.familyMetaphone = newValue } } }
+    public var familyMetaphoneAlternate: [UInt8] { _read { yield storage.fields.familyMetaphoneAlternate } set { update { $0.familyMetaphoneAlternate = newValue } } }
+    public var isPlaceholder: Bool { _read { yield storage.fields.isPlaceholder } set { update { $0.isPlaceholder = newValue } } }
+    public var dateOfBirth: CalendarDate? { _read { yield storage.fields.dateOfBirth } set { update { $0.dateOfBirth = newValue } } }
+    public var sex: Sex? { _read { yield storage.fields.sex } set { update { $0.sex = newValue } } }
+    public var nhsNumber: UInt64? { _read { yield storage.fields.nhsNumber } set { update { $0.nhsNumber = newValue } } }
+    public var nhsNumberVerified: Bool { _read { yield storage.fields.nhsNumberVerified } set { update { $0.nhsNumberVerified = newValue } } }
+    public var postcodeUnit: [UInt8] { _read { yield storage.fields.postcodeUnit } set { update { $0.postcodeUnit = newValue } } }
+    public var postcodeSector: [UInt8] { _read { yield storage.fields.postcodeSector } set { update { $0.postcodeSector = newValue } } }
+    public var postcodeDistrict: [UInt8] { _read { yield storage.fields.postcodeDistrict } set { update { $0.postcodeDistrict = newValue } } }
+    public var postcodeArea: [UInt8] { _read { yield storage.fields.postcodeArea } set { update { $0.postcodeArea = newValue } } }
+    public var houseNumber: [UInt8] { _read { yield storage.fields.houseNumber } set { update { $0.houseNumber = newValue } } }
+    public var street: [UInt8] { _read { yield storage.fields.street } set { update { $0.street = newValue } } }
+    public var phone: [UInt8] { _read { yield storage.fields.phone } set { update { $0.phone = newValue } } }
+    public var otherFields: [String: [UInt8]] { _read { yield storage.fields.otherFields } set { update { $0.otherFields = newValue } } }
 
     private mutating func update(_ change: (inout Fields) -> Void) {
         var fields = storage.fields
         change(&fields)
-        storage = Storage(fields)
+        self = MatchRecord(fields)
     }
 
     public static func == (lhs: MatchRecord, rhs: MatchRecord) -> Bool {
