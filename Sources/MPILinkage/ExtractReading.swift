@@ -92,11 +92,11 @@ public struct ExtractNormalization: Sendable {
 
     /// Normalises every row on all cores and hands each result to `emit` in file order. The extract is
     /// read in batches of whole rows (a CSV row's quoted line breaks stay inside it; an HL7 file is cut
-    /// between messages, a JSON-lines file between lines), each batch normalised by a task with its own
-    /// ICU transliterator while the next are read. `prepare` runs on the same task for each row
-    /// normalised and makes what the caller keeps of it (the linkage builds its match record there and
-    /// lets the rest go), so that only reading the rows' bounds and the in-order hand-over are
-    /// sequential.
+    /// between messages, a JSON-lines file between lines), each batch parsed and normalised by a task
+    /// with its own ICU transliterator while the next are found. `prepare` runs on the same task for
+    /// each row normalised and makes what the caller keeps of it (the linkage builds its match record
+    /// there and lets the rest go), so that only finding where the batches end and the in-order
+    /// hand-over are sequential.
     public func run<Prepared: Sendable>(today: CalendarDate, prepare: @escaping @Sendable (NormalizedRow) -> Prepared,
                                         emit: (Result<Prepared, RowProblem>) throws -> Void) async throws -> Summary {
         try await run(today: today, preparer: { prepare }, emit: emit)
