@@ -101,8 +101,13 @@ public final class RecordNormalizer {
         return TextDecoding.decode(bytes, as: mapping.encoding)
     }
 
+    /// Only the mapped columns are decoded: a hospital's extract often carries dozens of columns no
+    /// mapping names (episode, ward, consultant ...), and they stay bytes.
     public func normalize(_ row: DelimitedRow) -> Result<NormalizedRow, RowProblem> {
-        normalize(fields: row.fields.map(decode), line: row.line)
+        guard row.fields.count == columnCount else { return normalize(fields: row.fields.map(decode), line: row.line) }
+        var fields = [String](repeating: "", count: columnCount)
+        for position in mappedPositions { fields[position] = decode(row.fields[position]) }
+        return normalize(fields: fields, line: row.line)
     }
 
     private func mayBeNullValue(_ text: String) -> Bool {
