@@ -307,8 +307,11 @@ public enum NHSNumberSharing {
     private static func birthRanges(_ records: [MatchRecord], fullDatesOnly: Bool) -> [UInt64: (earliest: Int, latest: Int)] {
         var births: [UInt64: (earliest: Int, latest: Int)] = [:]
         births.reserveCapacity(records.count)
-        for record in records {
-            guard let number = record.nhsNumber, let date = record.dateOfBirth, !fullDatesOnly || date.precision == .day else { continue }
+        // By index, not `for record in records`: each copy of a record is a reference count, which
+        // another core blocking over the same records makes a contended one.
+        for index in records.indices {
+            guard let number = records[index].nhsNumber, let date = records[index].dateOfBirth,
+                  !fullDatesOnly || date.precision == .day else { continue }
             let day = date.daysSinceEpoch
             let seen = births[number] ?? (day, day)
             births[number] = (min(seen.earliest, day), max(seen.latest, day))
@@ -335,8 +338,7 @@ public enum NHSNumberSharing {
     public static func newbornsUnderAParentsNumber(_ records: [MatchRecord]) -> [Int] {
         let births = birthRanges(records, fullDatesOnly: false)
         return records.indices.filter { index in
-            let record = records[index]
-            guard record.isPlaceholder, let number = record.nhsNumber, let date = record.dateOfBirth,
+            guard records[index].isPlaceholder, let number = records[index].nhsNumber, let date = records[index].dateOfBirth,
                   let earliest = births[number]?.earliest else { return false }
             return date.daysSinceEpoch - earliest >= parentGapDays
         }

@@ -129,17 +129,10 @@ public enum ComparisonKind: Sendable, Hashable, Codable, CustomStringConvertible
     /// The level of agreement on this field between two records: 0 for null, then 1...
     public func level(_ a: MatchRecord, _ b: MatchRecord) -> UInt8 {
         switch self {
-        case .nhsNumber: Levels.nhsNumber(a, b)
-        case .forename: Levels.forename(a, b)
-        case .surname: Levels.surname(a, b)
-        case .dateOfBirth: Levels.dateOfBirth(a, b)
-        case .sex: Levels.sex(a, b)
-        case .postcode: Levels.postcode(a, b)
-        case .address: Levels.address(a, b)
-        case .phone: Levels.exact(a.phone, b.phone)
         case .exactField(let field): Levels.exact(a.otherFields[field] ?? [], b.otherFields[field] ?? [])
         case .fuzzyField(let field): Levels.fuzzy(a.otherFields[field] ?? [], b.otherFields[field] ?? [])
         case .identifier(let field): Levels.identifier(a.otherFields[field] ?? [], b.otherFields[field] ?? [])
+        default: StandardComparison(self)!.level(a, b)
         }
     }
 
@@ -159,6 +152,41 @@ public enum ComparisonKind: Sendable, Hashable, Codable, CustomStringConvertible
         switch self {
         case .forename, .surname, .postcode: true
         default: false
+        }
+    }
+}
+
+/// The comparisons of the NHS set, as a tag without a payload. The pair loops dispatch on it: a
+/// `ComparisonKind` carries a field name for the other kinds, so each copy of one is a reference count,
+/// and a release inside the loop made the compiler retain both records of every pair as well.
+enum StandardComparison: UInt8, Sendable {
+    case nhsNumber, forename, surname, dateOfBirth, sex, postcode, address, phone
+
+    init?(_ kind: ComparisonKind) {
+        switch kind {
+        case .nhsNumber: self = .nhsNumber
+        case .forename: self = .forename
+        case .surname: self = .surname
+        case .dateOfBirth: self = .dateOfBirth
+        case .sex: self = .sex
+        case .postcode: self = .postcode
+        case .address: self = .address
+        case .phone: self = .phone
+        case .exactField, .fuzzyField, .identifier: return nil
+        }
+    }
+
+    @inline(__always)
+    func level(_ a: MatchRecord, _ b: MatchRecord) -> UInt8 {
+        switch self {
+        case .nhsNumber: Levels.nhsNumber(a, b)
+        case .forename: Levels.forename(a, b)
+        case .surname: Levels.surname(a, b)
+        case .dateOfBirth: Levels.dateOfBirth(a, b)
+        case .sex: Levels.sex(a, b)
+        case .postcode: Levels.postcode(a, b)
+        case .address: Levels.address(a, b)
+        case .phone: Levels.exact(a.phone, b.phone)
         }
     }
 }

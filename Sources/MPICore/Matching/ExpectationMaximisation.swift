@@ -16,7 +16,7 @@ public struct PatternHistogram: Sendable {
         self.comparisonCount = comparisonCount
     }
 
-    public static func key(_ levels: [UInt8]) -> UInt64 {
+    public static func key(_ levels: some Collection<UInt8>) -> UInt64 {
         var key: UInt64 = 0
         for (index, level) in levels.enumerated() { key |= UInt64(level & 0x0F) << UInt64(4 * index) }
         return key
@@ -27,7 +27,12 @@ public struct PatternHistogram: Sendable {
     }
 
     public mutating func add(_ levels: [UInt8], count: Double = 1) {
-        counts[Self.key(levels), default: 0] += count
+        add(Self.key(levels), count: count)
+    }
+
+    /// Counts a pattern by its key (`key(_:)`).
+    public mutating func add(_ key: UInt64, count: Double = 1) {
+        counts[key, default: 0] += count
         pairs += Int(count)
     }
 
@@ -124,14 +129,14 @@ public enum RandomPairSampling {
             drawn.append((Int32(i), Int32(j)))
         }
         let pairs = drawn
+        let reader = PairReader(records)
         let parts = await Parallel.map(PairLevels.chunkRanges(count: pairs.count, workers: workers), workers: workers) { range in
             var counts = kinds.map { [Double](repeating: 0, count: $0.levelCount - 1) }
-            var levels = [UInt8](repeating: 0, count: kinds.count)
-            records.withUnsafeBufferPointer { records in
-                for (i, j) in pairs[range] {
-                    scorer.levels(records[Int(i)], records[Int(j)], into: &levels)
-                    for (index, level) in levels.enumerated() where level > 0 { counts[index][Int(level) - 1] += 1 }
-                }
+            let levels = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: kinds.count)
+            defer { levels.deallocate() }
+            for (i, j) in pairs[range] {
+                reader.withPair(Int(i), Int(j)) { a, b in scorer.levels(a, b, into: levels) }
+                for (index, level) in levels.enumerated() where level > 0 { counts[index][Int(level) - 1] += 1 }
             }
             return counts
         }

@@ -6,6 +6,8 @@ internal import RealModule
 public struct Scorer: Sendable {
     public let model: LinkageModel
     public let kinds: [ComparisonKind]
+    /// `kinds` as payload-free tags, nil for a field outside the NHS set (see `StandardComparison`).
+    private let standardKinds: [StandardComparison?]
     /// weights[comparison][level]; level 0 (null) is always 0.
     public let weights: [[Double]]
     public let priorWeight: Double
@@ -25,6 +27,7 @@ public struct Scorer: Sendable {
     public init(model: LinkageModel, termFrequencies: [TermFrequencyTable?]? = nil) {
         self.model = model
         kinds = model.comparisons.map(\.kind)
+        standardKinds = kinds.map(StandardComparison.init)
         weights = model.comparisons.map { comparison in [0] + comparison.levels.map(\.weight) }
         priorWeight = model.priorWeight
         self.termFrequencies = termFrequencies ?? Array(repeating: nil, count: model.comparisons.count)
@@ -41,8 +44,8 @@ public struct Scorer: Sendable {
         model.comparisons.map { comparison in
             guard comparison.termFrequencies else { return nil }
             var table = TermFrequencyTable()
-            for record in records {
-                if let value = comparison.kind.termFrequencyValue(record) { table.add(value) }
+            for index in records.indices {   // by index: a copy of each record would be a reference count
+                if let value = comparison.kind.termFrequencyValue(records[index]) { table.add(value) }
             }
             return table
         }
@@ -63,7 +66,16 @@ public struct Scorer: Sendable {
     /// be able to force a link on its own.
     @inline(__always)
     public func levels(_ a: MatchRecord, _ b: MatchRecord, into levels: inout [UInt8]) {
-        for (index, kind) in kinds.enumerated() { levels[index] = kind.level(a, b) }
+        levels.withUnsafeMutableBufferPointer { self.levels(a, b, into: $0) }
+    }
+
+    /// As `levels(_:_:into:)`, into memory the caller holds: the pair loops' form, without an array's
+    /// uniqueness check per level.
+    @inline(__always)
+    public func levels(_ a: MatchRecord, _ b: MatchRecord, into levels: UnsafeMutableBufferPointer<UInt8>) {
+        for index in standardKinds.indices {
+            levels[index] = if let standard = standardKinds[index] { standard.level(a, b) } else { kinds[index].level(a, b) }
+        }
         if let nhs = nhsIndex, let dob = dateOfBirthIndex, levels[nhs] == 1 || levels[nhs] == 2,
            levels[dob] == dateOfBirthElseLevel {
             levels[nhs] = 0
