@@ -1,5 +1,5 @@
 @testable import MPICore
-import MPINormalize
+@testable import MPINormalize
 import Testing
 
 @Suite struct DelimitedReaderTests {
@@ -81,7 +81,7 @@ import Testing
         for file in files {
             let bytes = Array(file.utf8)
             for delimiter in [UInt8(ascii: ","), UInt8(ascii: "\t")] {
-                var whole = DelimitedReader(bytes: bytes, delimiter: delimiter)
+                let whole = DelimitedReader(bytes: bytes, delimiter: delimiter)
                 let expected = Array(whole.map(described))
                 for rowsPerChunk in 1...3 {
                     var reader = DelimitedReader(bytes: bytes, delimiter: delimiter)
@@ -126,6 +126,42 @@ import Testing
         #expect(BlockingKey.dateOfBirth.values(baby) == BlockingKey.dateOfBirth.values(child))
         #expect(surname.values(unknown).isEmpty)
         #expect(ComparisonKind.surname.level(baby, child) == 0)
+    }
+
+    /// A CSV row's values in plain ASCII are checked as bytes, others as decoded text: both must make the
+    /// same record and rejections as checking every value as text, in each encoding, for values built
+    /// from spaces, tabs, no-break spaces, null literals in any case, NUL bytes, letters outside ASCII
+    /// and values too long to keep.
+    @Test func valuesCheckedAsBytesReadAsValuesCheckedAsText() throws {
+        var generator = SplitMix64(seed: 17)
+        let pieces = ["SMITH", "john", " ", "\t", "\u{A0}", "null", "NULL", "n/a", "N/A", "-", "\0", "Zoë", "Ø", "ß",
+                      "21/03/1970", "943 476 5919", "1", "F", "ha1 3uj", "O'BRIEN", ",", String(repeating: "X", count: 600)]
+        for encoding in [TextEncoding.utf8, .windows1252, .latin1] {
+            var mapping = self.mapping
+            mapping.encoding = encoding
+            let normalizer = try RecordNormalizer(mapping: mapping, header: header, today: today, transliterator: Transliterator())
+            for _ in 0..<3_000 {
+                let values = (0..<header.count).map { _ in
+                    (0..<Int.random(in: 0...3, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+                }
+                let line = values.map { "\"" + $0 + "\"" }.joined(separator: ",")
+                let bytes: [UInt8] = encoding == .utf8 ? Array(line.utf8)
+                    : line.unicodeScalars.map { TextDecoding.windows1252Byte($0) ?? UInt8(ascii: "?") }
+                var reader = DelimitedReader(bytes: bytes)
+                guard case .success(let row) = reader.next() else { Issue.record("unreadable: \(line.debugDescription)"); continue }
+                let asText = normalizer.normalize(fields: row.fields.map(normalizer.decode), line: row.line)
+                let asBytes = normalizer.normalize(row)
+                switch (asText, asBytes) {
+                case (.success(let text), .success(let bytes)):
+                    #expect(bytes.record == text.record, "\(encoding): \(line.debugDescription)")
+                    #expect(bytes.rejections == text.rejections, "\(encoding): \(line.debugDescription)")
+                case (.failure(let text), .failure(let bytes)):
+                    #expect(bytes == text)
+                default:
+                    Issue.record("\(encoding): one path read \(line.debugDescription), the other did not")
+                }
+            }
+        }
     }
 
     @Test func goodRow() throws {

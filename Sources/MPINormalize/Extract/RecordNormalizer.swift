@@ -28,6 +28,8 @@ public final class RecordNormalizer {
     private let at: ColumnPositions
     /// The source's null literals, upper-cased.
     private let nullValues: Set<String>
+    /// The same, as UTF-8, for values checked as bytes.
+    private let nullValueBytes: [[UInt8]]
     /// The longest null literal's UTF-8 length: a longer value in ASCII is not one, and is not
     /// upper-cased to find out (most values are longer than "NULL"). Upper-casing never makes a
     /// character shorter than one byte, so other text is looked up up to four times that length.
@@ -90,6 +92,7 @@ public final class RecordNormalizer {
                                unknownDayDefaultsToFirstJanuary: mapping.unknownDayDefaultsToFirstJanuary)
         sexes = SexNormalizer(sourceCodes: mapping.sexCodes)
         nullValues = Set(mapping.nullValues.map { $0.uppercased() })
+        nullValueBytes = nullValues.map { Array($0.utf8) }
         longestNullValue = nullValues.map(\.utf8.count).max() ?? 0
     }
 
@@ -102,12 +105,74 @@ public final class RecordNormalizer {
     }
 
     /// Only the mapped columns are decoded: a hospital's extract often carries dozens of columns no
-    /// mapping names (episode, ward, consultant ...), and they stay bytes.
+    /// mapping names (episode, ward, consultant ...), and they stay bytes. A mapped value in plain ASCII,
+    /// as nearly every one is, is trimmed and checked against the null literals as bytes, and becomes a
+    /// string once, as the value the field rules read; any other value is decoded and checked as text.
     public func normalize(_ row: DelimitedRow) -> Result<NormalizedRow, RowProblem> {
-        guard row.fields.count == columnCount else { return normalize(fields: row.fields.map(decode), line: row.line) }
-        var fields = [String](repeating: "", count: columnCount)
-        for position in mappedPositions { fields[position] = decode(row.fields[position]) }
-        return normalize(fields: fields, line: row.line)
+        guard row.fields.count == columnCount, !keepsRawValues else {
+            return normalize(fields: row.fields.map(decode), line: row.line)
+        }
+        var usable = [String](repeating: "", count: columnCount)
+        var rejections: [FieldRejection] = []
+        for position in mappedPositions where position != recordIdIndex {
+            let bytes = row.fields[position]
+            usable[position] = usableASCIIValue(bytes) ?? usableValue(decode(bytes), at: position, rejections: &rejections)
+        }
+        return normalized(recordId: decode(row.fields[recordIdIndex]), usable: usable, rejections: rejections, fields: nil, line: row.line)
+    }
+
+    public func normalize(fields: [String], line: Int) -> Result<NormalizedRow, RowProblem> {
+        guard fields.count == columnCount else {
+            return .failure(RowProblem(line: line, code: "column_count",
+                                       message: "the row has \(fields.count) fields, the header \(columnCount)"))
+        }
+        var rejections: [FieldRejection] = []
+        var usable = fields
+        for position in mappedPositions where position != recordIdIndex {
+            usable[position] = usableValue(fields[position], at: position, rejections: &rejections)
+        }
+        return normalized(recordId: fields[recordIdIndex], usable: usable, rejections: rejections,
+                          fields: keepsRawValues ? fields : nil, line: line)
+    }
+
+    /// A mapped value as the field rules read it: trimmed, a null literal made missing, and a value no
+    /// field can hold (a NUL byte, a megabyte) rejected with its column, so that it reaches neither the
+    /// normalisers nor the store.
+    private func usableValue(_ raw: String, at position: Int, rejections: inout [FieldRejection]) -> String {
+        let text = raw.trimmingSpaces()
+        if text.utf8.count > Self.maximumValueLength {
+            rejections.append(FieldRejection(field: header[position], raw: String(text.prefix(40)), code: "too_long",
+                                             reason: "a value of \(text.utf8.count) bytes; at most \(Self.maximumValueLength)"))
+            return ""
+        }
+        if text.utf8.contains(0) {
+            rejections.append(FieldRejection(field: header[position], raw: text.replacingNUL, code: "nul_byte",
+                                             reason: "a NUL byte inside the value"))
+            return ""
+        }
+        if !text.isEmpty, mayBeNullValue(text), nullValues.contains(text.uppercased()) { return "" }
+        return text
+    }
+
+    /// `usableValue` for a value whose bytes are printable ASCII and spaces, worked out on the bytes
+    /// (every encoding reads ASCII alike); nil for any other value, which takes the decoded path: one
+    /// with other bytes (a no-break space to trim, a letter to upper-case by Unicode's rules), a NUL, or
+    /// one too long, whose rejection quotes the text.
+    private func usableASCIIValue(_ bytes: ArraySlice<UInt8>) -> String? {
+        var start = bytes.startIndex, end = bytes.endIndex
+        while start < end, bytes[start] <= 0x20 { start += 1 }   // as `trimmingSpaces` trims
+        while end > start, bytes[end - 1] <= 0x20 { end -= 1 }
+        let trimmed = bytes[start..<end]
+        guard trimmed.count <= Self.maximumValueLength, !trimmed.contains(where: { $0 >= 0x80 || $0 == 0 }) else { return nil }
+        if !trimmed.isEmpty, trimmed.count <= longestNullValue,
+           nullValueBytes.contains(where: { $0.elementsEqual(trimmed.lazy.map(Self.asciiUppercased)) }) {
+            return ""
+        }
+        return String(decoding: trimmed, as: UTF8.self)
+    }
+
+    private static func asciiUppercased(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) ? byte - 0x20 : byte
     }
 
     private func mayBeNullValue(_ text: String) -> Bool {
@@ -118,36 +183,15 @@ public final class RecordNormalizer {
         return text.withUTF8 { bytes in bytes.contains { $0 >= 0x80 } }
     }
 
-    public func normalize(fields: [String], line: Int) -> Result<NormalizedRow, RowProblem> {
-        guard fields.count == columnCount else {
-            return .failure(RowProblem(line: line, code: "column_count",
-                                       message: "the row has \(fields.count) fields, the header \(columnCount)"))
-        }
-        let recordId = fields[recordIdIndex].trimmingSpaces()
+    /// The record from its mapped values once checked (`usableValue`). `fields`, the row as received,
+    /// is kept in the row's raw values when given.
+    private func normalized(recordId rawRecordId: String, usable: [String], rejections: [FieldRejection], fields: [String]?,
+                            line: Int) -> Result<NormalizedRow, RowProblem> {
+        let recordId = rawRecordId.trimmingSpaces()
         guard !recordId.isEmpty else {
             return .failure(RowProblem(line: line, code: "missing_record_id", message: "the record id column is empty"))
         }
-        var rejections: [FieldRejection] = []
-        // Each mapped value once: trimmed, a null literal made missing, and a value no field can hold
-        // (a NUL byte, a megabyte) rejected with its column, so that it reaches neither the
-        // normalisers nor the store.
-        var usable = fields
-        for position in mappedPositions where position != recordIdIndex {
-            let text = fields[position].trimmingSpaces()
-            if text.utf8.count > Self.maximumValueLength {
-                rejections.append(FieldRejection(field: header[position], raw: String(text.prefix(40)), code: "too_long",
-                                                 reason: "a value of \(text.utf8.count) bytes; at most \(Self.maximumValueLength)"))
-                usable[position] = ""
-            } else if text.utf8.contains(0) {
-                rejections.append(FieldRejection(field: header[position], raw: text.replacingNUL, code: "nul_byte",
-                                                 reason: "a NUL byte inside the value"))
-                usable[position] = ""
-            } else if !text.isEmpty, mayBeNullValue(text), nullValues.contains(text.uppercased()) {
-                usable[position] = ""
-            } else {
-                usable[position] = text
-            }
-        }
+        var rejections = rejections
         func value(_ position: Int?) -> String? {
             guard let position else { return nil }
             let text = usable[position]
@@ -197,10 +241,11 @@ public final class RecordNormalizer {
         for (name, position) in c.other {
             if let raw = value(position) { record.otherFields[name] = folding.fold(raw) }
         }
-        func rejectedWhole(_ position: Int) -> Bool { fields[position].utf8.count > Self.maximumValueLength }
         var row = NormalizedRow(line: line, record: record, rejections: rejections)
-        if keepsRawValues {
-            for position in mappedPositions { row.raw[header[position]] = rejectedWhole(position) ? "" : fields[position] }
+        if let fields {
+            for position in mappedPositions {
+                row.raw[header[position]] = fields[position].utf8.count > Self.maximumValueLength ? "" : fields[position]
+            }
         }
         return .success(row)
     }
