@@ -104,6 +104,38 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
         #expect(Set(scored.map(\.weight)).count > 5)   // the adjustments differ between names
     }
 
+    /// The pair loops read records through `PairReader` and compare into memory of their own; each
+    /// pair's levels, from every loop, must be those of the two records read directly, in order, with
+    /// a field outside the NHS set among the comparisons.
+    @Test func pairLoopsCompareTheRecordsOfEachPair() async {
+        let model = LinkageModel.untrained(kinds: [.forename, .surname, .dateOfBirth, .exactField("nationalId")], lambda: 0.001)
+        let records = (0..<40).map { index in
+            var made = record("\(index)", given: ["JOHN", "JON", "ANNA", ""][index % 4], family: ["SMITH", "SMYTH", "KHAN"][index % 3],
+                              dob: (1980 + index % 2, 1, 12))
+            made.otherFields = index % 5 == 0 ? [:] : ["nationalId": Array("N\(index % 3)".utf8)]
+            return made
+        }
+        let reader = PairReader(records)
+        for i in records.indices {
+            for j in records.indices {
+                #expect(reader.withPair(i, j) { a, b in [a.key, b.key] } == [records[i].key, records[j].key])
+            }
+        }
+        let scorer = Scorer(model: model)
+        let pairs = (0..<40).flatMap { i in (i + 1..<40).map { (Int32(i), Int32($0)) } }
+        let levels = await PairLevels.compute(records: records, pairs: pairs, scorer: scorer, workers: 2)
+        var expected = PatternHistogram(comparisonCount: 4)
+        var pattern = [UInt8](repeating: 0, count: 4)
+        for (index, pair) in pairs.enumerated() {
+            scorer.levels(records[Int(pair.0)], records[Int(pair.1)], into: &pattern)
+            #expect(Array(levels.levels(ofPair: index)) == pattern)
+            expected.add(pattern)
+        }
+        let counted = await PairLevels.histogram(records: records, pairs: pairs, scorer: scorer, workers: 2)
+        #expect(counted.counts == expected.counts)
+        #expect(Set(expected.counts.keys).count > 10)   // the pairs differ at several levels
+    }
+
     @Test func nullLevelsWeighNothing() {
         let scorer = Scorer(model: .untrained(lambda: 0.01))
         let explanation = scorer.explain(record("1"), record("2"))
