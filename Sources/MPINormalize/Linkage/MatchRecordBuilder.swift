@@ -20,50 +20,50 @@ public struct MatchRecordBuilder: Sendable {
             let keys = Phonetic.doubleMetaphone(name)
             return (Array(keys.primary.utf8), Array(keys.alternate.utf8))
         }
-        var match = MatchRecord.Fields(key: record.key)
-        let name = record.name
-        match.isPlaceholder = name.placeholder != nil
-        if !match.isPlaceholder {
-            match.given = bytes(name.given)
-            match.middle = name.middle.map(bytes)
-            match.family = bytes(name.family)
-            match.familyParts = name.familyParts.map(bytes)
-            let groups = variants.groupIds(of: name.given)
-            match.givenGroups = sharing?.share(groups) ?? groups
-            if !name.given.isEmpty {
-                (match.givenMetaphone, match.givenMetaphoneAlternate) = metaphoneKeys(name.given)
-            }
-            if !name.family.isEmpty {
+        return MatchRecord(key: record.key) { match in
+            let name = record.name
+            match.isPlaceholder = name.placeholder != nil
+            if !match.isPlaceholder {
+                match.given = bytes(name.given)
+                match.middle = name.middle.map(bytes)
+                match.family = bytes(name.family)
+                match.familyParts = name.familyParts.map(bytes)
+                let groups = variants.groupIds(of: name.given)
+                match.givenGroups = sharing?.share(groups) ?? groups
+                if !name.given.isEmpty {
+                    (match.givenMetaphone, match.givenMetaphoneAlternate) = metaphoneKeys(name.given)
+                }
+                if !name.family.isEmpty {
+                    (match.familyMetaphone, match.familyMetaphoneAlternate) = metaphoneKeys(name.family)
+                }
+            } else if name.placeholder == .unnamedNewborn || name.placeholder == .multipleBirth, !name.family.isEmpty,
+                      PlaceholderDetection.detect(given: [], family: name.family.split(separator: " ").map(String.init)) == nil {
+                // "BABY OF AISHA" KHAN: the surname is real, and the child's later record usually carries it.
+                // Only blocking reads this key (so the two records meet); the name comparisons stay null.
                 (match.familyMetaphone, match.familyMetaphoneAlternate) = metaphoneKeys(name.family)
             }
-        } else if name.placeholder == .unnamedNewborn || name.placeholder == .multipleBirth, !name.family.isEmpty,
-                  PlaceholderDetection.detect(given: [], family: name.family.split(separator: " ").map(String.init)) == nil {
-            // "BABY OF AISHA" KHAN: the surname is real, and the child's later record usually carries it.
-            // Only blocking reads this key (so the two records meet); the name comparisons stay null.
-            (match.familyMetaphone, match.familyMetaphoneAlternate) = metaphoneKeys(name.family)
+            match.preferredGiven = bytes(record.preferredGiven ?? "")
+            match.previousFamily = record.previousFamilyNames.map(bytes)
+            if let dob = record.dateOfBirth, dob.isInformative { match.dateOfBirth = dob.date }
+            match.sex = record.sex
+            if let nhs = record.nhsNumber {
+                match.nhsNumber = UInt64(nhs.digits)
+                match.nhsNumberVerified = nhs.status?.isVerified ?? false
+            }
+            if let postcode = record.postcode, postcode.isInformative {
+                match.postcodeUnit = bytes(postcode.unit)
+                match.postcodeSector = bytes(postcode.sector)
+                match.postcodeDistrict = bytes(postcode.district)
+                match.postcodeArea = bytes(postcode.area)
+            }
+            if let address = record.address {
+                match.houseNumber = bytes(address.houseNumber ?? "")
+                match.street = bytes(address.street ?? "")
+            }
+            // A phone number is nearly always one person's own: sharing it would only cost a lookup.
+            if let phone = record.phone, !phone.isPlaceholder { match.phone = Array(phone.number.utf8) }
+            for (field, value) in record.otherFields { match.otherFields[field] = bytes(value) }
         }
-        match.preferredGiven = bytes(record.preferredGiven ?? "")
-        match.previousFamily = record.previousFamilyNames.map(bytes)
-        if let dob = record.dateOfBirth, dob.isInformative { match.dateOfBirth = dob.date }
-        match.sex = record.sex
-        if let nhs = record.nhsNumber {
-            match.nhsNumber = UInt64(nhs.digits)
-            match.nhsNumberVerified = nhs.status?.isVerified ?? false
-        }
-        if let postcode = record.postcode, postcode.isInformative {
-            match.postcodeUnit = bytes(postcode.unit)
-            match.postcodeSector = bytes(postcode.sector)
-            match.postcodeDistrict = bytes(postcode.district)
-            match.postcodeArea = bytes(postcode.area)
-        }
-        if let address = record.address {
-            match.houseNumber = bytes(address.houseNumber ?? "")
-            match.street = bytes(address.street ?? "")
-        }
-        // A phone number is nearly always one person's own: sharing it would only cost a lookup.
-        if let phone = record.phone, !phone.isPlaceholder { match.phone = Array(phone.number.utf8) }
-        for (field, value) in record.otherFields { match.otherFields[field] = bytes(value) }
-        return MatchRecord(match)
     }
 }
 
