@@ -299,19 +299,17 @@ public enum NHSNumberSharing {
     /// number. A number carried with two close dates is one person's, with a typing error in a date, and
     /// still confirms a newborn's identity.
     public static func numbersAcrossGenerations(_ records: [MatchRecord]) -> Set<UInt64> {
-        Set(birthRanges(records, fullDatesOnly: true).filter { $0.value.latest - $0.value.earliest >= parentGapDays }.keys)
+        Set(fullBirthDateRanges(records).filter { $0.value.latest - $0.value.earliest >= parentGapDays }.keys)
     }
 
-    /// Per NHS number, the earliest and latest date of birth its records carry (days since 1970), of
-    /// full dates only or of any.
-    private static func birthRanges(_ records: [MatchRecord], fullDatesOnly: Bool) -> [UInt64: (earliest: Int, latest: Int)] {
+    /// Per NHS number, the earliest and latest full date of birth its records carry (days since 1970).
+    private static func fullBirthDateRanges(_ records: [MatchRecord]) -> [UInt64: (earliest: Int, latest: Int)] {
         var births: [UInt64: (earliest: Int, latest: Int)] = [:]
         births.reserveCapacity(records.count)
         // By index, not `for record in records`: each copy of a record is a reference count, which
         // another core blocking over the same records makes a contended one.
         for index in records.indices {
-            guard let number = records[index].nhsNumber, let date = records[index].dateOfBirth,
-                  !fullDatesOnly || date.precision == .day else { continue }
+            guard let number = records[index].nhsNumber, let date = records[index].dateOfBirth, date.precision == .day else { continue }
             let day = date.daysSinceEpoch
             let seen = births[number] ?? (day, day)
             births[number] = (min(seen.earliest, day), max(seen.latest, day))
@@ -335,13 +333,31 @@ public enum NHSNumberSharing {
     }
 
     /// The records that carry a parent's NHS number (`isParentsNumber`), by index.
+    ///
+    /// Only a placeholder's number can be a parent's, so the earliest date of birth is kept for the
+    /// numbers placeholders carry (a few hundred in a million records), not for every record's: the
+    /// run waits for this before blocking, and a table of a million numbers took it 0.2 s on one core.
     public static func newbornsUnderAParentsNumber(_ records: [MatchRecord]) -> [Int] {
-        let births = birthRanges(records, fullDatesOnly: false)
-        return records.indices.filter { index in
-            guard records[index].isPlaceholder, let number = records[index].nhsNumber, let date = records[index].dateOfBirth,
-                  let earliest = births[number]?.earliest else { return false }
-            return date.daysSinceEpoch - earliest >= parentGapDays
+        // The records are read once (at a million records each read is a cache miss): every number
+        // carried with a date of birth, and which of them are placeholders'.
+        var births: [(number: UInt64, day: Int)] = []
+        births.reserveCapacity(records.count)
+        var placeholders: [(index: Int, birth: Int)] = []
+        for index in records.indices {
+            guard let number = records[index].nhsNumber, let date = records[index].dateOfBirth else { continue }
+            if records[index].isPlaceholder { placeholders.append((index, births.count)) }
+            births.append((number, date.daysSinceEpoch))
         }
+        guard !placeholders.isEmpty else { return [] }
+        var earliestBirth: [UInt64: Int] = [:]
+        for placeholder in placeholders { earliestBirth[births[placeholder.birth].number] = .max }
+        for birth in births {
+            if let earliest = earliestBirth[birth.number] { earliestBirth[birth.number] = min(earliest, birth.day) }
+        }
+        return placeholders.filter { placeholder in
+            let birth = births[placeholder.birth]
+            return birth.day - earliestBirth[birth.number]! >= parentGapDays
+        }.map(\.index)
     }
 
     /// The record as matching sees it once its NHS number is known to be a parent's: without one.
