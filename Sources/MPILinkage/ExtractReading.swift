@@ -81,7 +81,18 @@ public struct ExtractNormalization: Sendable {
     /// About how many rows the extract holds (its line breaks), for progress reporting.
     public func estimatedRows() -> Int {
         guard let data = try? Data(contentsOf: extract, options: .mappedIfSafe) else { return 1 }
-        let lineBreaks = data.withUnsafeBytes { bytes in bytes.reduce(into: 0) { count, byte in if byte == 0x0A { count += 1 } } }
+        // memchr, not a loop over bytes: the run counts every extract's lines before it reads the
+        // first, on one core (a byte loop took 60 ms for a million records' extracts).
+        let lineBreaks = data.withUnsafeBytes { bytes -> Int in
+            guard var cursor = bytes.baseAddress else { return 0 }
+            let end = cursor + bytes.count
+            var count = 0
+            while cursor < end, let found = memchr(cursor, 0x0A, end - cursor) {
+                count += 1
+                cursor = UnsafeRawPointer(found) + 1
+            }
+            return count
+        }
         return max(lineBreaks - (mapping.format == .jsonl ? 0 : 1), 1)
     }
 
@@ -107,12 +118,22 @@ public struct ExtractNormalization: Sendable {
     /// linkage shares equal values between the records one task builds).
     public func run<Prepared: Sendable>(today: CalendarDate, preparer: @escaping @Sendable () -> (NormalizedRow) -> Prepared,
                                         emit: (Result<Prepared, RowProblem>) throws -> Void) async throws -> Summary {
-        let bytes: [UInt8]
+        try await run(bytes: try readExtract(), today: today, preparer: preparer, emit: emit)
+    }
+
+    /// The extract's bytes, for `run(bytes:today:preparer:emit:)`: a caller reading several extracts
+    /// reads the next while this one is normalised.
+    public func readExtract() throws -> [UInt8] {
         do {
-            bytes = try [UInt8](Data(contentsOf: extract))
+            return try [UInt8](Data(contentsOf: extract))
         } catch {
             throw LinkageError("cannot read the extract \(extract.path)")
         }
+    }
+
+    /// As `run(today:preparer:emit:)`, on the extract's bytes as `readExtract` read them.
+    public func run<Prepared: Sendable>(bytes: [UInt8], today: CalendarDate, preparer: @escaping @Sendable () -> (NormalizedRow) -> Prepared,
+                                        emit: (Result<Prepared, RowProblem>) throws -> Void) async throws -> Summary {
         let mapping = mapping, keepsRawValues = keepsRawValues, batchSize = rowsPerBatch
         switch mapping.format {
         case .csv, .tsv:

@@ -37,11 +37,21 @@ public struct LinkRun: Sendable {
         var kept = FirstRowPerRecord()
         kept.reserve(rows: estimatedRowsPerSource.reduce(0, +))
         loaded.records.reserveCapacity(estimatedRowsPerSource.reduce(0, +))
-        for (normalization, estimatedRows) in zip(normalizations, estimatedRowsPerSource) {
+        // Each extract is read from disk while the one before it is normalised, so that no core waits
+        // for a file between two extracts.
+        func reading(_ index: Int) -> Task<[UInt8], any Error>? {
+            guard normalizations.indices.contains(index) else { return nil }
+            let normalization = normalizations[index]
+            return Task { try normalization.readExtract() }
+        }
+        var nextExtract = reading(0)
+        for (index, (normalization, estimatedRows)) in zip(normalizations, estimatedRowsPerSource).enumerated() {
+            let bytes = try await nextExtract!.value
+            nextExtract = reading(index + 1)
             let mapping = normalization.mapping
             var done = 0
             let builder = builder
-            let summary = try await normalization.run(today: today, preparer: {
+            let summary = try await normalization.run(bytes: bytes, today: today, preparer: {
                 let sharing = ValueSharing()
                 return { row in (line: row.line, rejections: row.rejections, record: builder.build(row.record, sharing: sharing)) }
             }) { result in
