@@ -147,8 +147,6 @@ public struct PairReader: @unchecked Sendable {
         storages = records.map(\.unretained)
     }
 
-    public var count: Int { records.count }
-
     /// Calls `body` with the records at `i` and `j`.
     @inline(__always)
     public func withPair<Result>(_ i: Int, _ j: Int, _ body: (MatchRecord, MatchRecord) -> Result) -> Result {

@@ -154,10 +154,10 @@ public final class RecordNormalizer {
         return text
     }
 
-    /// `usableValue` for a value whose bytes are printable ASCII and spaces, worked out on the bytes
-    /// (every encoding reads ASCII alike); nil for any other value, which takes the decoded path: one
-    /// with other bytes (a no-break space to trim, a letter to upper-case by Unicode's rules), a NUL, or
-    /// one too long, whose rejection quotes the text.
+    /// `usableValue` for a value in ASCII, worked out on the bytes (every encoding reads ASCII alike);
+    /// nil for any other value, which takes the decoded path: one with bytes outside ASCII (a no-break
+    /// space to trim, a letter to upper-case by Unicode's rules), a NUL, or one too long, whose
+    /// rejection quotes the text.
     private func usableASCIIValue(_ bytes: ArraySlice<UInt8>) -> String? {
         var start = bytes.startIndex, end = bytes.endIndex
         while start < end, bytes[start] <= 0x20 { start += 1 }   // as `trimmingSpaces` trims
