@@ -697,7 +697,7 @@ private func record(_ id: String, given: String = "", family: String = "", dob: 
     /// order, once.
     @Test func resultsAreConsumedInTheItemsOrder() async throws {
         var consumed: [Int] = []
-        try await Parallel.forEachInOrder(Array(0..<60), workers: 2, { item in
+        await Parallel.forEachInOrder(Array(0..<60), workers: 2, { item in
             var spin = 0
             for step in 0..<((60 - item) * 2_000) { spin &+= step }
             return (item, spin)
