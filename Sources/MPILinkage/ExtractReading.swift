@@ -82,7 +82,7 @@ public struct ExtractNormalization: Sendable {
     public func estimatedRows() -> Int {
         guard let data = try? Data(contentsOf: extract, options: .mappedIfSafe) else { return 1 }
         // memchr, not a loop over bytes: the run counts every extract's lines before it reads the
-        // first, on one core (a byte loop took 60 ms for a million records' extracts).
+        // first, on one core (the byte loop made that wait 0.03 s longer for a million records' extracts).
         let lineBreaks = data.withUnsafeBytes { bytes -> Int in
             guard var cursor = bytes.baseAddress else { return 0 }
             let end = cursor + bytes.count

@@ -109,8 +109,12 @@ public final class RecordNormalizer {
     /// as nearly every one is, is trimmed and checked against the null literals as bytes, and becomes a
     /// string once, as the value the field rules read; any other value is decoded and checked as text.
     public func normalize(_ row: DelimitedRow) -> Result<NormalizedRow, RowProblem> {
-        guard row.fields.count == columnCount, !keepsRawValues else {
-            return normalize(fields: row.fields.map(decode), line: row.line)
+        guard row.fields.count == columnCount else { return normalize(fields: row.fields.map(decode), line: row.line) }
+        guard !keepsRawValues else {
+            // The store keeps each mapped value as received, so those are decoded whole and checked as text.
+            var fields = [String](repeating: "", count: columnCount)
+            for position in mappedPositions { fields[position] = decode(row.fields[position]) }
+            return normalize(fields: fields, line: row.line)
         }
         var usable = [String](repeating: "", count: columnCount)
         var rejections: [FieldRejection] = []
